@@ -1,0 +1,100 @@
+// A Session runs a compiled Program: it owns the parameter store, their gradients, the state store
+// (running statistics) and the arena that holds every value, saved tensor and gradient of a run.
+//
+//   bnlab::Session s(program, {.seed = 0});         // parameters initialized from their Init
+//   s.set_batch(32);                                 // views for a batch of 32 (allocates only to grow)
+//   fill(s.input("x"));  fill(s.labels("y"));        // the data path writes straight into the slots
+//   float loss = s.forward(bnlab::Mode::train);      // batch statistics, running statistics updated
+//   s.backward();                                    // parameter gradients in s.gradients()
+//   s.set_batch(16);  s.forward(bnlab::Mode::eval);  // a smaller batch runs on views of the same slots
+//
+// BasicSession<double> runs the same kernels in double precision (gradient checks).
+// requires: set_batch before the first forward; backward after a forward of the same batch.
+// ensures: after the first set_batch of the largest batch, forward and backward allocate nothing.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "graph/compile.hpp"
+#include "graph/store.hpp"
+
+namespace bnlab {
+
+struct SessionOptions {
+  uint64_t seed = 0;        // parameter initialization
+  int64_t max_batch = 0;    // plan the arena for this batch up front (0: on the first set_batch)
+};
+
+template <class T>
+class BasicSession {
+ public:
+  explicit BasicSession(Program program, SessionOptions options = {});
+
+  const Program& program() const { return program_; }
+  const Graph& graph() const { return program_.graph; }
+
+  void set_batch(int64_t batch);
+  int64_t batch() const { return batch_; }
+
+  TensorView<T> input(NodeId id) const;
+  TensorView<T> input(const std::string& name) const { return input(require(name)); }
+  std::span<int32_t> labels(NodeId id) const;
+  std::span<int32_t> labels(const std::string& name) const { return labels(require(name)); }
+
+  // Runs every op in order; returns the target's first element (the loss for a scalar target).
+  T forward(Mode mode);
+  // Derives every gradient from d(target) = 1 (scalar target) or = seed (same size as the target).
+  void backward();
+  void backward(std::span<const T> seed);
+
+  TensorView<T> value(NodeId id) const;
+  TensorView<T> grad(NodeId id) const;   // a parameter's gradient lives in gradients()
+  TensorView<T> saved(NodeId id, const std::string& name) const;
+
+  TensorStore<T>& parameters() { return params_; }
+  const TensorStore<T>& parameters() const { return params_; }
+  TensorStore<T>& gradients() { return grads_; }
+  const TensorStore<T>& gradients() const { return grads_; }
+  TensorStore<T>& state() { return state_; }
+  const TensorStore<T>& state() const { return state_; }
+
+  // Draws every parameter from its Init, in store order, from Rng(seed).
+  void initialize_parameters(uint64_t seed);
+  // Running statistics back to their initial values.
+  void reset_state();
+  int64_t arena_elements() const { return static_cast<int64_t>(arena_.size()); }
+
+  NodeId require(const std::string& name) const;
+
+ private:
+  struct Bound {  // the views one op node's kernels see, rebuilt by set_batch
+    std::vector<TensorView<T>> in, saved, state;
+    std::vector<GradTarget<T>> grad_in;
+    std::span<const int32_t> labels;
+    TensorView<T> out, grad_out;
+  };
+  void plan(int64_t capacity);
+  void bind();
+  TensorView<T> slot_view(int slot) const;
+
+  Program program_;
+  TensorStore<T> params_, grads_, state_;
+  std::vector<int> state_index_;               // per order index: first state entry of the node
+  std::vector<T> arena_;
+  std::vector<int64_t> offsets_;
+  std::vector<std::vector<int32_t>> label_buffers_;  // per order index (labels nodes only)
+  std::vector<Bound> bound_;                   // per order index
+  int64_t capacity_ = 0;
+  int64_t batch_ = 0;
+  Mode last_mode_ = Mode::train;
+};
+
+using Session = BasicSession<float>;
+
+extern template class BasicSession<float>;
+extern template class BasicSession<double>;
+
+}  // namespace bnlab

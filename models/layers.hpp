@@ -1,0 +1,27 @@
+// Layers: the op helpers that also create their parameters, built only through the public graph API.
+//
+//   auto h = bnlab::dense(x, 128, "fc1");                    // fc1.weight [784,128], fc1.bias [128]
+//   h = bnlab::batch_norm_layer(bnlab::relu(h), "bn1");      // bn1.gamma = 1, bn1.beta = 0 [128]
+//   h = bnlab::layer_norm_layer(h, "ln1");
+#pragma once
+
+#include <string>
+
+#include "graph/graph.hpp"
+#include "ops/batch_norm.hpp"
+
+namespace bnlab {
+
+struct DenseOptions {
+  Init::Kind init = Init::Kind::glorot_uniform;
+  double weight_scale = 1.0;  // multiplies the drawn weights (initialization-sensitivity studies)
+  bool bias = true;
+};
+
+// x [B,in] → [B,units]: x·weight + bias. Biases start at zero, except with torch_default, where they
+// are drawn like PyTorch's nn.Linear bias.
+Var dense(Var x, int64_t units, const std::string& name, DenseOptions options = {});
+Var batch_norm_layer(Var x, const std::string& name, BatchNormOptions options = {});
+Var layer_norm_layer(Var x, const std::string& name, double eps = 1e-5);
+
+}  // namespace bnlab

@@ -1,0 +1,152 @@
+#include "ops/batch_norm.hpp"
+
+#include "graph/errors.hpp"
+
+namespace bnlab {
+namespace {
+
+enum Attr { momentum, eps };
+enum Saved { x_hat, inv_std, workspace };
+enum State { running_mean, running_var };
+
+Shape infer(const ShapeContext& c) {
+  const Shape& x = c.in[0];
+  if (x.rank() != 2) throw ShapeError("input must be [B,F], got " + x.to_string());
+  for (int i = 1; i <= 2; ++i) {
+    const Shape& p = c.in[static_cast<size_t>(i)];
+    if (p.rank() != 1 || p.has_batch() || p[0] != x[1])
+      throw ShapeError(std::string(i == 1 ? "gamma" : "beta") + " must be [" + std::to_string(x[1]) + "] for input " +
+                       x.to_string() + ", got " + p.to_string());
+  }
+  const double m = c.attrs[momentum], e = c.attrs[eps];
+  if (!(m >= 0 && m <= 1)) throw ShapeError("momentum must be in [0, 1], got " + std::to_string(m));
+  if (!(e > 0)) throw ShapeError("eps must be positive, got " + std::to_string(e));
+  return x;
+}
+
+// x_hat [B,F]; inv_std [F]; workspace [2,F]: the batch mean and variance in forward, then the
+// per-feature sums in backward (saved so that neither pass allocates).
+Shape saved_shape(const ShapeContext& c, int i) {
+  const int64_t f = c.in[0][1];
+  if (i == x_hat) return c.in[0];
+  if (i == inv_std) return Shape{f};
+  return Shape{2, f};
+}
+
+Shape state_shape(const ShapeContext& c, int) { return Shape{c.in[0][1]}; }
+
+template <class T>
+void forward(const ForwardArgs<T>& a) {
+  const auto x = a.in[0].mat();
+  const auto gamma = a.in[1].row().array();
+  const auto beta = a.in[2].row().array();
+  auto xh = a.saved[x_hat].mat();
+  auto s = a.saved[inv_std].row().array();
+  auto rm = a.state[running_mean].row().array();
+  auto rv = a.state[running_var].row().array();
+  auto out = a.out.mat();
+  const int64_t b = x.rows();
+  const T epsilon = static_cast<T>(a.attrs[eps]);
+
+  if (a.mode == Mode::eval) {
+    s = (rv + epsilon).rsqrt();
+    for (int64_t r = 0; r < b; ++r) {
+      xh.row(r).array() = (x.row(r).array() - rm) * s;
+      out.row(r).array() = xh.row(r).array() * gamma + beta;
+    }
+    return;
+  }
+  if (b < 2)
+    throw UsageError("node '" + *a.node_name + "' (batch_norm): " + to_string(a.mode) +
+                     " mode needs a batch of at least 2 samples, got " + std::to_string(b));
+  auto mean = a.saved[workspace].mat().row(0).array();
+  auto var = a.saved[workspace].mat().row(1).array();
+  // Row by row: the features are contiguous, so each pass is one vectorized loop per sample.
+  mean.setZero();
+  for (int64_t r = 0; r < b; ++r) mean += x.row(r).array();
+  mean /= static_cast<T>(b);
+  var.setZero();
+  for (int64_t r = 0; r < b; ++r) var += (x.row(r).array() - mean).square();
+  var /= static_cast<T>(b);  // biased: the variance the batch is normalized with
+  s = (var + epsilon).rsqrt();
+  for (int64_t r = 0; r < b; ++r) {
+    xh.row(r).array() = (x.row(r).array() - mean) * s;
+    out.row(r).array() = xh.row(r).array() * gamma + beta;
+  }
+  if (a.mode == Mode::train) {
+    // running_mean = (1 − momentum)·running_mean + momentum·mean
+    // running_var  = (1 − momentum)·running_var  + momentum·var·B/(B − 1)   (unbiased, as PyTorch)
+    const T m = static_cast<T>(a.attrs[momentum]);
+    rm = (T(1) - m) * rm + m * mean;
+    rv = (T(1) - m) * rv + m * var * (static_cast<T>(b) / static_cast<T>(b - 1));
+  }
+}
+
+// Backward, with g = dL/dy, x̂ = (x − μ)·s, s = (σ² + ε)^(-1/2), μ and σ² (biased) over the batch:
+//   dL/dβ = Σ_b g        dL/dγ = Σ_b g·x̂        dL/dx̂ = g·γ
+//   In training μ and σ² depend on x: ∂μ/∂x_i = 1/B and ∂σ²/∂x_i = 2(x_i − μ)/B, so
+//   dL/dx_i = s·(dx̂_i − (1/B)Σ_j dx̂_j − x̂_i·(1/B)Σ_j dx̂_j·x̂_j)
+//           = γ·s·(g_i − mean(g) − x̂_i·mean(g·x̂))                 (γ, s are per feature)
+//   In eval mode μ and σ² are constants: dL/dx_i = γ·s·g_i.
+template <class T>
+void backward(const BackwardArgs<T>& a) {
+  const auto g = a.grad_out.mat();
+  const auto xh = a.saved[x_hat].mat();
+  const auto s = a.saved[inv_std].row().array();
+  const auto gamma = a.in[1].row().array();
+  auto sum_g = a.saved[workspace].mat().row(0).array();
+  auto sum_gx = a.saved[workspace].mat().row(1).array();
+  const int64_t b = g.rows();
+  sum_g.setZero();
+  sum_gx.setZero();
+  for (int64_t r = 0; r < b; ++r) {
+    sum_g += g.row(r).array();
+    sum_gx += g.row(r).array() * xh.row(r).array();
+  }
+  const auto& dgamma = a.grad_in[1];
+  const auto& dbeta = a.grad_in[2];
+  if (!dgamma.grad.empty()) store_grad(dgamma.accumulate, dgamma.grad.row().array(), sum_gx);
+  if (!dbeta.grad.empty()) store_grad(dbeta.accumulate, dbeta.grad.row().array(), sum_g);
+
+  const auto& dx = a.grad_in[0];
+  if (dx.grad.empty()) return;
+  auto d = dx.grad.mat();
+  if (a.mode == Mode::eval) {
+    for (int64_t r = 0; r < b; ++r) store_grad(dx.accumulate, d.row(r).array(), gamma * s * g.row(r).array());
+    return;
+  }
+  const T inv_b = T(1) / static_cast<T>(b);
+  for (int64_t r = 0; r < b; ++r)
+    store_grad(dx.accumulate, d.row(r).array(),
+               gamma * s * (g.row(r).array() - sum_g * inv_b - xh.row(r).array() * sum_gx * inv_b));
+}
+
+Var example(Graph& g) {
+  auto x = g.input("x", {batch, 3});
+  auto gamma = g.parameter("gamma", {3}, Init::normal(1.0));
+  auto beta = g.parameter("beta", {3}, Init::normal(1.0));
+  return batch_norm(x, gamma, beta, "bn");
+}
+
+}  // namespace
+
+const OpInfo batch_norm_op = {
+    .name = "batch_norm",
+    .inputs = {{"x"}, {"gamma"}, {"beta"}},
+    .attrs = {{"momentum", 0.1}, {"eps", 1e-5}},
+    .saved = {"x_hat", "inv_std", "workspace"},
+    .state = {{"running_mean", 0.0}, {"running_var", 1.0}},
+    .infer = infer,
+    .saved_shape = saved_shape,
+    .state_shape = state_shape,
+    .f32 = {forward<float>, backward<float>},
+    .f64 = {forward<double>, backward<double>},
+    .example = example,
+};
+
+Var batch_norm(Var x, Var gamma, Var beta, const std::string& name, BatchNormOptions options) {
+  return x.graph->op(batch_norm_op, {x, gamma, beta}, name,
+                     {{"momentum", options.momentum}, {"eps", options.eps}});
+}
+
+}  // namespace bnlab

@@ -1,0 +1,50 @@
+#include "ops/bias_add.hpp"
+
+#include "graph/errors.hpp"
+
+namespace bnlab {
+namespace {
+
+Shape infer(const ShapeContext& c) {
+  const Shape& x = c.in[0];
+  const Shape& b = c.in[1];
+  if (x.rank() != 2 || b.rank() != 1 || b.has_batch() || x[1] != b[0])
+    throw ShapeError("bias must be a vector of the input's width: " + x.to_string() + " + " + b.to_string());
+  return x;
+}
+
+template <class T>
+void forward(const ForwardArgs<T>& a) {
+  a.out.mat().noalias() = a.in[0].mat().rowwise() + a.in[1].row();
+}
+
+template <class T>
+void backward(const BackwardArgs<T>& a) {
+  const auto& dx = a.grad_in[0];
+  const auto& db = a.grad_in[1];
+  if (!dx.grad.empty()) store_grad(dx.accumulate, dx.grad.mat(), a.grad_out.mat());
+  if (!db.grad.empty()) store_grad(db.accumulate, db.grad.row(), a.grad_out.mat().colwise().sum());
+}
+
+Var example(Graph& g) {
+  auto x = g.input("x", {batch, 4});
+  auto b = g.parameter("b", {4}, Init::normal(1.0));
+  return bias_add(x, b, "bias_add");
+}
+
+}  // namespace
+
+const OpInfo bias_add_op = {
+    .name = "bias_add",
+    .inputs = {{"x"}, {"bias"}},
+    .infer = infer,
+    .f32 = {forward<float>, backward<float>},
+    .f64 = {forward<double>, backward<double>},
+    .example = example,
+};
+
+Var bias_add(Var x, Var bias, const std::string& name) {
+  return x.graph->op(bias_add_op, {x, bias}, name.empty() ? x.graph->unique_name("bias_add") : name);
+}
+
+}  // namespace bnlab

@@ -1,0 +1,58 @@
+// Whole-graph gradient checks of small MLPs built from MlpSpec, in training mode.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+
+#include "graph/gradcheck.hpp"
+#include "models/mlp.hpp"
+
+using namespace bnlab;
+
+namespace {
+void check_spec(const MlpSpec& spec, const char* label) {
+  Mlp m = build_mlp(spec);
+  const GradCheckResult r = gradcheck(m.graph, m.loss, {.batch = 6, .seed = 3, .mode = Mode::train});
+  REQUIRE(!r.tensors.empty());
+  for (const auto& t : r.tensors) {
+    CAPTURE(label);
+    CAPTURE(t.name);
+    CAPTURE(t.analytic);
+    CAPTURE(t.numeric);
+    CHECK(t.max_rel_error < 1e-6);
+  }
+  std::printf("gradcheck mlp %-28s max rel error %.2e over %zu tensors\n", label, r.max_rel_error(), r.tensors.size());
+}
+
+MlpSpec small(Norm norm, NormPlacement placement = NormPlacement::after_activation,
+              Activation act = Activation::relu) {
+  MlpSpec s;
+  s.inputs = 5;
+  s.hidden = {6, 4};
+  s.classes = 3;
+  s.norm = norm;
+  s.placement = placement;
+  s.activation = act;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("small MLP without batch norm") { check_spec(small(Norm::none), "plain"); }
+TEST_CASE("small MLP with batch norm after each ReLU") { check_spec(small(Norm::batch), "batchnorm"); }
+TEST_CASE("small MLP with batch norm before each activation") {
+  check_spec(small(Norm::batch, NormPlacement::before_activation), "batchnorm-before");
+}
+TEST_CASE("small MLP with layer norm and tanh") {
+  check_spec(small(Norm::layer, NormPlacement::after_activation, Activation::tanh), "layernorm-tanh");
+}
+
+TEST_CASE("the reference presets have the reference shapes") {
+  const Mlp plain = build_mlp(MlpSpec::preset("plain"));
+  CHECK(plain.spec.sizes() == "784-128-64-10");
+  CHECK(plain.graph.find("bn1") < 0);
+  const Mlp bn = build_mlp(MlpSpec::preset("batchnorm"));
+  // dense → relu → batch norm, for both hidden layers
+  const Node& bn1 = bn.graph.node(bn.graph.find("bn1"));
+  CHECK(std::string(bn.graph.node(bn1.inputs[0]).op->name) == "relu");
+  CHECK(bn.graph.node(bn.graph.find("bn2")).shape == Shape{batch, 64});
+  CHECK(bn.graph.node(bn.graph.find("out.weight")).shape == Shape{64, 10});
+}
