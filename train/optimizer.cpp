@@ -1,0 +1,81 @@
+#include "train/optimizer.hpp"
+
+#include <cmath>
+
+#include "graph/errors.hpp"
+
+namespace bnlab {
+
+const char* to_string(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::sgd: return "sgd";
+    case OptimizerKind::momentum: return "momentum";
+    case OptimizerKind::adam: return "adam";
+    case OptimizerKind::adamw: return "adamw";
+  }
+  return "?";
+}
+
+OptimizerKind optimizer_from_string(const std::string& name) {
+  for (auto k : {OptimizerKind::sgd, OptimizerKind::momentum, OptimizerKind::adam, OptimizerKind::adamw})
+    if (name == to_string(k)) return k;
+  throw UsageError("unknown optimizer '" + name + "' (known: sgd, momentum, adam, adamw)");
+}
+
+namespace {
+void require(bool ok, const std::string& what, double value) {
+  if (!ok) throw UsageError(what + ", got " + std::to_string(value));
+}
+}  // namespace
+
+void OptimizerConfig::validate() const {
+  require(std::isfinite(lr) && lr > 0, "--lr: the learning rate must be a positive finite number", lr);
+  require(std::isfinite(momentum) && momentum >= 0 && momentum < 1, "--momentum must be in [0, 1)", momentum);
+  require(std::isfinite(beta1) && beta1 >= 0 && beta1 < 1, "--beta1 must be in [0, 1)", beta1);
+  require(std::isfinite(beta2) && beta2 >= 0 && beta2 < 1, "--beta2 must be in [0, 1)", beta2);
+  require(std::isfinite(eps) && eps > 0, "--adam-eps must be positive", eps);
+  require(std::isfinite(weight_decay) && weight_decay >= 0, "--weight-decay must be >= 0", weight_decay);
+}
+
+Optimizer::Optimizer(OptimizerConfig config, const TensorStore<float>& params)
+    : config_(config), m_(TensorStore<float>::like(params)), v_(TensorStore<float>::like(params)) {
+  config_.validate();
+}
+
+void Optimizer::step(TensorStore<float>& params, const TensorStore<float>& grads) {
+  ++steps_;
+  const Eigen::Index n = static_cast<Eigen::Index>(params.data.size());
+  Eigen::Map<Eigen::ArrayXf> p(params.data.data(), n);
+  Eigen::Map<const Eigen::ArrayXf> g(grads.data.data(), n);
+  Eigen::Map<Eigen::ArrayXf> m(m_.data.data(), n);
+  Eigen::Map<Eigen::ArrayXf> v(v_.data.data(), n);
+  const float lr = static_cast<float>(config_.lr);
+  switch (config_.kind) {
+    case OptimizerKind::sgd:
+      p -= lr * g;
+      break;
+    case OptimizerKind::momentum:
+      m = static_cast<float>(config_.momentum) * m + g;
+      p -= lr * m;
+      break;
+    case OptimizerKind::adamw:
+      p *= 1.0f - lr * static_cast<float>(config_.weight_decay);
+      [[fallthrough]];
+    case OptimizerKind::adam: {
+      const double t = static_cast<double>(steps_);
+      const float b1 = static_cast<float>(config_.beta1), b2 = static_cast<float>(config_.beta2);
+      // NOTE: as Keras, ε is the paper's "ε hat": the bias corrections are folded into the step size,
+      //   p -= (lr·√c2/c1)·m/(√v + ε), c1 = 1 − β1^t, c2 = 1 − β2^t (computed in double).
+      // PyTorch adds ε to √v̂ instead; with ε = 1e-7 the two differ only while √v is below ~1e-6.
+      const double c1 = 1 - std::pow(config_.beta1, t), c2 = 1 - std::pow(config_.beta2, t);
+      const float step = static_cast<float>(config_.lr * std::sqrt(c2) / c1);
+      const float eps = static_cast<float>(config_.eps);
+      m = b1 * m + (1.0f - b1) * g;
+      v = b2 * v + (1.0f - b2) * g.square();
+      p -= step * m / (v.sqrt() + eps);
+      break;
+    }
+  }
+}
+
+}  // namespace bnlab

@@ -1,0 +1,179 @@
+#include "train/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "data/batching.hpp"
+#include "graph/errors.hpp"
+
+namespace bnlab {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+const MlpSpec& checked(const MlpSpec& spec, const data::Splits& data) {
+  if (data.train.size() == 0) throw InputError("dataset '" + data.train.name + "' has no training rows");
+  if (spec.inputs != data.train.feature_count)
+    throw UsageError("the model takes " + std::to_string(spec.inputs) + " inputs but '" + data.train.name + "' has " +
+                     std::to_string(data.train.feature_count) + " features");
+  if (spec.classes != data.train.num_classes)
+    throw UsageError("the model has " + std::to_string(spec.classes) + " classes but '" + data.train.name + "' has " +
+                     std::to_string(data.train.num_classes));
+  return spec;
+}
+
+void copy_into(std::vector<float>& dst, const std::vector<float>& src) {
+  // In place: sessions hold views into these buffers.
+  std::copy(src.begin(), src.end(), dst.begin());
+}
+
+}  // namespace
+
+void TrainConfig::validate() const {
+  if (epochs < 1) throw UsageError("--epochs must be at least 1, got " + std::to_string(epochs));
+  if (batch_size < 1) throw UsageError("--batch-size must be at least 1, got " + std::to_string(batch_size));
+  if (threads < 1) throw UsageError("--threads must be at least 1, got " + std::to_string(threads));
+  if (eval_batch_size < 1) throw UsageError("eval batch size must be at least 1, got " + std::to_string(eval_batch_size));
+  optimizer.validate();
+}
+
+Trainer::Trainer(const MlpSpec& spec, TrainConfig config, const data::Splits& data)
+    : mlp_(build_mlp(checked(spec, data))),
+      config_(std::move(config)),
+      data_(data),
+      session_(compile(mlp_.graph, mlp_.loss), {.seed = config_.seed, .max_batch = config_.batch_size}),
+      eval_session_(compile(mlp_.graph, mlp_.loss, {.backward = false}), {.seed = config_.seed}),
+      optimizer_(config_.optimizer, session_.parameters()) {
+  config_.validate();
+  const int64_t n = data.train.size();
+  if (config_.batch_size > n)
+    throw UsageError("--batch-size " + std::to_string(config_.batch_size) + " is larger than the training split (" +
+                     std::to_string(n) + " rows)");
+  if (spec.norm == Norm::batch) {
+    if (config_.batch_size < 2)
+      throw UsageError("--batch-size 1 cannot train batch norm: a batch of one sample has no variance");
+    if (!config_.drop_last && n % config_.batch_size == 1)
+      throw UsageError("with --batch-size " + std::to_string(config_.batch_size) + " the last batch of " + std::to_string(n) +
+                       " training rows holds 1 sample, which batch norm cannot train on; add --drop-last or change the batch size");
+  }
+}
+
+EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
+  const data::Dataset& train = data_.train;
+  data::BatchOrder order(train.size(), config_.batch_size, config_.drop_last, config_.seed);
+  order.reshuffle(epoch_);
+  const int64_t steps = order.num_batches();
+  if (observer && observer->epoch_start) observer->epoch_start(epoch_ + 1, steps);
+
+  const std::vector<NodeId>& pre = mlp_.pre_activations;
+  std::vector<double> sum(pre.size(), 0.0), sum_sq(pre.size(), 0.0), count(pre.size(), 0.0);
+  std::vector<double> grad_norm_sum(static_cast<size_t>(session_.gradients().size()), 0.0);
+
+  double loss_sum = 0, correct_sum = 0;
+  int64_t samples = 0;
+  const auto start = Clock::now();
+  for (int64_t b = 0; b < steps; ++b) {
+    const auto rows = order.batch(b);
+    const int64_t n = static_cast<int64_t>(rows.size());
+    session_.set_batch(n);
+    train.gather(rows, session_.input(mlp_.x).data, session_.labels(mlp_.y).data());
+    const float loss = session_.forward(Mode::train);
+    if (!std::isfinite(loss))
+      throw RuntimeError("non-finite training loss (" + std::to_string(loss) + ") at epoch " + std::to_string(epoch_ + 1) +
+                         ", step " + std::to_string(b + 1));
+    loss_sum += static_cast<double>(loss) * static_cast<double>(n);
+    correct_sum += session_.saved(mlp_.loss, "correct").data[0];
+    samples += n;
+    session_.backward();
+    if (config_.record_internals) {
+      for (size_t l = 0; l < pre.size(); ++l) {
+        const auto v = session_.value(pre[l]).vec().template cast<double>();
+        sum[l] += v.sum();
+        sum_sq[l] += v.square().sum();
+        count[l] += static_cast<double>(v.size());
+      }
+      const auto& grads = session_.gradients();
+      for (int p = 0; p < grads.size(); ++p)
+        grad_norm_sum[static_cast<size_t>(p)] += std::sqrt(static_cast<double>(grads.view(p).vec().square().sum()));
+    }
+    optimizer_.step(session_.parameters(), session_.gradients());
+    if (observer && observer->step) observer->step(b + 1, steps, samples, seconds_since(start), loss_sum / static_cast<double>(samples));
+  }
+
+  EpochMetrics m;
+  m.seconds = seconds_since(start);
+  m.epoch = ++epoch_;
+  m.steps = steps;
+  m.train_loss = loss_sum / static_cast<double>(samples);
+  m.train_acc = correct_sum / static_cast<double>(samples);
+  m.samples_per_second = m.seconds > 0 ? static_cast<double>(samples) / m.seconds : 0;
+  if (config_.record_internals) {
+    for (size_t l = 0; l < pre.size(); ++l) {
+      const double mean = sum[l] / count[l];
+      const double var = std::max(0.0, sum_sq[l] / count[l] - mean * mean);
+      m.layers.push_back({"fc" + std::to_string(l + 1), mean, std::sqrt(var)});
+    }
+    const auto& grads = session_.gradients();
+    for (int p = 0; p < grads.size(); ++p)
+      m.grad_norms.push_back({grads.entries[static_cast<size_t>(p)].name, grad_norm_sum[static_cast<size_t>(p)] / static_cast<double>(steps)});
+  }
+  const EvalMetrics val = evaluate(data_.val);
+  m.val_loss = val.loss;
+  m.val_acc = val.acc;
+  return m;
+}
+
+EvalMetrics Trainer::evaluate(const data::Dataset& d, Mode mode, int64_t batch) {
+  EvalMetrics r;
+  if (d.size() == 0) {
+    r.loss = r.acc = std::numeric_limits<double>::quiet_NaN();
+    return r;
+  }
+  if (mode == Mode::train) throw UsageError("evaluate: use Mode::eval or Mode::eval_batch_stats");
+  copy_into(eval_session_.parameters().data, session_.parameters().data);
+  copy_into(eval_session_.state().data, session_.state().data);
+  const int64_t chunk = batch > 0 ? batch : (mode == Mode::eval ? config_.eval_batch_size : config_.batch_size);
+  double loss_sum = 0, correct = 0;
+  for (int64_t start = 0; start < d.size();) {
+    int64_t n = std::min(chunk, d.size() - start);
+    // With batch statistics a trailing chunk of one sample cannot be normalized: fold it into this one.
+    if (mode == Mode::eval_batch_stats && d.size() - start - n == 1) n += 1;
+    eval_session_.set_batch(n);
+    std::copy(d.row(start), d.row(start + n), eval_session_.input(mlp_.x).data);
+    std::copy(d.labels.begin() + start, d.labels.begin() + start + n, eval_session_.labels(mlp_.y).begin());
+    loss_sum += static_cast<double>(eval_session_.forward(mode)) * static_cast<double>(n);
+    correct += eval_session_.saved(mlp_.loss, "correct").data[0];
+    start += n;
+  }
+  r.samples = d.size();
+  r.loss = loss_sum / static_cast<double>(d.size());
+  r.acc = correct / static_cast<double>(d.size());
+  return r;
+}
+
+RunRecord train_run(const std::string& name, const MlpSpec& spec, const TrainConfig& config, const data::Splits& data,
+                    const TrainObserver* observer, const std::function<void(const EpochMetrics&)>& on_epoch) {
+  const auto start = Clock::now();
+  Trainer trainer(spec, config, data);
+  RunRecord r;
+  r.name = name;
+  r.config = config;
+  r.spec = spec;
+  r.train_size = data.train.size();
+  r.val_size = data.val.size();
+  r.test_size = data.test.size();
+  while (trainer.epoch() < config.epochs) {
+    r.epochs.push_back(trainer.train_epoch(observer));
+    if (on_epoch) on_epoch(r.epochs.back());
+  }
+  r.test = trainer.evaluate(data.test);
+  r.total_seconds = seconds_since(start);
+  return r;
+}
+
+}  // namespace bnlab

@@ -1,0 +1,130 @@
+// The trainer: one model (an MlpSpec) trained on prepared splits, epoch by epoch, producing exactly
+// the metrics of METRICS.md, plus what happens inside the network (per-layer statistics).
+//
+//   bnlab::data::Splits data = bnlab::data::load("fashion-mnist", {.seed = 0});
+//   bnlab::TrainConfig cfg;                                  // batch 32, Adam 1e-3, 10 epochs, seed 0
+//   bnlab::Trainer t(bnlab::MlpSpec::preset("batchnorm"), cfg, data);
+//   while (t.epoch() < cfg.epochs) {
+//     bnlab::EpochMetrics m = t.train_epoch(&observer);     // train steps, then the val pass
+//   }
+//   bnlab::EvalMetrics test = t.evaluate(data.test);         // eval mode, once, at the end
+//
+// Determinism: for a given seed (and thread count) every metric but the times is identical between
+// runs. Parameters are drawn from Rng(seed); the batch order of epoch e depends on (seed, e) only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "graph/session.hpp"
+#include "models/mlp.hpp"
+#include "train/optimizer.hpp"
+
+namespace bnlab {
+
+struct TrainConfig {
+  std::string dataset = "fashion-mnist";
+  std::string model = "batchnorm";   // the preset name the spec started from (reported in metrics)
+  int epochs = 10;
+  int64_t batch_size = 32;
+  bool drop_last = false;
+  OptimizerConfig optimizer;
+  uint64_t seed = 0;
+  int threads = 1;
+  int64_t eval_batch_size = 1000;     // chunk size of eval passes (no effect on results in eval mode)
+  bool record_internals = true;       // per-layer pre-activation statistics and gradient norms
+  // Throws UsageError naming the flag-level field that is wrong (epochs < 1, batch_size < 1, …).
+  void validate() const;
+};
+
+struct EvalMetrics {
+  double loss = 0;
+  double acc = 0;
+  int64_t samples = 0;
+};
+
+// Per hidden layer and epoch: the pre-activation values (what enters the activation function) over
+// every training step of the epoch.
+struct LayerStats {
+  std::string layer;   // "fc1", "fc2", …
+  double mean = 0;
+  double std = 0;
+};
+
+// Per parameter and epoch: the L2 norm of its gradient, averaged over the epoch's steps.
+struct GradNorm {
+  std::string parameter;
+  double mean_norm = 0;
+};
+
+struct EpochMetrics {
+  int epoch = 0;                 // 1-based
+  double train_loss = 0;         // sample-weighted mean over the epoch's training batches (train mode)
+  double train_acc = 0;
+  double val_loss = 0;           // eval mode over the validation split after the epoch (NaN if empty)
+  double val_acc = 0;
+  double seconds = 0;            // wall time of the training steps alone
+  double samples_per_second = 0;
+  int64_t steps = 0;
+  std::vector<LayerStats> layers;
+  std::vector<GradNorm> grad_norms;
+};
+
+// Progress reports while an epoch runs (all optional).
+struct TrainObserver {
+  std::function<void(int epoch, int64_t batches)> epoch_start;
+  // After each step: steps done, total, samples done, seconds so far, running mean train loss.
+  std::function<void(int64_t step, int64_t steps, int64_t samples, double seconds, double loss)> step;
+};
+
+class Trainer {
+ public:
+  // requires: data.train non-empty, spec.inputs == feature count and spec.classes == class count
+  // (the constructor adjusts neither: a mismatch is a UsageError naming both sizes).
+  Trainer(const MlpSpec& spec, TrainConfig config, const data::Splits& data);
+
+  EpochMetrics train_epoch(const TrainObserver* observer = nullptr);
+  EvalMetrics evaluate(const data::Dataset& d, Mode mode = Mode::eval, int64_t batch = 0);
+
+  int epoch() const { return epoch_; }            // epochs completed
+  void set_epoch(int epoch) { epoch_ = epoch; }   // for resume
+  Session& session() { return session_; }
+  const Session& session() const { return session_; }
+  Optimizer& optimizer() { return optimizer_; }
+  const Optimizer& optimizer() const { return optimizer_; }
+  const Mlp& model() const { return mlp_; }
+  const TrainConfig& config() const { return config_; }
+  const data::Splits& data() const { return data_; }
+
+ private:
+  Mlp mlp_;
+  TrainConfig config_;
+  const data::Splits& data_;
+  Session session_;
+  Session eval_session_;   // shares nothing but copies of parameters/state at evaluate()
+  Optimizer optimizer_;
+  int epoch_ = 0;
+};
+
+// A finished (or partial) run as it goes into the metrics document.
+struct RunRecord {
+  std::string name;              // "plain", "batchnorm", "batchnorm-bs64-seed1", …
+  TrainConfig config;
+  MlpSpec spec;
+  int64_t train_size = 0, val_size = 0, test_size = 0;
+  std::vector<EpochMetrics> epochs;
+  std::optional<EvalMetrics> test;
+  double total_seconds = 0;
+};
+
+// Trains `config.epochs` epochs, evaluates the test split, and returns the record. `on_epoch` is
+// called after each epoch (for tables and progress lines).
+RunRecord train_run(const std::string& name, const MlpSpec& spec, const TrainConfig& config, const data::Splits& data,
+                    const TrainObserver* observer = nullptr,
+                    const std::function<void(const EpochMetrics&)>& on_epoch = {});
+
+}  // namespace bnlab
