@@ -50,6 +50,8 @@ Trainer::Trainer(const MlpSpec& spec, TrainConfig config, const data::Splits& da
       eval_session_(compile(mlp_.graph, mlp_.loss, {.backward = false}), {.seed = config_.seed}),
       optimizer_(config_.optimizer, session_.parameters()) {
   config_.validate();
+  // NOTE: Eigen's thread count is process-wide; the trainer sets it for the products it runs.
+  Eigen::setNbThreads(config_.threads);
   const int64_t n = data.train.size();
   if (config_.batch_size > n)
     throw UsageError("--batch-size " + std::to_string(config_.batch_size) + " is larger than the training split (" +

@@ -1,0 +1,65 @@
+#include "data/cifar10.hpp"
+
+#include <filesystem>
+
+#include "data/idx.hpp"
+#include "graph/errors.hpp"
+
+namespace bnlab::data {
+
+namespace {
+
+void append_batch(const std::string& path, Dataset& out) {
+  const std::vector<uint8_t> bytes = read_file_bytes(path);
+  const auto size = static_cast<int64_t>(bytes.size());
+  const int64_t records = size / cifar10_record_bytes;
+  if (size % cifar10_record_bytes != 0)
+    throw InputError(path + ": incomplete record at byte offset " + std::to_string(records * cifar10_record_bytes) +
+                     ": file size " + std::to_string(size) + " is not a multiple of the " +
+                     std::to_string(cifar10_record_bytes) + "-byte record (1 label + 3072 pixels)");
+  const size_t first_row = out.labels.size();
+  out.labels.resize(first_row + static_cast<size_t>(records));
+  out.features.resize(out.labels.size() * static_cast<size_t>(cifar10_features));
+  for (int64_t r = 0; r < records; ++r) {
+    const uint8_t* rec = bytes.data() + r * cifar10_record_bytes;
+    if (rec[0] > 9)
+      throw InputError(path + ": label " + std::to_string(rec[0]) + " at byte offset " +
+                       std::to_string(r * cifar10_record_bytes) + " (record " + std::to_string(r) +
+                       ") is not in 0..9");
+    const size_t row = first_row + static_cast<size_t>(r);
+    out.labels[row] = rec[0];
+    float* x = out.features.data() + row * static_cast<size_t>(cifar10_features);
+    for (int64_t k = 0; k < cifar10_features; ++k) x[k] = static_cast<float>(rec[1 + k]) / 255.0f;
+  }
+}
+
+}  // namespace
+
+Dataset read_cifar10_batch(const std::string& path, std::string name) {
+  return read_cifar10_batches({path}, std::move(name));
+}
+
+Dataset read_cifar10_batches(const std::vector<std::string>& paths, std::string name) {
+  Dataset out;
+  out.name = std::move(name);
+  out.feature_count = cifar10_features;
+  out.num_classes = 10;
+  for (const auto& path : paths) append_batch(path, out);
+  return out;
+}
+
+std::pair<Dataset, Dataset> read_cifar10_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) throw InputError(dir + ": CIFAR-10 folder not found");
+  fs::path base(dir);
+  // The tarball unpacks into cifar-10-batches-bin/; accept the folder above it as well.
+  if (!fs::exists(base / "test_batch.bin") && fs::exists(base / "cifar-10-batches-bin" / "test_batch.bin"))
+    base /= "cifar-10-batches-bin";
+  std::vector<std::string> train_files;
+  for (int i = 1; i <= 5; ++i) train_files.push_back((base / ("data_batch_" + std::to_string(i) + ".bin")).string());
+  Dataset train = read_cifar10_batches(train_files, "cifar10/train");
+  Dataset test = read_cifar10_batch((base / "test_batch.bin").string(), "cifar10/test");
+  return {std::move(train), std::move(test)};
+}
+
+}  // namespace bnlab::data

@@ -1,0 +1,44 @@
+#include "data/dataset.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "graph/errors.hpp"
+
+namespace bnlab::data {
+
+namespace {
+
+// One compare per row is nothing next to copying the row, and an out-of-range index would
+// otherwise read past the buffer silently.
+void check_index(const Dataset& d, int64_t index, const char* what) {
+  if (index < 0 || index >= d.size())
+    throw UsageError(std::string(what) + ": row index " + std::to_string(index) + " is outside " +
+                     (d.name.empty() ? std::string("dataset") : d.name) + " [0, " +
+                     std::to_string(d.size()) + ")");
+}
+
+}  // namespace
+
+void Dataset::gather(std::span<const int64_t> indices, float* x, int32_t* y) const {
+  const auto width = static_cast<size_t>(feature_count);
+  for (size_t k = 0; k < indices.size(); ++k) {
+    const int64_t i = indices[k];
+    check_index(*this, i, "Dataset::gather");
+    std::copy_n(row(i), width, x + k * width);
+    y[k] = labels[static_cast<size_t>(i)];
+  }
+}
+
+Dataset Dataset::subset(std::span<const int64_t> indices, std::string new_name) const {
+  Dataset out;
+  out.feature_count = feature_count;
+  out.num_classes = num_classes;
+  out.name = std::move(new_name);
+  out.features.resize(indices.size() * static_cast<size_t>(feature_count));
+  out.labels.resize(indices.size());
+  gather(indices, out.features.data(), out.labels.data());
+  return out;
+}
+
+}  // namespace bnlab::data

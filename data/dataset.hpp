@@ -1,0 +1,41 @@
+// bnlab data: an in-memory labelled dataset and the operations the trainer needs on it.
+//
+//   bnlab::data::Splits s = bnlab::data::load("fashion-mnist", {.data_dir = "", .val_fraction = 0.2, .seed = 0});
+//   // s.train / s.val / s.test: features [N, F] row-major floats in [0,1], labels int32 in [0, classes)
+//   bnlab::data::BatchOrder order(s.train.size(), /*batch=*/32, /*drop_last=*/false, /*seed=*/0);
+//   order.reshuffle(epoch);                      // seeded permutation for this epoch
+//   for (int64_t b = 0; b < order.num_batches(); ++b) {
+//     auto idx = order.batch(b);                 // row indices of batch b
+//     s.train.gather(idx, x_slot, y_slot);       // copy rows straight into the caller's buffers
+//   }
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace bnlab::data {
+
+// A labelled dataset held in memory. requires: labels.size() == rows; every label < num_classes.
+struct Dataset {
+  std::vector<float> features;   // [rows, feature_count], row-major
+  std::vector<int32_t> labels;   // [rows]
+  int64_t feature_count = 0;
+  int32_t num_classes = 0;
+  std::string name;              // "fashion-mnist/train", … for messages
+
+  int64_t size() const { return static_cast<int64_t>(labels.size()); }
+  const float* row(int64_t i) const { return features.data() + i * feature_count; }
+  // Copies rows `indices` into x ([indices.size(), feature_count] row-major) and y.
+  // An index outside [0, size()) is a UsageError naming the dataset.
+  void gather(std::span<const int64_t> indices, float* x, int32_t* y) const;
+  // The rows `indices` as a new dataset (used by splits and subsets).
+  Dataset subset(std::span<const int64_t> indices, std::string new_name) const;
+};
+
+struct Splits {
+  Dataset train, val, test;
+};
+
+}  // namespace bnlab::data

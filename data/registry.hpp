@@ -1,0 +1,76 @@
+// The dataset registry: a dataset by name, split into train / validation / test and prepared.
+//
+//   bnlab::data::Splits s = bnlab::data::load("fashion-mnist", {.val_fraction = 0.2, .seed = 0});
+//   // s.train 48000, s.val 12000, s.test 10000 rows of 784 features in [0, 1], 10 classes
+//   auto quick = bnlab::data::load("synthetic", {.seed = 1, .standardize = true});
+//   for (const auto& d : bnlab::data::dataset_infos()) std::cout << d.name << "  " << d.description << "\n";
+//
+// What load() does, in order (every random choice seeded by LoadOptions::seed, each step on its own
+// sub-stream so changing one option does not reshuffle the others):
+//   1. read the training and test sets (an empty one is an InputError);
+//   2. limit_train / limit_test > 0: keep a seeded random subset of that many rows (file order kept);
+//   3. validation split: a permutation of the training rows from Rng::derived(seed, kSplitStream);
+//      its first round(val_fraction * N) rows become val, the rest train (both keep file order);
+//   4. standardize: per feature, subtract the mean and divide by the std of the TRAIN split only,
+//      applied to train, val and test alike. A feature whose train std is below kMinStd (a pixel
+//      that is always 0, say) is only centred: dividing by ~0 would turn any test value into a huge
+//      outlier.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "data/synthetic.hpp"
+
+namespace bnlab::data {
+
+inline constexpr uint64_t kSplitStream = 0x76616c2d73706c74ull;       // "val-splt"
+inline constexpr uint64_t kLimitTrainStream = 0x6c696d2d74726e00ull;  // "lim-trn"
+inline constexpr uint64_t kLimitTestStream = 0x6c696d2d74737400ull;   // "lim-tst"
+inline constexpr double kMinStd = 1e-6;
+
+inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+struct LoadOptions {
+  std::string data_dir{};        // where the files are; "" = the dataset's default (fashion-mnist only)
+  double val_fraction = 0.2;     // in [0, 1); 0 gives an empty validation set
+  uint64_t seed = 0;             // split and subset seed
+  bool standardize = false;      // per-feature z-score from the train split
+  int64_t limit_train = 0;       // 0 = all training rows, else a seeded subset of this many
+  int64_t limit_test = 0;        // 0 = all test rows
+  bool csv_pixels = false;       // "csv": features are 0–255 pixels, divide by 255
+  SyntheticOptions synthetic{};  // "synthetic": sizes and shape; its seed is the data's own
+};
+
+struct DatasetInfo {
+  std::string name;
+  std::string description;  // one line for --help
+};
+
+// The known datasets, in display order:
+//   fashion-mnist  IDX files, default dir /usr/share/datasets/fashion-mnist (Debian dataset-fashion-mnist)
+//   mnist, kmnist  IDX files in data_dir: {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]
+//   cifar10        binary batches in data_dir: data_batch_1..5.bin, test_batch.bin
+//   csv            data_dir/train.csv and data_dir/test.csv (label first, then features)
+//   synthetic      generated: 4000 train / 1000 test rows, 20 features, 4 classes (SyntheticOptions)
+const std::vector<DatasetInfo>& dataset_infos();
+std::vector<std::string> dataset_names();
+
+// Throws UsageError for an unknown name (listing the known ones) or bad options, InputError for
+// missing or malformed files and empty data.
+Splits load(const std::string& name, const LoadOptions& options);
+
+// Steps 2–4 above on an already read dataset (`name` prefixes the split names and messages).
+Splits prepare_splits(Dataset train, Dataset test, const std::string& name, const LoadOptions& options);
+
+// Per-feature statistics for standardization.
+struct Standardization {
+  std::vector<float> mean;
+  std::vector<float> scale;  // the std, or 1 where the std is below kMinStd
+};
+Standardization fit_standardization(const Dataset& d);
+void apply_standardization(Dataset& d, const Standardization& s);
+
+}  // namespace bnlab::data
