@@ -1,0 +1,78 @@
+// After the first step, a training step (gather, forward, backward, optimizer update) allocates
+// nothing on the heap. Counted by replacing the global operator new in this test binary.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "data/batching.hpp"
+#include "data/registry.hpp"
+#include "graph/compile.hpp"
+#include "graph/session.hpp"
+#include "models/mlp.hpp"
+#include "train/optimizer.hpp"
+
+namespace {
+std::atomic<long> allocations{0};
+std::atomic<bool> counting{false};
+// A place to break in a debugger (`break allocation_while_counting`) to see what allocated.
+[[gnu::noinline]] void allocation_while_counting() { asm volatile(""); }
+void count_allocation() {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (counting.load(std::memory_order_relaxed)) allocation_while_counting();
+}
+}  // namespace
+
+void* operator new(std::size_t n) {
+  count_allocation();
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, std::align_val_t a) {
+  count_allocation();
+  const std::size_t align = static_cast<std::size_t>(a);
+  if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+using namespace bnlab;
+
+TEST_CASE("a training step allocates nothing after the first, for both reference variants and a smaller last batch") {
+  data::SyntheticOptions so;
+  so.features = 784;
+  so.classes = 10;
+  so.train_rows = 600;
+  so.test_rows = 10;
+  const data::Splits d = data::load("synthetic", {.val_fraction = 0, .synthetic = so});
+  for (const char* preset : {"plain", "batchnorm"}) {
+    const Mlp m = build_mlp(MlpSpec::preset(preset));
+    Session s(compile(m.graph, m.loss), {.seed = 0});
+    Optimizer opt({.kind = OptimizerKind::adam}, s.parameters());
+    data::BatchOrder order(d.train.size(), 64, false, 0);  // 600 = 9·64 + 24: a smaller last batch
+    auto step = [&](int64_t b) {
+      const auto rows = order.batch(b);
+      s.set_batch(static_cast<int64_t>(rows.size()));
+      d.train.gather(rows, s.input(m.x).data, s.labels(m.y).data());
+      s.forward(Mode::train);
+      s.backward();
+      opt.step(s.parameters(), s.gradients());
+    };
+    step(0);  // the first step plans the arena
+    const long before = allocations.load();
+    counting = true;
+    for (int64_t b = 1; b < order.num_batches(); ++b) step(b);
+    step(0);
+    counting = false;
+    const long during = allocations.load() - before;
+    CAPTURE(preset);
+    CHECK(during == 0);
+  }
+}
