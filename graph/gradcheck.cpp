@@ -2,11 +2,34 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "graph/errors.hpp"
 #include "graph/session.hpp"
 
 namespace bnlab {
+
+namespace {
+
+// The elements of tensor number `tensor` to compare: all of them, or a sorted seeded sample (its own
+// sub-stream per tensor, so the sample does not depend on the input values or on other tensors).
+std::vector<int64_t> checked_indices(int64_t elements, const GradCheckOptions& options, size_t tensor) {
+  std::vector<int64_t> all(static_cast<size_t>(elements));
+  std::iota(all.begin(), all.end(), int64_t{0});
+  const int64_t keep = options.max_elements_per_tensor;
+  if (keep <= 0 || keep >= elements) return all;
+  Rng rng = Rng::derived(options.seed, 0x73756273657400ull, tensor);  // "subset"
+  // Partial Fisher–Yates: the first `keep` slots become a uniform sample without replacement.
+  for (int64_t i = 0; i < keep; ++i) {
+    const auto j = i + static_cast<int64_t>(rng.below(static_cast<uint64_t>(elements - i)));
+    std::swap(all[static_cast<size_t>(i)], all[static_cast<size_t>(j)]);
+  }
+  all.resize(static_cast<size_t>(keep));
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+}  // namespace
 
 double GradCheckResult::max_rel_error() const {
   double m = 0;
@@ -72,12 +95,15 @@ GradCheckResult gradcheck(const Graph& graph, NodeId target, GradCheckOptions op
 
   GradCheckResult result;
   result.tolerance = options.tolerance;
-  for (auto& c : candidates) {
+  for (size_t ci = 0; ci < candidates.size(); ++ci) {
+    Candidate& c = candidates[ci];
     TensorCheck t;
     t.name = c.name;
     t.is_parameter = c.is_parameter;
     t.elements = c.value.size();
-    for (int64_t k = 0; k < c.value.size(); ++k) {
+    const std::vector<int64_t> indices = checked_indices(t.elements, options, ci);
+    t.checked = static_cast<int64_t>(indices.size());
+    for (const int64_t k : indices) {
       double& x = c.value.data[k];
       const double saved = x;
       x = saved + options.step;

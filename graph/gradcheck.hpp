@@ -29,6 +29,9 @@ struct GradCheckOptions {
   double abs_floor = 1e-3;   // see above
   Mode mode = Mode::train;
   bool check_inputs = true;  // also check the gradients of (non-label) inputs
+  // > 0: check only a seeded random subset of this many elements of each larger tensor, because a
+  // full check costs two forward passes per element (~200k for a 784-input MLP). 0 checks all.
+  int64_t max_elements_per_tensor = 0;
   // Replaces the random input values (name → row-major values of [batch, F]) when given.
   std::vector<std::pair<std::string, std::vector<double>>> input_values;
 };
@@ -41,6 +44,7 @@ struct TensorCheck {
   int64_t worst_index = -1;
   double analytic = 0, numeric = 0;  // at the worst index
   int64_t elements = 0;
+  int64_t checked = 0;               // elements compared (fewer than `elements` when subsampled)
 };
 
 struct GradCheckResult {

@@ -198,6 +198,23 @@ void BasicSession<T>::backward(std::span<const T> seed) {
   }
 }
 
+template <class T>
+NodeId BasicSession<T>::first_nonfinite_value() const {
+  for (const ProgramNode& pn : program_.order) {
+    const NodeKind kind = program_.graph.node(pn.id).kind;
+    if (kind == NodeKind::labels) continue;
+    if (!value(pn.id).vec().allFinite()) return pn.id;
+  }
+  return -1;
+}
+
+template <class T>
+NodeId BasicSession<T>::first_nonfinite_gradient() const {
+  for (size_t p = 0; p < program_.parameters.size(); ++p)
+    if (!grads_.view(static_cast<int>(p)).vec().allFinite()) return program_.parameters[p];
+  return -1;
+}
+
 template class BasicSession<float>;
 template class BasicSession<double>;
 

@@ -50,6 +50,8 @@ class BasicSession {
   void backward();
   void backward(std::span<const T> seed);
 
+  // Every value is readable after forward. After backward only the parameters, the target and the
+  // gradients of inputs are: backward reuses the memory of values and saved tensors it is done with.
   TensorView<T> value(NodeId id) const;
   TensorView<T> grad(NodeId id) const;   // a parameter's gradient lives in gradients()
   TensorView<T> saved(NodeId id, const std::string& name) const;
@@ -60,6 +62,12 @@ class BasicSession {
   const TensorStore<T>& gradients() const { return grads_; }
   TensorStore<T>& state() { return state_; }
   const TensorStore<T>& state() const { return state_; }
+
+  // The first node, in forward order, whose value holds a NaN or an infinity (inputs and op outputs),
+  // or -1; first_nonfinite_gradient: the first parameter whose gradient does. For messages such as
+  // "non-finite loss at epoch 3, step 120, first produced by node 'bn2'".
+  NodeId first_nonfinite_value() const;
+  NodeId first_nonfinite_gradient() const;
 
   // Draws every parameter from its Init, in store order, from Rng(seed).
   void initialize_parameters(uint64_t seed);

@@ -32,7 +32,25 @@ void copy_into(std::vector<float>& dst, const std::vector<float>& src) {
   std::copy(src.begin(), src.end(), dst.begin());
 }
 
+std::string nonfinite_message(const Session& s, const std::string& what, int epoch, int64_t step, NodeId node) {
+  std::string msg = "non-finite " + what + " at epoch " + std::to_string(epoch) + ", step " + std::to_string(step);
+  if (node >= 0) {
+    const Node& n = s.graph().node(node);
+    msg += ", first in " + std::string(n.kind == NodeKind::parameter ? "the gradient of parameter" : "node") + " '" + n.name + "'";
+    if (n.op) msg += " (" + std::string(n.op->name) + ")";
+  }
+  return msg + " (try a smaller --lr, or --on-nonfinite skip)";
+}
+
 }  // namespace
+
+const char* to_string(NonFinitePolicy p) { return p == NonFinitePolicy::stop ? "stop" : "skip"; }
+
+NonFinitePolicy nonfinite_policy_from_string(const std::string& s) {
+  if (s == "stop") return NonFinitePolicy::stop;
+  if (s == "skip") return NonFinitePolicy::skip;
+  throw UsageError("--on-nonfinite must be stop or skip, got '" + s + "'");
+}
 
 void TrainConfig::validate() const {
   if (epochs < 1) throw UsageError("--epochs must be at least 1, got " + std::to_string(epochs));
@@ -74,45 +92,73 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
 
   const std::vector<NodeId>& pre = mlp_.pre_activations;
   std::vector<double> sum(pre.size(), 0.0), sum_sq(pre.size(), 0.0), count(pre.size(), 0.0);
+  std::vector<double> step_sum(pre.size()), step_sum_sq(pre.size()), step_count(pre.size());
   std::vector<double> grad_norm_sum(static_cast<size_t>(session_.gradients().size()), 0.0);
 
   double loss_sum = 0, correct_sum = 0;
-  int64_t samples = 0;
+  int64_t samples = 0, skipped = 0;
+  // A skipped step must not leave its running statistics behind: keep the state from before it.
+  const bool may_skip = config_.on_nonfinite == NonFinitePolicy::skip;
+  std::vector<float> state_before(may_skip ? session_.state().data.size() : 0);
   const auto start = Clock::now();
   for (int64_t b = 0; b < steps; ++b) {
     const auto rows = order.batch(b);
     const int64_t n = static_cast<int64_t>(rows.size());
     session_.set_batch(n);
     train.gather(rows, session_.input(mlp_.x).data, session_.labels(mlp_.y).data());
+    if (may_skip) std::copy(session_.state().data.begin(), session_.state().data.end(), state_before.begin());
     const float loss = session_.forward(Mode::train);
-    if (!std::isfinite(loss))
-      throw RuntimeError("non-finite training loss (" + std::to_string(loss) + ") at epoch " + std::to_string(epoch_ + 1) +
-                         ", step " + std::to_string(b + 1));
-    loss_sum += static_cast<double>(loss) * static_cast<double>(n);
-    correct_sum += session_.saved(mlp_.loss, "correct").data[0];
-    samples += n;
-    session_.backward();
-    if (config_.record_internals) {
+    if (!std::isfinite(loss)) {
+      if (!may_skip)
+        throw RuntimeError(nonfinite_message(session_, "training loss", epoch_ + 1, b + 1, session_.first_nonfinite_value()));
+      copy_into(session_.state().data, state_before);
+      ++skipped;
+      continue;
+    }
+    // Read before backward: backward reuses the memory of tensors it no longer needs.
+    const float correct = session_.saved(mlp_.loss, "correct").data[0];
+    if (config_.record_internals)
       for (size_t l = 0; l < pre.size(); ++l) {
         const auto v = session_.value(pre[l]).vec().template cast<double>();
-        sum[l] += v.sum();
-        sum_sq[l] += v.square().sum();
-        count[l] += static_cast<double>(v.size());
+        step_sum[l] = v.sum();
+        step_sum_sq[l] = v.square().sum();
+        step_count[l] = static_cast<double>(v.size());
+      }
+    session_.backward();
+    if (!Eigen::Map<const Eigen::ArrayXf>(session_.gradients().data.data(),
+                                          static_cast<Eigen::Index>(session_.gradients().data.size())).allFinite()) {
+      if (!may_skip)
+        throw RuntimeError(nonfinite_message(session_, "gradient", epoch_ + 1, b + 1, session_.first_nonfinite_gradient()));
+      copy_into(session_.state().data, state_before);
+      ++skipped;
+      continue;
+    }
+    loss_sum += static_cast<double>(loss) * static_cast<double>(n);
+    correct_sum += correct;
+    samples += n;
+    if (config_.record_internals) {
+      for (size_t l = 0; l < pre.size(); ++l) {
+        sum[l] += step_sum[l];
+        sum_sq[l] += step_sum_sq[l];
+        count[l] += step_count[l];
       }
       const auto& grads = session_.gradients();
       for (int p = 0; p < grads.size(); ++p)
         grad_norm_sum[static_cast<size_t>(p)] += std::sqrt(static_cast<double>(grads.view(p).vec().square().sum()));
     }
     optimizer_.step(session_.parameters(), session_.gradients());
-    if (observer && observer->step) observer->step(b + 1, steps, samples, seconds_since(start), loss_sum / static_cast<double>(samples));
+    if (observer && observer->step)
+      observer->step(b + 1, steps, samples, seconds_since(start), loss_sum / static_cast<double>(std::max<int64_t>(samples, 1)));
   }
 
   EpochMetrics m;
   m.seconds = seconds_since(start);
   m.epoch = ++epoch_;
   m.steps = steps;
-  m.train_loss = loss_sum / static_cast<double>(samples);
-  m.train_acc = correct_sum / static_cast<double>(samples);
+  m.skipped_steps = skipped;
+  // Every step skipped: no loss to report (NaN, written as null).
+  m.train_loss = samples ? loss_sum / static_cast<double>(samples) : std::numeric_limits<double>::quiet_NaN();
+  m.train_acc = samples ? correct_sum / static_cast<double>(samples) : std::numeric_limits<double>::quiet_NaN();
   m.samples_per_second = m.seconds > 0 ? static_cast<double>(samples) / m.seconds : 0;
   if (config_.record_internals) {
     for (size_t l = 0; l < pre.size(); ++l) {
@@ -121,8 +167,9 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
       m.layers.push_back({"fc" + std::to_string(l + 1), mean, std::sqrt(var)});
     }
     const auto& grads = session_.gradients();
+    const double used = static_cast<double>(std::max<int64_t>(steps - skipped, 1));
     for (int p = 0; p < grads.size(); ++p)
-      m.grad_norms.push_back({grads.entries[static_cast<size_t>(p)].name, grad_norm_sum[static_cast<size_t>(p)] / static_cast<double>(steps)});
+      m.grad_norms.push_back({grads.entries[static_cast<size_t>(p)].name, grad_norm_sum[static_cast<size_t>(p)] / used});
   }
   const EvalMetrics val = evaluate(data_.val);
   m.val_loss = val.loss;

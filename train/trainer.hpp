@@ -26,6 +26,14 @@
 
 namespace bnlab {
 
+// What a training step does when its loss or a gradient is not finite.
+enum class NonFinitePolicy {
+  stop,  // throw RuntimeError naming the epoch, the step and the first node that produced it
+  skip,  // leave the parameters as they were, count the step in EpochMetrics::skipped_steps, go on
+};
+const char* to_string(NonFinitePolicy p);
+NonFinitePolicy nonfinite_policy_from_string(const std::string& s);
+
 struct TrainConfig {
   std::string dataset = "fashion-mnist";
   std::string model = "batchnorm";   // the preset name the spec started from (reported in metrics)
@@ -37,6 +45,7 @@ struct TrainConfig {
   int threads = 1;
   int64_t eval_batch_size = 1000;     // chunk size of eval passes (no effect on results in eval mode)
   bool record_internals = true;       // per-layer pre-activation statistics and gradient norms
+  NonFinitePolicy on_nonfinite = NonFinitePolicy::stop;
   // Throws UsageError naming the flag-level field that is wrong (epochs < 1, batch_size < 1, …).
   void validate() const;
 };
@@ -70,6 +79,7 @@ struct EpochMetrics {
   double seconds = 0;            // wall time of the training steps alone
   double samples_per_second = 0;
   int64_t steps = 0;
+  int64_t skipped_steps = 0;     // steps whose loss or gradient was not finite (NonFinitePolicy::skip)
   std::vector<LayerStats> layers;
   std::vector<GradNorm> grad_norms;
 };
