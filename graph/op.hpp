@@ -21,6 +21,7 @@
 
 #include "graph/shape.hpp"
 #include "graph/tensor.hpp"
+#include "graph/thread_pool.hpp"
 
 namespace bnlab {
 
@@ -45,6 +46,7 @@ struct ForwardArgs {
   std::span<const double> attrs;         // in the order of OpInfo::attrs
   Mode mode;
   const std::string* node_name;          // for error messages
+  ThreadPool* pool = nullptr;            // split work with parallel_for (null: one thread)
 };
 
 template <class T>
@@ -63,6 +65,7 @@ struct BackwardArgs {
   std::span<const double> attrs;
   std::span<const GradTarget<T>> grad_in;  // one per input
   Mode mode;                               // the mode of the forward pass being differentiated
+  ThreadPool* pool = nullptr;
 };
 
 template <class T>

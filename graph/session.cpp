@@ -23,6 +23,8 @@ BasicSession<T>::BasicSession(Program program, SessionOptions options) : program
   label_buffers_.resize(program_.order.size());
   bound_.resize(program_.order.size());
   if (options.max_batch > 0) plan(options.max_batch);
+  if (options.threads < 1) throw UsageError("a session needs at least 1 thread, got " + std::to_string(options.threads));
+  if (options.threads > 1) pool_ = std::make_unique<ThreadPool>(options.threads);
 }
 
 template <class T>
@@ -163,7 +165,7 @@ T BasicSession<T>::forward(Mode mode) {
     if (node.kind != NodeKind::op) continue;
     const Bound& b = bound_[i];
     node.op->template kernels<T>().forward(
-        ForwardArgs<T>{b.in, b.labels, b.out, b.saved, b.state, node.attrs, mode, &node.name});
+        ForwardArgs<T>{b.in, b.labels, b.out, b.saved, b.state, node.attrs, mode, &node.name, pool_.get()});
   }
   return value(p.target).data[0];
 }
@@ -194,7 +196,7 @@ void BasicSession<T>::backward(std::span<const T> seed) {
     if (node.kind != NodeKind::op || !pn.needs_grad) continue;
     const Bound& b = bound_[i];
     node.op->template kernels<T>().backward(
-        BackwardArgs<T>{b.in, b.labels, b.out, b.grad_out, b.saved, node.attrs, b.grad_in, last_mode_});
+        BackwardArgs<T>{b.in, b.labels, b.out, b.grad_out, b.saved, node.attrs, b.grad_in, last_mode_, pool_.get()});
   }
 }
 

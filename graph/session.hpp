@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ namespace bnlab {
 struct SessionOptions {
   uint64_t seed = 0;        // parameter initialization
   int64_t max_batch = 0;    // plan the arena for this batch up front (0: on the first set_batch)
+  int threads = 1;          // kernels split their work over this many threads (results depend on it)
 };
 
 template <class T>
@@ -74,6 +76,7 @@ class BasicSession {
   // Running statistics back to their initial values.
   void reset_state();
   int64_t arena_elements() const { return static_cast<int64_t>(arena_.size()); }
+  ThreadPool* pool() const { return pool_.get(); }
 
   NodeId require(const std::string& name) const;
 
@@ -98,6 +101,7 @@ class BasicSession {
   int64_t capacity_ = 0;
   int64_t batch_ = 0;
   Mode last_mode_ = Mode::train;
+  std::unique_ptr<ThreadPool> pool_;
 };
 
 using Session = BasicSession<float>;

@@ -35,51 +35,59 @@ Shape saved_shape(const ShapeContext& c, int i) {
 
 Shape state_shape(const ShapeContext& c, int) { return Shape{c.in[0][1]}; }
 
+// Features per thread, at least: each part handles whole features (all their rows), so batch
+// statistics are never split between threads.
+constexpr int64_t kFeatureGrain = 16;
+
 template <class T>
 void forward(const ForwardArgs<T>& a) {
   const auto x = a.in[0].mat();
-  const auto gamma = a.in[1].row().array();
-  const auto beta = a.in[2].row().array();
-  auto xh = a.saved[x_hat].mat();
-  auto s = a.saved[inv_std].row().array();
-  auto rm = a.state[running_mean].row().array();
-  auto rv = a.state[running_var].row().array();
-  auto out = a.out.mat();
   const int64_t b = x.rows();
-  const T epsilon = static_cast<T>(a.attrs[eps]);
-
-  if (a.mode == Mode::eval) {
-    s = (rv + epsilon).rsqrt();
-    for (int64_t r = 0; r < b; ++r) {
-      xh.row(r).array() = (x.row(r).array() - rm) * s;
-      out.row(r).array() = xh.row(r).array() * gamma + beta;
-    }
-    return;
-  }
-  if (b < 2)
+  if (a.mode != Mode::eval && b < 2)
     throw UsageError("node '" + *a.node_name + "' (batch_norm): " + to_string(a.mode) +
                      " mode needs a batch of at least 2 samples, got " + std::to_string(b));
-  auto mean = a.saved[workspace].mat().row(0).array();
-  auto var = a.saved[workspace].mat().row(1).array();
-  // Row by row: the features are contiguous, so each pass is one vectorized loop per sample.
-  mean.setZero();
-  for (int64_t r = 0; r < b; ++r) mean += x.row(r).array();
-  mean /= static_cast<T>(b);
-  var.setZero();
-  for (int64_t r = 0; r < b; ++r) var += (x.row(r).array() - mean).square();
-  var /= static_cast<T>(b);  // biased: the variance the batch is normalized with
-  s = (var + epsilon).rsqrt();
-  for (int64_t r = 0; r < b; ++r) {
-    xh.row(r).array() = (x.row(r).array() - mean) * s;
-    out.row(r).array() = xh.row(r).array() * gamma + beta;
-  }
-  if (a.mode == Mode::train) {
-    // running_mean = (1 − momentum)·running_mean + momentum·mean
-    // running_var  = (1 − momentum)·running_var  + momentum·var·B/(B − 1)   (unbiased, as PyTorch)
-    const T m = static_cast<T>(a.attrs[momentum]);
-    rm = (T(1) - m) * rm + m * mean;
-    rv = (T(1) - m) * rv + m * var * (static_cast<T>(b) / static_cast<T>(b - 1));
-  }
+  const T epsilon = static_cast<T>(a.attrs[eps]);
+  const T m = static_cast<T>(a.attrs[momentum]);
+  auto xh = a.saved[x_hat].mat();
+  auto out = a.out.mat();
+
+  // Features [f0, f1), row by row: within a row the features are contiguous, so each pass is one
+  // vectorized loop per sample.
+  parallel_for(a.pool, x.cols(), kFeatureGrain, [&](int64_t f0, int64_t f1) {
+    const int64_t nf = f1 - f0;
+    const auto gamma = a.in[1].row().segment(f0, nf).array();
+    const auto beta = a.in[2].row().segment(f0, nf).array();
+    auto s = a.saved[inv_std].row().segment(f0, nf).array();
+    auto rm = a.state[running_mean].row().segment(f0, nf).array();
+    auto rv = a.state[running_var].row().segment(f0, nf).array();
+    if (a.mode == Mode::eval) {
+      s = (rv + epsilon).rsqrt();
+      for (int64_t r = 0; r < b; ++r) {
+        xh.row(r).segment(f0, nf).array() = (x.row(r).segment(f0, nf).array() - rm) * s;
+        out.row(r).segment(f0, nf).array() = xh.row(r).segment(f0, nf).array() * gamma + beta;
+      }
+      return;
+    }
+    auto mean = a.saved[workspace].mat().row(0).segment(f0, nf).array();
+    auto var = a.saved[workspace].mat().row(1).segment(f0, nf).array();
+    mean.setZero();
+    for (int64_t r = 0; r < b; ++r) mean += x.row(r).segment(f0, nf).array();
+    mean /= static_cast<T>(b);
+    var.setZero();
+    for (int64_t r = 0; r < b; ++r) var += (x.row(r).segment(f0, nf).array() - mean).square();
+    var /= static_cast<T>(b);  // biased: the variance the batch is normalized with
+    s = (var + epsilon).rsqrt();
+    for (int64_t r = 0; r < b; ++r) {
+      xh.row(r).segment(f0, nf).array() = (x.row(r).segment(f0, nf).array() - mean) * s;
+      out.row(r).segment(f0, nf).array() = xh.row(r).segment(f0, nf).array() * gamma + beta;
+    }
+    if (a.mode == Mode::train) {
+      // running_mean = (1 − momentum)·running_mean + momentum·mean
+      // running_var  = (1 − momentum)·running_var  + momentum·var·B/(B − 1)   (unbiased, as PyTorch)
+      rm = (T(1) - m) * rm + m * mean;
+      rv = (T(1) - m) * rv + m * var * (static_cast<T>(b) / static_cast<T>(b - 1));
+    }
+  });
 }
 
 // Backward, with g = dL/dy, x̂ = (x − μ)·s, s = (σ² + ε)^(-1/2), μ and σ² (biased) over the batch:
@@ -88,37 +96,41 @@ void forward(const ForwardArgs<T>& a) {
 //   dL/dx_i = s·(dx̂_i − (1/B)Σ_j dx̂_j − x̂_i·(1/B)Σ_j dx̂_j·x̂_j)
 //           = γ·s·(g_i − mean(g) − x̂_i·mean(g·x̂))                 (γ, s are per feature)
 //   In eval mode μ and σ² are constants: dL/dx_i = γ·s·g_i.
+// (docs/batch-normalization.md writes the derivation out in full.)
 template <class T>
 void backward(const BackwardArgs<T>& a) {
   const auto g = a.grad_out.mat();
   const auto xh = a.saved[x_hat].mat();
-  const auto s = a.saved[inv_std].row().array();
-  const auto gamma = a.in[1].row().array();
-  auto sum_g = a.saved[workspace].mat().row(0).array();
-  auto sum_gx = a.saved[workspace].mat().row(1).array();
   const int64_t b = g.rows();
-  sum_g.setZero();
-  sum_gx.setZero();
-  for (int64_t r = 0; r < b; ++r) {
-    sum_g += g.row(r).array();
-    sum_gx += g.row(r).array() * xh.row(r).array();
-  }
+  const T inv_b = T(1) / static_cast<T>(b);
+  const auto& dx = a.grad_in[0];
   const auto& dgamma = a.grad_in[1];
   const auto& dbeta = a.grad_in[2];
-  if (!dgamma.grad.empty()) store_grad(dgamma.accumulate, dgamma.grad.row().array(), sum_gx);
-  if (!dbeta.grad.empty()) store_grad(dbeta.accumulate, dbeta.grad.row().array(), sum_g);
-
-  const auto& dx = a.grad_in[0];
-  if (dx.grad.empty()) return;
-  auto d = dx.grad.mat();
-  if (a.mode == Mode::eval) {
-    for (int64_t r = 0; r < b; ++r) store_grad(dx.accumulate, d.row(r).array(), gamma * s * g.row(r).array());
-    return;
-  }
-  const T inv_b = T(1) / static_cast<T>(b);
-  for (int64_t r = 0; r < b; ++r)
-    store_grad(dx.accumulate, d.row(r).array(),
-               gamma * s * (g.row(r).array() - sum_g * inv_b - xh.row(r).array() * sum_gx * inv_b));
+  parallel_for(a.pool, g.cols(), kFeatureGrain, [&](int64_t f0, int64_t f1) {
+    const int64_t nf = f1 - f0;
+    const auto s = a.saved[inv_std].row().segment(f0, nf).array();
+    const auto gamma = a.in[1].row().segment(f0, nf).array();
+    auto sum_g = a.saved[workspace].mat().row(0).segment(f0, nf).array();
+    auto sum_gx = a.saved[workspace].mat().row(1).segment(f0, nf).array();
+    sum_g.setZero();
+    sum_gx.setZero();
+    for (int64_t r = 0; r < b; ++r) {
+      sum_g += g.row(r).segment(f0, nf).array();
+      sum_gx += g.row(r).segment(f0, nf).array() * xh.row(r).segment(f0, nf).array();
+    }
+    if (!dgamma.grad.empty()) store_grad(dgamma.accumulate, dgamma.grad.row().segment(f0, nf).array(), sum_gx);
+    if (!dbeta.grad.empty()) store_grad(dbeta.accumulate, dbeta.grad.row().segment(f0, nf).array(), sum_g);
+    if (dx.grad.empty()) return;
+    auto d = dx.grad.mat();
+    if (a.mode == Mode::eval) {
+      for (int64_t r = 0; r < b; ++r)
+        store_grad(dx.accumulate, d.row(r).segment(f0, nf).array(), gamma * s * g.row(r).segment(f0, nf).array());
+      return;
+    }
+    for (int64_t r = 0; r < b; ++r)
+      store_grad(dx.accumulate, d.row(r).segment(f0, nf).array(),
+                 gamma * s * (g.row(r).segment(f0, nf).array() - sum_g * inv_b - xh.row(r).segment(f0, nf).array() * sum_gx * inv_b));
+  });
 }
 
 Var example(Graph& g) {

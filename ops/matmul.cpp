@@ -15,22 +15,43 @@ Shape infer(const ShapeContext& c) {
   return Shape{a[0], b[1]};
 }
 
+// Rows of a product's result per thread, at least: below ~256 kFLOP a part costs less than waking a
+// thread. Each thread computes whole rows of the result, so no sums are split between threads.
+int64_t grain(int64_t flops_per_row) { return std::max<int64_t>(1, (int64_t{1} << 18) / std::max<int64_t>(1, flops_per_row)); }
+
+template <class Dst, class Lhs, class Rhs>
+void product(bool accumulate, Dst&& dst, const Lhs& lhs, const Rhs& rhs) {
+  if (accumulate) dst.noalias() += lhs * rhs; else dst.noalias() = lhs * rhs;
+}
+
 template <class T>
 void forward(const ForwardArgs<T>& a) {
-  a.out.mat().noalias() = a.in[0].mat() * a.in[1].mat();  // [M,K]·[K,N] → [M,N]
+  const auto A = a.in[0].mat();
+  const auto B = a.in[1].mat();
+  auto out = a.out.mat();
+  parallel_for(a.pool, out.rows(), grain(2 * A.cols() * B.cols()), [&](int64_t r0, int64_t r1) {
+    out.middleRows(r0, r1 - r0).noalias() = A.middleRows(r0, r1 - r0) * B;  // [m,K]·[K,N] → [m,N]
+  });
 }
 
 template <class T>
 void backward(const BackwardArgs<T>& a) {
+  const auto A = a.in[0].mat();
+  const auto B = a.in[1].mat();
+  const auto G = a.grad_out.mat();
   const auto& da = a.grad_in[0];
   const auto& db = a.grad_in[1];
-  if (!da.grad.empty()) {  // dA = dOut·Bᵀ: [M,N]·[N,K] → [M,K]
-    if (da.accumulate) da.grad.mat().noalias() += a.grad_out.mat() * a.in[1].mat().transpose();
-    else da.grad.mat().noalias() = a.grad_out.mat() * a.in[1].mat().transpose();
+  if (!da.grad.empty()) {  // dA = G·Bᵀ: [M,N]·[N,K] → [M,K], split over the rows of dA
+    auto d = da.grad.mat();
+    parallel_for(a.pool, d.rows(), grain(2 * G.cols() * d.cols()), [&](int64_t r0, int64_t r1) {
+      product(da.accumulate, d.middleRows(r0, r1 - r0), G.middleRows(r0, r1 - r0), B.transpose());
+    });
   }
-  if (!db.grad.empty()) {  // dB = Aᵀ·dOut: [K,M]·[M,N] → [K,N]
-    if (db.accumulate) db.grad.mat().noalias() += a.in[0].mat().transpose() * a.grad_out.mat();
-    else db.grad.mat().noalias() = a.in[0].mat().transpose() * a.grad_out.mat();
+  if (!db.grad.empty()) {  // dB = Aᵀ·G: [K,M]·[M,N] → [K,N], split over the rows of dB (columns of A)
+    auto d = db.grad.mat();
+    parallel_for(a.pool, d.rows(), grain(2 * G.rows() * d.cols()), [&](int64_t k0, int64_t k1) {
+      product(db.accumulate, d.middleRows(k0, k1 - k0), A.middleCols(k0, k1 - k0).transpose(), G);
+    });
   }
 }
 

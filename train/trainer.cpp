@@ -64,12 +64,11 @@ Trainer::Trainer(const MlpSpec& spec, TrainConfig config, const data::Splits& da
     : mlp_(build_mlp(checked(spec, data))),
       config_(std::move(config)),
       data_(data),
-      session_(compile(mlp_.graph, mlp_.loss), {.seed = config_.seed, .max_batch = config_.batch_size}),
-      eval_session_(compile(mlp_.graph, mlp_.loss, {.backward = false}), {.seed = config_.seed}),
+      session_(compile(mlp_.graph, mlp_.loss),
+               {.seed = config_.seed, .max_batch = config_.batch_size, .threads = config_.threads}),
+      eval_session_(compile(mlp_.graph, mlp_.loss, {.backward = false}), {.seed = config_.seed, .threads = config_.threads}),
       optimizer_(config_.optimizer, session_.parameters()) {
   config_.validate();
-  // NOTE: Eigen's thread count is process-wide; the trainer sets it for the products it runs.
-  Eigen::setNbThreads(config_.threads);
   const int64_t n = data.train.size();
   if (config_.batch_size > n)
     throw UsageError("--batch-size " + std::to_string(config_.batch_size) + " is larger than the training split (" +

@@ -1,0 +1,53 @@
+#include "graph/thread_pool.hpp"
+
+namespace bnlab {
+
+namespace {
+constexpr int kSpins = 2000;  // ~a few microseconds of polling before sleeping
+}
+
+ThreadPool::ThreadPool(int threads) {
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true);
+  generation_.fetch_add(1);
+  generation_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::run_erased(int parts, Trampoline fn, const void* task) {
+  fn_ = fn;
+  task_ = task;
+  parts_ = parts;
+  // Every worker acknowledges every run (not only those with a part), so none can still be reading
+  // this run's task when the next one is set up.
+  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
+  fn(task, 0);
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kSpins) continue;
+    const int left = pending_.load(std::memory_order_acquire);
+    if (left != 0) pending_.wait(left, std::memory_order_acquire);
+  }
+}
+
+void ThreadPool::worker_loop(int index) {
+  uint64_t seen = 0;
+  for (;;) {
+    uint64_t g = generation_.load(std::memory_order_acquire);
+    for (int spin = 0; g == seen && spin < kSpins; ++spin) g = generation_.load(std::memory_order_acquire);
+    while (g == seen) {
+      generation_.wait(seen, std::memory_order_acquire);
+      g = generation_.load(std::memory_order_acquire);
+    }
+    seen = g;
+    if (stop_.load()) return;
+    if (index < parts_) fn_(task_, index);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+  }
+}
+
+}  // namespace bnlab
