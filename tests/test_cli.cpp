@@ -1,0 +1,372 @@
+// End-to-end tests of the `bnlab` binary: run it as a user would, with stdout and stderr captured
+// to files, and check what it prints, what it writes, and its exit status. Every training run uses
+// the generated synthetic dataset and a few epochs, so each takes well under a second.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// A scratch folder per test case, removed afterwards.
+struct Scratch {
+  fs::path dir;
+  Scratch() {
+    static int counter = 0;
+    dir = fs::temp_directory_path() / ("bnlab_test_cli_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+
+struct Run {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs `bnlab <args>` through the shell (args are trusted test strings, paths have no spaces).
+Run bnlab(const std::string& args, const Scratch& scratch) {
+  const std::string out = scratch.path("stdout.txt"), err = scratch.path("stderr.txt");
+  const std::string command = std::string(BNLAB_TOOL_PATH) + " " + args + " >" + out + " 2>" + err + " </dev/null";
+  const int raw = std::system(command.c_str());
+  Run r;
+  r.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = read_text(out);
+  r.err = read_text(err);
+  fs::remove(out);
+  fs::remove(err);
+  return r;
+}
+
+json read_json(const std::string& path) { return json::parse(read_text(path)); }
+
+bool is_fraction(const json& v) { return v.is_number() && v.get<double>() >= 0 && v.get<double>() <= 1; }
+
+// The metrics with the fields that legitimately differ between identical runs (times) removed.
+json without_times(json doc) {
+  for (auto& run : doc["runs"]) {
+    run.erase("total_seconds");
+    for (auto& e : run["epochs"]) {
+      e.erase("seconds");
+      e.erase("samples_per_second");
+    }
+  }
+  return doc;
+}
+
+void check_metrics_run(const json& run, const std::string& name, const std::string& norm, int epochs) {
+  CAPTURE(name);
+  CHECK(run["name"] == name);
+  const json& c = run["config"];
+  CHECK(c["dataset"] == "synthetic");
+  CHECK(c["model"] == "20-128-64-4");
+  CHECK(c["preset"] == name);
+  CHECK(c["norm"] == norm);
+  CHECK(c["norm_placement"] == "after_activation");
+  CHECK(c["activation"] == "relu");
+  CHECK(c["init"] == "glorot_uniform");
+  CHECK(c["optimizer"] == "adam");
+  CHECK(c["lr"].is_number_float());
+  CHECK(c["lr"].get<double>() == doctest::Approx(1e-3));
+  CHECK(c["batch_size"] == 32);
+  CHECK(c["epochs"] == epochs);
+  CHECK(c["seed"] == 0);
+  CHECK(c["threads"].is_number_integer());
+  CHECK(c["train_size"] == 3200);
+  CHECK(c["val_size"] == 800);
+  CHECK(c["test_size"] == 1000);
+
+  const json& list = run["epochs"];
+  REQUIRE(list.is_array());
+  REQUIRE(list.size() == static_cast<size_t>(epochs));
+  const size_t hidden_layers = 2;
+  const size_t parameters = norm == "batch" ? 10 : 6;  // fc1, fc2, out weight+bias; bn gamma+beta
+  for (int i = 0; i < epochs; ++i) {
+    const json& e = list[static_cast<size_t>(i)];
+    CAPTURE(i);
+    CHECK(e["epoch"] == i + 1);
+    CHECK(e["train_loss"].is_number());
+    CHECK(e["train_loss"].get<double>() > 0);
+    CHECK(is_fraction(e["train_acc"]));
+    CHECK(e["val_loss"].is_number());
+    CHECK(is_fraction(e["val_acc"]));
+    CHECK(e["seconds"].get<double>() >= 0);
+    CHECK(e["samples_per_second"].get<double>() > 0);
+    CHECK(e["steps"] == 100);
+    REQUIRE(e["layers"].size() == hidden_layers);
+    CHECK(e["layers"][0]["layer"] == "fc1");
+    CHECK(e["layers"][1]["std"].is_number());
+    REQUIRE(e["grad_norms"].size() == parameters);
+    CHECK(e["grad_norms"][0]["parameter"] == "fc1.weight");
+    CHECK(e["grad_norms"][0]["mean_norm"].get<double>() > 0);
+  }
+  CHECK(run["test"]["loss"].get<double>() > 0);
+  CHECK(is_fraction(run["test"]["acc"]));
+  // A small MLP learns the synthetic problem well within a few epochs.
+  CHECK(run["test"]["acc"].get<double>() > 0.8);
+  CHECK(run["total_seconds"].get<double>() >= 0);
+}
+
+}  // namespace
+
+TEST_CASE("--version, --help and no command") {
+  Scratch s;
+  const Run v = bnlab("--version", s);
+  CHECK(v.status == 0);
+  CHECK(contains(v.out, "0.1.0"));
+  const Run h = bnlab("--help", s);
+  CHECK(h.status == 0);
+  for (const char* command : {"train", "compare", "gradcheck"}) CHECK(contains(h.out, command));
+  const Run th = bnlab("train --help", s);
+  CHECK(th.status == 0);
+  CHECK(contains(th.out, "--batch-size"));
+  CHECK(contains(th.out, "synthetic"));  // the dataset list
+  const Run none = bnlab("", s);
+  CHECK(none.status == 2);
+  CHECK(contains(none.err, "bnlab: error: "));
+}
+
+TEST_CASE("train writes the metrics document of METRICS.md and the CSV") {
+  Scratch s;
+  const std::string json_path = s.path("run.json"), csv_path = s.path("run.csv");
+  const Run r = bnlab("train --dataset synthetic --epochs 3 --json " + json_path + " --csv " + csv_path, s);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  // One progress line per epoch on stderr (not a terminal), the test score on stdout.
+  int epoch_lines = 0;
+  for (const auto& line : lines_of(r.err)) epoch_lines += line.rfind("epoch ", 0) == 0;
+  CHECK(epoch_lines == 3);
+  CHECK(contains(r.err, "epoch 3/3  train loss "));
+  CHECK(contains(r.out, "test loss"));
+
+  const json doc = read_json(json_path);
+  CHECK(doc["tool"] == "bnlab");
+  CHECK(doc["version"] == "0.1.0");
+  CHECK(doc["command"] == "train");
+  REQUIRE(doc["runs"].size() == 1);
+  check_metrics_run(doc["runs"][0], "batchnorm", "batch", 3);
+
+  const auto csv = lines_of(read_text(csv_path));
+  REQUIRE(csv.size() == 4);
+  CHECK(csv[0] == "run,epoch,train_loss,train_acc,val_loss,val_acc,seconds,samples_per_second");
+  CHECK(csv[1].rfind("batchnorm,1,", 0) == 0);
+  CHECK(csv[3].rfind("batchnorm,3,", 0) == 0);
+  CHECK(!fs::exists(json_path + ".tmp"));
+  CHECK(!fs::exists(csv_path + ".tmp"));
+}
+
+TEST_CASE("an empty validation split is written as null, and the JSON stays valid") {
+  Scratch s;
+  const std::string json_path = s.path("noval.json");
+  const Run r = bnlab("train --dataset synthetic --model plain --epochs 1 --val-fraction 0 --quiet --json " + json_path, s);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const json doc = read_json(json_path);
+  const json& e = doc["runs"][0]["epochs"][0];
+  CHECK(e["val_loss"].is_null());
+  CHECK(e["val_acc"].is_null());
+  CHECK(doc["runs"][0]["config"]["val_size"] == 0);
+  CHECK(doc["runs"][0]["config"]["train_size"] == 4000);
+}
+
+TEST_CASE("compare prints both variants side by side and a summary, and writes one run per variant") {
+  Scratch s;
+  const std::string json_path = s.path("compare.json");
+  const Run r = bnlab("compare --dataset synthetic --epochs 2 --json " + json_path, s);
+  INFO(r.err);
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  CHECK(contains(r.out, "plain"));
+  CHECK(contains(r.out, "batchnorm"));
+  // One table row per epoch, each holding both variants' numbers (5 columns each after "|").
+  int rows = 0;
+  for (const auto& line : lines_of(r.out)) {
+    if (line.rfind("    1 |", 0) == 0 || line.rfind("    2 |", 0) == 0) {
+      ++rows;
+      CHECK(std::count(line.begin(), line.end(), '|') == 2);
+    }
+  }
+  CHECK(rows == 2);
+  CHECK(contains(r.out, "test loss"));
+  CHECK(contains(r.out, "test acc"));
+  CHECK(contains(r.out, "batchnorm - plain"));
+  CHECK(contains(r.out, "first epoch val acc >= 0.85"));
+  CHECK(contains(r.out, "mean s/epoch"));
+
+  const json doc = read_json(json_path);
+  CHECK(doc["command"] == "compare");
+  REQUIRE(doc["runs"].size() == 2);
+  check_metrics_run(doc["runs"][0], "plain", "none", 2);
+  check_metrics_run(doc["runs"][1], "batchnorm", "batch", 2);
+}
+
+TEST_CASE("compare --variants picks the models") {
+  Scratch s;
+  const std::string json_path = s.path("three.json");
+  const Run r = bnlab("compare --dataset synthetic --epochs 1 --variants plain,batchnorm,layernorm --quiet --json " + json_path, s);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(contains(r.out, "layernorm - plain"));
+  const json doc = read_json(json_path);
+  REQUIRE(doc["runs"].size() == 3);
+  CHECK(doc["runs"][2]["config"]["norm"] == "layer");
+}
+
+TEST_CASE("the same seed twice gives the same metrics apart from times") {
+  Scratch s;
+  const std::string a = s.path("a.json"), b = s.path("b.json"), c = s.path("c.json");
+  const std::string common = "compare --dataset synthetic --epochs 2 --quiet --json ";
+  REQUIRE(bnlab(common + a, s).status == 0);
+  REQUIRE(bnlab(common + b, s).status == 0);
+  CHECK(without_times(read_json(a)) == without_times(read_json(b)));
+  // ...and another seed gives other numbers (so the comparison above is not vacuous).
+  REQUIRE(bnlab(common + c + " --seed 1", s).status == 0);
+  CHECK(without_times(read_json(a))["runs"][0]["epochs"] != without_times(read_json(c))["runs"][0]["epochs"]);
+}
+
+TEST_CASE("--quiet prints no per-epoch lines") {
+  Scratch s;
+  const Run t = bnlab("train --dataset synthetic --epochs 2 --quiet", s);
+  REQUIRE(t.status == 0);
+  CHECK(t.err.empty());
+  CHECK(lines_of(t.out).size() == 1);
+  CHECK(contains(t.out, "test loss"));
+  const Run c = bnlab("compare --dataset synthetic --epochs 2 --quiet", s);
+  REQUIRE(c.status == 0);
+  CHECK(c.err.empty());
+  for (const auto& line : lines_of(c.out)) CHECK(line.rfind("    1 |", 0) != 0);
+  CHECK(contains(c.out, "test acc"));
+}
+
+TEST_CASE("bad usage: exit status 2, one line on stderr naming the flag, no output file") {
+  struct Case {
+    std::string args;
+    std::string names;  // what the message must mention
+  };
+  const std::vector<Case> cases = {
+      {"train --dataset synthetic --no-such-flag", "--no-such-flag"},
+      {"train --dataset synthetic --batch-size 0", "--batch-size"},
+      {"train --dataset synthetic --batch-size -3", "--batch-size"},
+      {"train --dataset synthetic --batch-size 5000", "--batch-size 5000"},
+      {"train --dataset synthetic --lr -1", "--lr"},
+      {"train --dataset synthetic --lr nan", "--lr"},
+      {"train --dataset synthetic --epochs 0", "--epochs"},
+      {"train --dataset nope", "nope"},
+      {"train --dataset synthetic --model nope", "--model"},
+      {"train --dataset synthetic --activation sigmoid", "--activation"},
+      {"train --dataset synthetic --hidden 16,0", "--hidden"},
+      {"train --dataset synthetic --val-fraction 1.5", "--val-fraction"},
+      {"compare --dataset synthetic --batch-size 0", "--batch-size"},
+      {"compare --dataset synthetic --variants plain,nope", "--variants"},
+      {"compare --dataset synthetic --norm batch", "--norm"},
+      {"bogus", "bogus"},
+  };
+  Scratch s;
+  const std::string json_path = s.path("bad.json");
+  for (const Case& c : cases) {
+    CAPTURE(c.args);
+    const Run r = bnlab(c.args + " --json " + json_path, s);
+    CAPTURE(r.err);
+    CHECK(r.status == 2);
+    const auto lines = lines_of(r.err);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].rfind("bnlab: error: ", 0) == 0);
+    CHECK(contains(lines[0], c.names));
+    CHECK(!fs::exists(json_path));
+    CHECK(!fs::exists(json_path + ".tmp"));
+  }
+
+  // A directory that does not exist is found before any training starts.
+  const Run r = bnlab("train --dataset synthetic --json /no/such/dir/x.json", s);
+  CHECK(r.status == 2);
+  REQUIRE(lines_of(r.err).size() == 1);
+  CHECK(contains(r.err, "--json /no/such/dir/x.json"));
+  CHECK(!contains(r.err, "epoch "));
+  const Run csv = bnlab("train --dataset synthetic --csv /no/such/dir/x.csv", s);
+  CHECK(csv.status == 2);
+  CHECK(contains(csv.err, "--csv"));
+}
+
+TEST_CASE("a failure while training: exit status 1, one line, no output file") {
+  Scratch s;
+  const std::string json_path = s.path("diverged.json");
+  // A learning rate this large sends the loss to infinity within a few steps.
+  const Run r = bnlab("train --dataset synthetic --model plain --optimizer sgd --lr 1e30 --epochs 2 --json " + json_path, s);
+  CAPTURE(r.err);
+  CHECK(r.status == 1);
+  const auto lines = lines_of(r.err);
+  REQUIRE(!lines.empty());
+  CHECK(lines.back().rfind("bnlab: error: ", 0) == 0);
+  CHECK(contains(lines.back(), "non-finite"));
+  CHECK(!fs::exists(json_path));
+  CHECK(!fs::exists(json_path + ".tmp"));
+
+  // With --on-nonfinite skip the run finishes and the metrics count the skipped steps.
+  const Run skip = bnlab("train --dataset synthetic --model plain --optimizer sgd --lr 1e30 --epochs 1 --quiet "
+                         "--on-nonfinite skip --json " + json_path, s);
+  CAPTURE(skip.err);
+  REQUIRE(skip.status == 0);
+  const json doc = read_json(json_path);
+  CHECK(doc["runs"][0]["config"]["on_nonfinite"] == "skip");
+  CHECK(doc["runs"][0]["epochs"][0]["skipped_steps"].get<int64_t>() > 0);
+}
+
+TEST_CASE("gradcheck of a small batch-norm model passes; an impossible tolerance fails with status 1") {
+  Scratch s;
+  const std::string model = "gradcheck --model batchnorm --inputs 20 --hidden 8,6 --classes 4 --batch 8";
+  const Run pass = bnlab(model, s);
+  INFO(pass.out);
+  INFO(pass.err);
+  CHECK(pass.status == 0);
+  CHECK(contains(pass.out, "PASS"));
+  CHECK(contains(pass.out, "bn1.gamma"));
+  CHECK(contains(pass.out, "max rel error"));
+
+  const Run fail = bnlab(model + " --tolerance 1e-300", s);
+  CHECK(fail.status == 1);
+  CHECK(contains(fail.out, "FAIL"));
+
+  // A subset of each tensor's elements when asked.
+  const Run subset = bnlab(model + " --max-elements 5", s);
+  CHECK(subset.status == 0);
+  CHECK(contains(subset.out, "5/160"));
+
+  const Run bad = bnlab("gradcheck --batch 1", s);
+  CHECK(bad.status == 2);
+  CHECK(contains(bad.err, "--batch"));
+}

@@ -1,0 +1,22 @@
+// The subcommands of `bnlab`. Adding one: a file cmd_<name>.cpp defining register_<name>(), its
+// declaration here, and one line in main.cpp's list.
+//
+// A command registers its flags on a CLI11 subcommand and does its work in the subcommand's
+// callback. Errors are exceptions (graph/errors.hpp), mapped to exit statuses by main(); a command
+// whose work succeeded but whose answer is "no" (gradcheck failing) sets the exit code instead.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace bnlab::tool {
+
+// What a callback reports back to main(): CLI11 callbacks return nothing.
+struct CommandResult {
+  int exit_code = 0;
+};
+
+void register_train(CLI::App& app, CommandResult& result);
+void register_compare(CLI::App& app, CommandResult& result);
+void register_gradcheck(CLI::App& app, CommandResult& result);
+
+}  // namespace bnlab::tool

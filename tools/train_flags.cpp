@@ -1,0 +1,230 @@
+#include "tools/train_flags.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "graph/initializer.hpp"
+
+namespace bnlab::tool {
+
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+[[noreturn]] void bad(const std::string& flag, const std::string& value, const std::string& why) {
+  throw UsageError(fmt::format("{} {}: {}", flag, value, why));
+}
+
+bool given(const CLI::Option* opt) { return opt != nullptr && opt->count() > 0; }
+
+std::string datasets_footer() {
+  std::string s = "Datasets (--dataset):\n";
+  for (const auto& d : data::dataset_infos()) s += fmt::format("  {:<14} {}\n", d.name, d.description);
+  return s;
+}
+
+}  // namespace
+
+void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
+  const std::string data = "Data";
+  cmd.add_option("--dataset", f.dataset, "dataset: " + join(data::dataset_names()) + " (described below)")
+      ->type_name("NAME")
+      ->capture_default_str()
+      ->group(data);
+  cmd.add_option("--data-dir", f.data_dir, "folder holding the dataset's files (default: the dataset's own)")->type_name("DIR")->group(data);
+  cmd.add_option("--val-fraction", f.val_fraction, "fraction of the training rows held out for validation, in [0, 1)")
+      ->capture_default_str()
+      ->group(data);
+  cmd.add_flag("--standardize", f.standardize, "z-score every feature with the training split's mean and std")->group(data);
+  cmd.add_option("--limit-train", f.limit_train, "train on a seeded subset of N training rows (0 = all)")
+      ->type_name("N")
+      ->capture_default_str()
+      ->group(data);
+  cmd.add_option("--limit-test", f.limit_test, "test on a seeded subset of N test rows (0 = all)")
+      ->type_name("N")
+      ->capture_default_str()
+      ->group(data);
+
+  const std::string model = "Model";
+  if (set.model)
+    cmd.add_option("--model", f.model, "preset: " + join(MlpSpec::preset_names()) + "; the flags below refine it")
+        ->capture_default_str()
+        ->group(model);
+  f.hidden_opt = cmd.add_option("--hidden", f.hidden, "hidden layer sizes, comma-separated (preset: 128,64)")
+                     ->delimiter(',')
+                     ->type_name("N,N")
+                     ->group(model);
+  f.activation_opt = cmd.add_option("--activation", f.activation, "relu or tanh (preset: relu)")->group(model);
+  if (set.norm)
+    f.norm_opt = cmd.add_option("--norm", f.norm, "normalization: none, batch or layer (preset: from --model)")->group(model);
+  f.placement_opt =
+      cmd.add_option("--norm-placement", f.placement, "normalize after or before the activation (preset: after)")->group(model);
+  f.init_opt = cmd.add_option("--init", f.init, "weights: glorot_uniform, he_normal, he_uniform, torch_default (preset: glorot_uniform)")
+                   ->group(model);
+  f.weight_scale_opt = cmd.add_option("--weight-scale", f.weight_scale, "multiply the initial weights by this")
+                           ->capture_default_str()
+                           ->group(model);
+  f.bn_preset_opt = cmd.add_option("--bn-preset", f.bn_preset,
+                                   "normalization defaults: pytorch (momentum 0.1, eps 1e-5) or keras (momentum 0.01, eps 1e-3)")
+                        ->capture_default_str()
+                        ->group(model);
+  f.bn_momentum_opt = cmd.add_option("--bn-momentum", f.bn_momentum, "batch-norm running-statistics momentum, in [0, 1]")
+                          ->capture_default_str()
+                          ->group(model);
+  f.bn_eps_opt = cmd.add_option("--bn-eps", f.bn_eps, "normalization epsilon")->capture_default_str()->group(model);
+
+  const std::string training = "Training";
+  cmd.add_option("--epochs", f.epochs, "epochs to train")->capture_default_str()->group(training);
+  cmd.add_option("--batch-size", f.batch_size, "training batch size")->capture_default_str()->group(training);
+  cmd.add_flag("--drop-last", f.drop_last, "skip each epoch's incomplete last batch")->group(training);
+  cmd.add_option("--optimizer", f.optimizer, "sgd, momentum, adam or adamw")->capture_default_str()->group(training);
+  cmd.add_option("--lr", f.lr, "learning rate")->capture_default_str()->group(training);
+  cmd.add_option("--momentum", f.momentum, "momentum (--optimizer momentum)")->capture_default_str()->group(training);
+  cmd.add_option("--beta1", f.beta1, "Adam's beta1")->capture_default_str()->group(training);
+  cmd.add_option("--beta2", f.beta2, "Adam's beta2")->capture_default_str()->group(training);
+  cmd.add_option("--adam-eps", f.adam_eps, "Adam's epsilon (Keras' 1e-7)")->capture_default_str()->group(training);
+  cmd.add_option("--weight-decay", f.weight_decay, "decoupled weight decay (--optimizer adamw)")
+      ->capture_default_str()
+      ->group(training);
+  cmd.add_option("--seed", f.seed, "seed of the split, the initial weights and the batch order")
+      ->capture_default_str()
+      ->group(training);
+  cmd.add_option("--threads", f.threads, "threads for the matrix products")->capture_default_str()->group(training);
+  cmd.add_option("--on-nonfinite", f.on_nonfinite,
+                 "a step whose loss or gradient is not finite: stop (fail, naming the step) or skip it (counted)")
+      ->capture_default_str()
+      ->group(training);
+
+  const std::string output = "Output";
+  cmd.add_option("--json", f.outputs.json, "write the metrics document (METRICS.md) to PATH")->type_name("PATH")->group(output);
+  cmd.add_option("--csv", f.outputs.csv, "write one CSV row per run and epoch to PATH")->type_name("PATH")->group(output);
+  cmd.add_flag("--quiet", f.quiet, "no progress bar or per-epoch lines")->group(output);
+
+  cmd.footer(datasets_footer());
+}
+
+void check_preset(const std::string& flag, const std::string& name) {
+  const auto names = MlpSpec::preset_names();
+  if (std::find(names.begin(), names.end(), name) == names.end()) bad(flag, name, "unknown model (known: " + join(names) + ")");
+}
+
+void check_before_loading(const TrainFlags& f, const std::vector<std::string>& presets) {
+  const auto names = data::dataset_names();
+  if (std::find(names.begin(), names.end(), f.dataset) == names.end())
+    bad("--dataset", f.dataset, "unknown dataset (known: " + join(names) + ")");
+  if (f.dataset == "synthetic" && !f.data_dir.empty())
+    bad("--data-dir", f.data_dir, "dataset synthetic is generated and reads no files");
+  if (!(f.val_fraction >= 0 && f.val_fraction < 1)) bad("--val-fraction", fmt::format("{}", f.val_fraction), "must be in [0, 1)");
+  if (f.limit_train < 0) bad("--limit-train", std::to_string(f.limit_train), "must be >= 0 (0 = all rows)");
+  if (f.limit_test < 0) bad("--limit-test", std::to_string(f.limit_test), "must be >= 0 (0 = all rows)");
+  const MlpSpec defaults;
+  for (const auto& p : presets) {
+    model_spec(f, p, defaults.inputs, defaults.classes);
+    train_config(f, p);
+  }
+  check_outputs(f.outputs);
+}
+
+data::LoadOptions load_options(const TrainFlags& f) {
+  data::LoadOptions o;
+  o.data_dir = f.data_dir;
+  o.val_fraction = f.val_fraction;
+  o.seed = f.seed;
+  o.standardize = f.standardize;
+  o.limit_train = f.limit_train;
+  o.limit_test = f.limit_test;
+  return o;
+}
+
+data::Splits load_data(const TrainFlags& f) { return data::load(f.dataset, load_options(f)); }
+
+MlpSpec model_spec(const TrainFlags& f, const std::string& preset, int64_t inputs, int64_t classes) {
+  MlpSpec s = MlpSpec::preset(preset);
+  s.inputs = inputs;
+  s.classes = classes;
+  if (given(f.hidden_opt)) {
+    for (int64_t h : f.hidden)
+      if (h < 1) bad("--hidden", std::to_string(h), "hidden layer sizes must be positive");
+    s.hidden = f.hidden;
+  }
+  if (given(f.activation_opt)) s.activation = with_flag("--activation", [&] { return activation_from_string(f.activation); });
+  if (given(f.norm_opt)) s.norm = with_flag("--norm", [&] { return norm_from_string(f.norm); });
+  if (given(f.placement_opt)) s.placement = with_flag("--norm-placement", [&] { return placement_from_string(f.placement); });
+  if (given(f.init_opt)) s.init = with_flag("--init", [&] { return init_kind_from_string(f.init); });
+  if (given(f.weight_scale_opt)) {
+    if (!(std::isfinite(f.weight_scale) && f.weight_scale > 0))
+      bad("--weight-scale", fmt::format("{}", f.weight_scale), "must be a positive finite number");
+    s.weight_scale = f.weight_scale;
+  }
+  if (given(f.bn_preset_opt)) {
+    if (f.bn_preset == "pytorch") {
+      s.bn_momentum = 0.1;
+      s.norm_eps = 1e-5;
+    } else if (f.bn_preset == "keras") {
+      // Keras' momentum 0.99 weighs the old running value; bnlab's momentum weighs the new batch.
+      s.bn_momentum = 0.01;
+      s.norm_eps = 1e-3;
+    } else {
+      bad("--bn-preset", f.bn_preset, "unknown preset (known: pytorch, keras)");
+    }
+  }
+  if (given(f.bn_momentum_opt)) {
+    if (!(f.bn_momentum >= 0 && f.bn_momentum <= 1)) bad("--bn-momentum", fmt::format("{}", f.bn_momentum), "must be in [0, 1]");
+    s.bn_momentum = f.bn_momentum;
+  }
+  if (given(f.bn_eps_opt)) {
+    if (!(std::isfinite(f.bn_eps) && f.bn_eps > 0)) bad("--bn-eps", fmt::format("{}", f.bn_eps), "must be a positive finite number");
+    s.norm_eps = f.bn_eps;
+  }
+  s.validate();
+  return s;
+}
+
+MlpSpec model_spec(const TrainFlags& f, const std::string& preset, const data::Splits& data) {
+  return model_spec(f, preset, data.train.feature_count, data.train.num_classes);
+}
+
+TrainConfig train_config(const TrainFlags& f, const std::string& preset) {
+  TrainConfig c;
+  c.dataset = f.dataset;
+  c.model = preset;
+  c.epochs = f.epochs;
+  c.batch_size = f.batch_size;
+  c.drop_last = f.drop_last;
+  c.optimizer.kind = with_flag("--optimizer", [&] { return optimizer_from_string(f.optimizer); });
+  c.optimizer.lr = f.lr;
+  c.optimizer.momentum = f.momentum;
+  c.optimizer.beta1 = f.beta1;
+  c.optimizer.beta2 = f.beta2;
+  c.optimizer.eps = f.adam_eps;
+  c.optimizer.weight_decay = f.weight_decay;
+  c.seed = f.seed;
+  c.threads = f.threads;
+  c.on_nonfinite = nonfinite_policy_from_string(f.on_nonfinite);
+  c.validate();
+  return c;
+}
+
+TrainConfig train_config(const TrainFlags& f, const std::string& preset, const data::Splits& data) {
+  TrainConfig c = train_config(f, preset);
+  if (c.batch_size > data.train.size())
+    bad("--batch-size", std::to_string(c.batch_size),
+        fmt::format("larger than the training split {} ({} rows)", data.train.name, data.train.size()));
+  return c;
+}
+
+nlohmann::ordered_json data_config(const TrainFlags& f) {
+  return {{"val_fraction", f.val_fraction},
+          {"standardize", f.standardize},
+          {"limit_train", f.limit_train},
+          {"limit_test", f.limit_test},
+          {"data_dir", f.data_dir}};
+}
+
+}  // namespace bnlab::tool

@@ -1,0 +1,121 @@
+// The flags every training command shares (train, compare, later sweep): data, model refinements,
+// optimizer, training loop, outputs. Each command registers them on its subcommand, then turns them
+// into the library's option structs. Everything that can be checked without the data is checked
+// before the data is loaded, so a typo fails in milliseconds rather than after loading 60k images.
+//
+//   TrainFlags f;
+//   add_train_flags(*cmd, f, {});
+//   ... parse ...
+//   check_before_loading(f, {f.model});
+//   data::Splits s = load_data(f);
+//   MlpSpec spec = model_spec(f, f.model, s);
+//   TrainConfig cfg = train_config(f, f.model, s);
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "data/registry.hpp"
+#include "graph/errors.hpp"
+#include "models/mlp.hpp"
+#include "tools/outputs.hpp"
+#include "train/trainer.hpp"
+
+namespace bnlab::tool {
+
+// Which of the model-choosing flags a command offers: compare fixes the model and norm per variant.
+struct TrainFlagSet {
+  bool model = true;  // --model PRESET
+  bool norm = true;   // --norm none|batch|layer
+};
+
+struct TrainFlags {
+  // data
+  std::string dataset = "fashion-mnist";
+  std::string data_dir;
+  double val_fraction = 0.2;
+  bool standardize = false;
+  int64_t limit_train = 0;
+  int64_t limit_test = 0;
+  // model: a preset, refined by the flags that were given
+  std::string model = "batchnorm";
+  std::vector<int64_t> hidden;
+  std::string activation;
+  std::string norm;
+  std::string placement;
+  std::string init;
+  double weight_scale = 1.0;
+  std::string bn_preset = "pytorch";
+  double bn_momentum = 0.1;
+  double bn_eps = 1e-5;
+  // training loop and optimizer
+  int epochs = 10;
+  int64_t batch_size = 32;
+  bool drop_last = false;
+  std::string optimizer = "adam";
+  double lr = 1e-3;
+  double momentum = 0.9;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double adam_eps = 1e-7;
+  double weight_decay = 0.0;
+  uint64_t seed = 0;
+  int threads = 1;
+  std::string on_nonfinite = "stop";
+  // outputs
+  OutputPaths outputs;
+  bool quiet = false;
+
+  // The refinement flags, to tell "given" from "left at its default" (a preset's own value wins
+  // over a default the user never typed).
+  CLI::Option* hidden_opt = nullptr;
+  CLI::Option* activation_opt = nullptr;
+  CLI::Option* norm_opt = nullptr;
+  CLI::Option* placement_opt = nullptr;
+  CLI::Option* init_opt = nullptr;
+  CLI::Option* weight_scale_opt = nullptr;
+  CLI::Option* bn_preset_opt = nullptr;
+  CLI::Option* bn_momentum_opt = nullptr;
+  CLI::Option* bn_eps_opt = nullptr;
+};
+
+void add_train_flags(CLI::App& cmd, TrainFlags& flags, TrainFlagSet set);
+
+// Everything checkable without data, for each preset the command will train: dataset name, data
+// options, model refinements, the training configuration, and the output paths. UsageError naming
+// the flag and value.
+void check_before_loading(const TrainFlags& flags, const std::vector<std::string>& presets);
+
+// UsageError naming `flag` unless `name` is a model preset.
+void check_preset(const std::string& flag, const std::string& name);
+
+data::LoadOptions load_options(const TrainFlags& flags);
+data::Splits load_data(const TrainFlags& flags);
+
+// The preset refined by the flags, sized to the data (inputs = feature count, classes = class count).
+MlpSpec model_spec(const TrainFlags& flags, const std::string& preset, const data::Splits& data);
+// With inputs/classes given explicitly (gradcheck, and the checks before loading).
+MlpSpec model_spec(const TrainFlags& flags, const std::string& preset, int64_t inputs, int64_t classes);
+
+// The validated training configuration; with data, also checks the batch size against the split.
+TrainConfig train_config(const TrainFlags& flags, const std::string& preset);
+TrainConfig train_config(const TrainFlags& flags, const std::string& preset, const data::Splits& data);
+
+// The data options that RunRecord does not carry, merged into each run's "config" in the metrics.
+nlohmann::ordered_json data_config(const TrainFlags& flags);
+
+// Prefixes a library UsageError with the flag it came from: "--activation: unknown activation …".
+template <class F>
+auto with_flag(const std::string& flag, F&& parse) -> decltype(parse()) {
+  try {
+    return parse();
+  } catch (const UsageError& e) {
+    throw UsageError(flag + ": " + e.what());
+  }
+}
+
+}  // namespace bnlab::tool
