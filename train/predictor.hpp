@@ -1,0 +1,46 @@
+// Inference from a checkpoint: the MLP rebuilt from the checkpoint's spec, its parameters and
+// running statistics loaded, run forward only.
+//
+//   bnlab::Checkpoint ck = bnlab::read_checkpoint("run.safetensors");
+//   bnlab::Predictor p(ck);
+//   bnlab::EvalMetrics test = p.evaluate(data.test);        // bit-equal to the saving Trainer's evaluate(data.test)
+//   std::vector<float> probs = p.probabilities(rows);       // rows [n, inputs] → [n, classes], eval mode
+//   std::vector<int32_t> classes = p.predict(rows);         // arg-max of each row
+//
+// requires: rows hold a multiple of spec().inputs floats, prepared as the training data were
+// (same scaling and, if the checkpoint's data options say so, the same standardization).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "train/checkpoint.hpp"
+
+namespace bnlab {
+
+class Predictor {
+ public:
+  // Throws InputError (as load_parameters) when the checkpoint's tensors do not fit its spec.
+  explicit Predictor(const Checkpoint& ckpt);
+
+  const MlpSpec& spec() const { return mlp_.spec; }
+  const Mlp& model() const { return mlp_; }
+  Session& session() { return session_; }
+
+  // Mean loss and accuracy over `d` in chunks of the checkpoint's eval batch size (Mode::eval) or
+  // training batch size (Mode::eval_batch_stats), exactly as Trainer::evaluate computes them.
+  // A dataset whose feature or class count does not fit the model is a UsageError naming both.
+  EvalMetrics evaluate(const data::Dataset& d, Mode mode = Mode::eval);
+  // Class probabilities (softmax of the logits) in eval mode: [n, classes], row-major.
+  std::vector<float> probabilities(std::span<const float> rows);
+  // The most probable class of each row (the first on ties, as the accuracy counts it).
+  std::vector<int32_t> predict(std::span<const float> rows);
+
+ private:
+  Mlp mlp_;
+  Session session_;
+  int64_t eval_batch_ = 0, train_batch_ = 0;
+};
+
+}  // namespace bnlab

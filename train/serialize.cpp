@@ -1,0 +1,352 @@
+#include "train/serialize.hpp"
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "graph/errors.hpp"
+
+namespace bnlab {
+
+namespace {
+
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;  // writes fields in struct order
+
+// The fields of one JSON object, read by name; every error names the field by its full path.
+class Fields {
+ public:
+  Fields(const json& object, std::string where) : obj_(object), where_(std::move(where)) {
+    if (!obj_.is_object()) throw InputError(label() + "expected an object, got " + obj_.type_name());
+  }
+
+  const json& at(const std::string& key) {
+    const auto it = obj_.find(key);
+    if (it == obj_.end()) throw InputError("missing field '" + name(key) + "'");
+    seen_.insert(key);
+    return *it;
+  }
+  int64_t integer(const std::string& key, int64_t lo = std::numeric_limits<int64_t>::min(),
+                  int64_t hi = std::numeric_limits<int64_t>::max()) {
+    return integer_value(at(key), name(key), lo, hi);
+  }
+  int int32(const std::string& key) {
+    return static_cast<int>(integer(key, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+  }
+  uint64_t unsigned_integer(const std::string& key) {
+    const json& v = at(key);
+    if (!v.is_number_unsigned()) throw InputError(wrong(key, "a non-negative integer", v));
+    return v.get<uint64_t>();
+  }
+  // A number; with `null_is_nan`, null reads as NaN (metrics such as val_loss of an empty split).
+  double number(const std::string& key, bool null_is_nan = false) {
+    const json& v = at(key);
+    if (v.is_null() && null_is_nan) return std::numeric_limits<double>::quiet_NaN();
+    if (!v.is_number()) throw InputError(wrong(key, null_is_nan ? "a number or null" : "a number", v));
+    return v.get<double>();
+  }
+  bool boolean(const std::string& key) {
+    const json& v = at(key);
+    if (!v.is_boolean()) throw InputError(wrong(key, "true or false", v));
+    return v.get<bool>();
+  }
+  std::string string(const std::string& key) {
+    const json& v = at(key);
+    if (!v.is_string()) throw InputError(wrong(key, "a string", v));
+    return v.get<std::string>();
+  }
+  const json& array(const std::string& key) {
+    const json& v = at(key);
+    if (!v.is_array()) throw InputError(wrong(key, "an array", v));
+    return v;
+  }
+  // Parses an enum field with one of the *_from_string functions (their UsageError becomes an InputError).
+  template <class F>
+  auto choice(const std::string& key, F parse) {
+    const std::string s = string(key);
+    try {
+      return parse(s);
+    } catch (const UsageError& e) {
+      throw InputError("field '" + name(key) + "': " + e.what());
+    }
+  }
+  // Call last: a field nobody asked for is an error (a newer format, or a typo in a hand-edited file).
+  void done() const {
+    for (const auto& item : obj_.items())
+      if (!seen_.count(item.key())) throw InputError("unknown field '" + name(item.key()) + "'");
+  }
+
+  std::string name(const std::string& key) const { return where_.empty() ? key : where_ + "." + key; }
+  static int64_t integer_value(const json& v, const std::string& field, int64_t lo, int64_t hi) {
+    if (!v.is_number_integer()) throw InputError(wrong_value(field, "an integer", v));
+    if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      throw InputError("field '" + field + "': " + v.dump() + " is out of range");
+    const int64_t x = v.get<int64_t>();
+    if (x < lo || x > hi) throw InputError("field '" + field + "': " + v.dump() + " is out of range");
+    return x;
+  }
+  static std::string wrong_value(const std::string& field, const char* expected, const json& v) {
+    return "field '" + field + "': expected " + expected + ", got " + v.type_name();
+  }
+
+ private:
+  std::string label() const { return where_.empty() ? "" : "field '" + where_ + "': "; }
+  std::string wrong(const std::string& key, const char* expected, const json& v) const {
+    return wrong_value(name(key), expected, v);
+  }
+
+  const json& obj_;
+  std::string where_;
+  std::set<std::string> seen_;
+};
+
+json parse(std::string_view text) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw InputError(std::string("not valid JSON (") + e.what() + ")");
+  }
+}
+
+// ---- writers (ordered_json, struct order) ----
+
+ojson spec_json(const MlpSpec& s) {
+  ojson j;
+  j["inputs"] = s.inputs;
+  j["hidden"] = s.hidden;
+  j["classes"] = s.classes;
+  j["activation"] = to_string(s.activation);
+  j["norm"] = to_string(s.norm);
+  j["norm_placement"] = to_string(s.placement);
+  j["init"] = to_string(s.init);
+  j["weight_scale"] = s.weight_scale;
+  j["bn_momentum"] = s.bn_momentum;
+  j["norm_eps"] = s.norm_eps;
+  return j;
+}
+
+ojson optimizer_json(const OptimizerConfig& c) {
+  ojson j;
+  j["kind"] = to_string(c.kind);
+  j["lr"] = c.lr;
+  j["momentum"] = c.momentum;
+  j["beta1"] = c.beta1;
+  j["beta2"] = c.beta2;
+  j["eps"] = c.eps;
+  j["weight_decay"] = c.weight_decay;
+  return j;
+}
+
+ojson train_config_json(const TrainConfig& c) {
+  ojson j;
+  j["dataset"] = c.dataset;
+  j["model"] = c.model;
+  j["epochs"] = c.epochs;
+  j["batch_size"] = c.batch_size;
+  j["drop_last"] = c.drop_last;
+  j["optimizer"] = optimizer_json(c.optimizer);
+  j["seed"] = c.seed;
+  j["threads"] = c.threads;
+  j["eval_batch_size"] = c.eval_batch_size;
+  j["record_internals"] = c.record_internals;
+  j["on_nonfinite"] = to_string(c.on_nonfinite);
+  return j;
+}
+
+ojson eval_json(const EvalMetrics& m) {
+  ojson j;
+  j["loss"] = m.loss;
+  j["acc"] = m.acc;
+  j["samples"] = m.samples;
+  return j;
+}
+
+ojson epoch_json(const EpochMetrics& m) {
+  ojson j;
+  j["epoch"] = m.epoch;
+  j["train_loss"] = m.train_loss;
+  j["train_acc"] = m.train_acc;
+  j["val_loss"] = m.val_loss;
+  j["val_acc"] = m.val_acc;
+  j["seconds"] = m.seconds;
+  j["samples_per_second"] = m.samples_per_second;
+  j["steps"] = m.steps;
+  j["skipped_steps"] = m.skipped_steps;
+  j["layers"] = ojson::array();
+  for (const LayerStats& l : m.layers) j["layers"].push_back({{"layer", l.layer}, {"mean", l.mean}, {"std", l.std}});
+  j["grad_norms"] = ojson::array();
+  for (const GradNorm& g : m.grad_norms)
+    j["grad_norms"].push_back({{"parameter", g.parameter}, {"mean_norm", g.mean_norm}});
+  return j;
+}
+
+ojson load_options_json(const data::LoadOptions& o) {
+  ojson s;
+  s["train_rows"] = o.synthetic.train_rows;
+  s["test_rows"] = o.synthetic.test_rows;
+  s["features"] = o.synthetic.features;
+  s["classes"] = o.synthetic.classes;
+  s["clusters_per_class"] = o.synthetic.clusters_per_class;
+  s["separation"] = o.synthetic.separation;
+  s["noise"] = o.synthetic.noise;
+  s["seed"] = o.synthetic.seed;
+  ojson j;
+  j["data_dir"] = o.data_dir;
+  j["val_fraction"] = o.val_fraction;
+  j["seed"] = o.seed;
+  j["standardize"] = o.standardize;
+  j["limit_train"] = o.limit_train;
+  j["limit_test"] = o.limit_test;
+  j["csv_pixels"] = o.csv_pixels;
+  j["synthetic"] = s;
+  return j;
+}
+
+// ---- readers ----
+
+MlpSpec spec_from(const json& j, const std::string& where) {
+  Fields f(j, where);
+  MlpSpec s;
+  s.inputs = f.integer("inputs");
+  s.hidden.clear();
+  const json& hidden = f.array("hidden");
+  for (size_t i = 0; i < hidden.size(); ++i)
+    s.hidden.push_back(Fields::integer_value(hidden[i], f.name("hidden") + "[" + std::to_string(i) + "]",
+                                             std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()));
+  s.classes = f.integer("classes");
+  s.activation = f.choice("activation", activation_from_string);
+  s.norm = f.choice("norm", norm_from_string);
+  s.placement = f.choice("norm_placement", placement_from_string);
+  s.init = f.choice("init", init_kind_from_string);
+  s.weight_scale = f.number("weight_scale");
+  s.bn_momentum = f.number("bn_momentum");
+  s.norm_eps = f.number("norm_eps");
+  f.done();
+  return s;
+}
+
+OptimizerConfig optimizer_from(const json& j, const std::string& where) {
+  Fields f(j, where);
+  OptimizerConfig c;
+  c.kind = f.choice("kind", optimizer_from_string);
+  c.lr = f.number("lr");
+  c.momentum = f.number("momentum");
+  c.beta1 = f.number("beta1");
+  c.beta2 = f.number("beta2");
+  c.eps = f.number("eps");
+  c.weight_decay = f.number("weight_decay");
+  f.done();
+  return c;
+}
+
+TrainConfig train_config_from(const json& j, const std::string& where) {
+  Fields f(j, where);
+  TrainConfig c;
+  c.dataset = f.string("dataset");
+  c.model = f.string("model");
+  c.epochs = f.int32("epochs");
+  c.batch_size = f.integer("batch_size");
+  c.drop_last = f.boolean("drop_last");
+  c.optimizer = optimizer_from(f.at("optimizer"), f.name("optimizer"));
+  c.seed = f.unsigned_integer("seed");
+  c.threads = f.int32("threads");
+  c.eval_batch_size = f.integer("eval_batch_size");
+  c.record_internals = f.boolean("record_internals");
+  c.on_nonfinite = f.choice("on_nonfinite", nonfinite_policy_from_string);
+  f.done();
+  return c;
+}
+
+EvalMetrics eval_from(const json& j, const std::string& where) {
+  Fields f(j, where);
+  EvalMetrics m;
+  m.loss = f.number("loss", true);
+  m.acc = f.number("acc", true);
+  m.samples = f.integer("samples");
+  f.done();
+  return m;
+}
+
+EpochMetrics epoch_from(const json& j, const std::string& where) {
+  Fields f(j, where);
+  EpochMetrics m;
+  m.epoch = f.int32("epoch");
+  m.train_loss = f.number("train_loss", true);
+  m.train_acc = f.number("train_acc", true);
+  m.val_loss = f.number("val_loss", true);
+  m.val_acc = f.number("val_acc", true);
+  m.seconds = f.number("seconds", true);
+  m.samples_per_second = f.number("samples_per_second", true);
+  m.steps = f.integer("steps");
+  m.skipped_steps = f.integer("skipped_steps");
+  const json& layers = f.array("layers");
+  for (size_t i = 0; i < layers.size(); ++i) {
+    Fields l(layers[i], f.name("layers") + "[" + std::to_string(i) + "]");
+    m.layers.push_back({l.string("layer"), l.number("mean", true), l.number("std", true)});
+    l.done();
+  }
+  const json& grads = f.array("grad_norms");
+  for (size_t i = 0; i < grads.size(); ++i) {
+    Fields g(grads[i], f.name("grad_norms") + "[" + std::to_string(i) + "]");
+    m.grad_norms.push_back({g.string("parameter"), g.number("mean_norm", true)});
+    g.done();
+  }
+  f.done();
+  return m;
+}
+
+data::LoadOptions load_options_from(const json& j, const std::string& where) {
+  Fields f(j, where);
+  data::LoadOptions o;
+  o.data_dir = f.string("data_dir");
+  o.val_fraction = f.number("val_fraction");
+  o.seed = f.unsigned_integer("seed");
+  o.standardize = f.boolean("standardize");
+  o.limit_train = f.integer("limit_train");
+  o.limit_test = f.integer("limit_test");
+  o.csv_pixels = f.boolean("csv_pixels");
+  Fields s(f.at("synthetic"), f.name("synthetic"));
+  o.synthetic.train_rows = s.integer("train_rows");
+  o.synthetic.test_rows = s.integer("test_rows");
+  o.synthetic.features = s.integer("features");
+  o.synthetic.classes = static_cast<int32_t>(s.integer("classes", 0, std::numeric_limits<int32_t>::max()));
+  o.synthetic.clusters_per_class =
+      static_cast<int32_t>(s.integer("clusters_per_class", 0, std::numeric_limits<int32_t>::max()));
+  o.synthetic.separation = s.number("separation");
+  o.synthetic.noise = s.number("noise");
+  o.synthetic.seed = s.unsigned_integer("seed");
+  s.done();
+  f.done();
+  return o;
+}
+
+}  // namespace
+
+std::string to_json(const MlpSpec& spec) { return spec_json(spec).dump(); }
+std::string to_json(const OptimizerConfig& config) { return optimizer_json(config).dump(); }
+std::string to_json(const TrainConfig& config) { return train_config_json(config).dump(); }
+std::string to_json(const EvalMetrics& metrics) { return eval_json(metrics).dump(); }
+std::string to_json(const EpochMetrics& metrics) { return epoch_json(metrics).dump(); }
+std::string to_json(const std::vector<EpochMetrics>& history) {
+  ojson a = ojson::array();
+  for (const EpochMetrics& m : history) a.push_back(epoch_json(m));
+  return a.dump();
+}
+std::string to_json(const data::LoadOptions& options) { return load_options_json(options).dump(); }
+
+MlpSpec mlp_spec_from_json(std::string_view text) { return spec_from(parse(text), ""); }
+OptimizerConfig optimizer_config_from_json(std::string_view text) { return optimizer_from(parse(text), ""); }
+TrainConfig train_config_from_json(std::string_view text) { return train_config_from(parse(text), ""); }
+EvalMetrics eval_metrics_from_json(std::string_view text) { return eval_from(parse(text), ""); }
+EpochMetrics epoch_metrics_from_json(std::string_view text) { return epoch_from(parse(text), ""); }
+std::vector<EpochMetrics> history_from_json(std::string_view text) {
+  const json a = parse(text);
+  if (!a.is_array()) throw InputError(std::string("expected an array of epochs, got ") + a.type_name());
+  std::vector<EpochMetrics> h;
+  for (size_t i = 0; i < a.size(); ++i) h.push_back(epoch_from(a[i], "[" + std::to_string(i) + "]"));
+  return h;
+}
+data::LoadOptions load_options_from_json(std::string_view text) { return load_options_from(parse(text), ""); }
+
+}  // namespace bnlab

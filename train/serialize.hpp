@@ -1,0 +1,44 @@
+// JSON text of the structs that describe a run: the model spec, the training and optimizer
+// configuration, the data options, and the metrics of each epoch. Checkpoints store these in their
+// `__metadata__`; a metrics writer can embed them (parse the text with any JSON library).
+//
+//   std::string text = bnlab::to_json(spec);              // {"inputs":784,"hidden":[128,64],…}
+//   bnlab::MlpSpec back = bnlab::mlp_spec_from_json(text);  // back == spec
+//
+// Field names are the struct members' names (enums as their command-line names: "relu", "batch",
+// "after_activation", "glorot_uniform", "adam"). Doubles are written with enough digits to read
+// back bit for bit; a NaN or infinite metric is written as null and reads back as NaN.
+//
+// requires (from_json): exactly the fields to_json writes — a missing field, a field of the wrong
+// type and an unknown field are each an InputError naming the field ("hidden[1]: expected an
+// integer, got string"), so a file from a newer bnlab is refused rather than half understood.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "data/registry.hpp"
+#include "models/mlp.hpp"
+#include "train/optimizer.hpp"
+#include "train/trainer.hpp"
+
+namespace bnlab {
+
+std::string to_json(const MlpSpec& spec);
+std::string to_json(const OptimizerConfig& config);
+std::string to_json(const TrainConfig& config);   // the optimizer nested as "optimizer": {…}
+std::string to_json(const EvalMetrics& metrics);
+std::string to_json(const EpochMetrics& metrics);
+std::string to_json(const std::vector<EpochMetrics>& history);  // a JSON array
+std::string to_json(const data::LoadOptions& options);          // synthetic options nested as "synthetic"
+
+MlpSpec mlp_spec_from_json(std::string_view text);
+OptimizerConfig optimizer_config_from_json(std::string_view text);
+TrainConfig train_config_from_json(std::string_view text);
+EvalMetrics eval_metrics_from_json(std::string_view text);
+EpochMetrics epoch_metrics_from_json(std::string_view text);
+std::vector<EpochMetrics> history_from_json(std::string_view text);
+data::LoadOptions load_options_from_json(std::string_view text);
+
+}  // namespace bnlab
