@@ -83,8 +83,9 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, std::string
 
     double label = 0;
     if (!parse_number(fields[0], label)) fail(1, fields[0], "is not a number (the label)");
-    if (label < 0 || label != std::floor(label) || label > std::numeric_limits<int32_t>::max())
-      fail(1, fields[0], "is not a valid label: labels are non-negative integers");
+    // Below int32's maximum, so the class count (largest label + 1) is an int32 too.
+    if (label < 0 || label != std::floor(label) || label >= std::numeric_limits<int32_t>::max())
+      fail(1, fields[0], "is not a valid label: labels are non-negative integers below 2147483647");
     const auto label_id = static_cast<int32_t>(label);
     out.labels.push_back(label_id);
     if (label_id > max_label) max_label = label_id;
@@ -92,7 +93,10 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, std::string
     for (size_t c = 1; c < fields.size(); ++c) {
       double v = 0;
       if (!parse_number(fields[c], v)) fail(c + 1, fields[c], "is not a finite number");
-      out.features.push_back(static_cast<float>(v / feature_divisor));
+      v /= feature_divisor;
+      // Features are floats: a double beyond float's range (1e39, say) would become infinite.
+      if (std::fabs(v) > std::numeric_limits<float>::max()) fail(c + 1, fields[c], "is too large for a 32-bit float");
+      out.features.push_back(static_cast<float>(v));
     }
   }
   out.num_classes = max_label + 1;

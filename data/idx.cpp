@@ -137,6 +137,9 @@ IdxArray read_idx(const std::string& path) {
                      ", the header of rank " + std::to_string(rank) + " needs " +
                      std::to_string(out.header_bytes) + " bytes");
   int64_t count = 1;
+  // The product of the non-zero dimensions: bounded too, so that a caller multiplying some of the
+  // dimensions (features per item of an empty [0, 2^32-1, 2^32-1] file) cannot overflow either.
+  int64_t nonzero = 1;
   std::string dims_text;
   for (int d = 0; d < rank; ++d) {
     const int64_t dim = be32(bytes.data() + 4 + 4 * d);
@@ -145,8 +148,9 @@ IdxArray read_idx(const std::string& path) {
     dims_text += std::to_string(dim);
     // A corrupt header can claim more than fits in memory; the size check below catches it as
     // long as the product itself does not overflow.
-    if (dim != 0 && count > std::numeric_limits<int64_t>::max() / 4 / dim)
+    if (dim != 0 && nonzero > std::numeric_limits<int64_t>::max() / 4 / dim)
       throw InputError(path + ": implausible IDX dimensions " + dims_text + " in the header");
+    if (dim != 0) nonzero *= dim;
     count *= dim;
   }
   const int64_t expected = out.header_bytes + count;

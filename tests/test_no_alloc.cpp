@@ -1,5 +1,7 @@
 // After the first step, a training step (gather, forward, backward, optimizer update) allocates
-// nothing on the heap. Counted by replacing the global operator new in this test binary.
+// nothing on the heap. Counted by replacing the global operator new in this test binary and, where
+// the build links it with -Wl,--wrap=malloc (BNLAB_WRAP_MALLOC), every call to malloc from bnlab's
+// code too — Eigen's products take their buffers from malloc, not from operator new.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -23,6 +25,14 @@ void count_allocation() {
   if (counting.load(std::memory_order_relaxed)) allocation_while_counting();
 }
 }  // namespace
+
+#ifdef BNLAB_WRAP_MALLOC
+extern "C" void* __real_malloc(std::size_t n);
+extern "C" void* __wrap_malloc(std::size_t n) {
+  count_allocation();
+  return __real_malloc(n);
+}
+#endif
 
 void* operator new(std::size_t n) {
   count_allocation();

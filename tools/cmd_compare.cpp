@@ -1,19 +1,27 @@
 // bnlab compare: the lab's central experiment. Trains the variants (plain and batchnorm by default)
 // from the same seed on the same data, stepping them alternately one epoch at a time so a single
 // table row per epoch shows them side by side as training goes, then summarizes the difference.
+// --checkpoint-dir DIR saves each variant after every epoch as DIR/<variant>.safetensors (resumable
+// one by one with `bnlab train --resume`). SIGINT / SIGTERM finish the current step, save every
+// variant's last completed epoch (to DIR, or ./bnlab-interrupted-<variant>.safetensors) and the
+// metrics so far, and exit with 130 / 143.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
 #include <fmt/format.h>
 
+#include "tools/atomic_file.hpp"
 #include "tools/command.hpp"
 #include "tools/numbers.hpp"
 #include "tools/progress.hpp"
+#include "tools/run_control.hpp"
 #include "tools/train_flags.hpp"
+#include "train/checkpoint.hpp"
 
 namespace bnlab::tool {
 
@@ -23,6 +31,7 @@ struct CompareFlags {
   TrainFlags train;
   std::vector<std::string> variants = {"plain", "batchnorm"};
   double threshold = 0.85;
+  std::string checkpoint_dir;
 };
 
 // One variant: its trainer, the record its epochs accumulate into, and its progress bar.
@@ -30,6 +39,8 @@ struct Variant {
   std::unique_ptr<Trainer> trainer;
   RunRecord record;
   std::unique_ptr<ProgressBar> bar;
+  std::unique_ptr<TrainerSnapshot> last;  // the state after its last completed epoch
+  std::string checkpoint;                 // DIR/<name>.safetensors, or "" without --checkpoint-dir
 };
 
 using Clock = std::chrono::steady_clock;
@@ -57,6 +68,49 @@ std::string group_columns() {
 std::string group_row(const EpochMetrics& m) {
   return fmt::format(" | {:>8} {:>7}  {:>8} {:>7} {:>6.2f}", fixed(m.train_loss, 4), fixed(m.train_acc, 4),
                      fixed(m.val_loss, 4), fixed(m.val_acc, 4), m.seconds);
+}
+
+std::string checkpoint_path(const std::string& dir, const std::string& variant) {
+  return (std::filesystem::path(dir) / (variant + ".safetensors")).string();
+}
+
+void check_checkpoint_dir(const CompareFlags& c) {
+  if (c.checkpoint_dir.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(c.checkpoint_dir, ec);
+  if (ec) throw UsageError("--checkpoint-dir " + c.checkpoint_dir + ": cannot create the directory: " + ec.message());
+  for (const std::string& v : c.variants) check_output_path("--checkpoint-dir", checkpoint_path(c.checkpoint_dir, v));
+}
+
+// Puts the interrupted variant back to its last completed epoch, saves every variant and the
+// metrics so far, and says how to go on.
+void save_interrupted(std::vector<Variant>& variants, const TrainingInterrupted& e, const std::string& interrupted_variant,
+                      const TrainFlags& f, const data::LoadOptions& options) {
+  std::vector<RunRecord> runs;
+  nlohmann::ordered_json paths = nlohmann::ordered_json::array();
+  std::string saved;
+  for (Variant& v : variants) {
+    v.last->restore(*v.trainer);
+    const std::string path =
+        v.checkpoint.empty() ? fmt::format("bnlab-interrupted-{}.safetensors", v.record.name) : v.checkpoint;
+    save_checkpoint(path, *v.trainer, v.record.epochs, options);
+    paths.push_back(path);
+    saved += fmt::format("{}{} ({} epoch{}) to {}", saved.empty() ? "" : ", ", v.record.name, v.trainer->epoch(),
+                         v.trainer->epoch() == 1 ? "" : "s", path);
+    runs.push_back(v.record);
+  }
+  const std::string resume = "bnlab train --resume <checkpoint>";
+  write_interrupted_outputs(f.outputs, "compare", runs, data_config(f),
+                            {{"signal", signal_name(interrupt_signal())},
+                             {"variant", interrupted_variant},
+                             {"epoch", e.epoch},
+                             {"step", e.step},
+                             {"checkpoints", paths},
+                             {"resume", resume}});
+  std::fprintf(stderr, "bnlab: %s during epoch %d of %s (step %lld of %lld): saved %s (completed epochs only); "
+                       "continue a variant with: %s\n",
+               signal_name(interrupt_signal()).c_str(), e.epoch, interrupted_variant.c_str(), static_cast<long long>(e.step),
+               static_cast<long long>(e.steps), saved.c_str(), resume.c_str());
 }
 
 std::optional<int> first_epoch_reaching(const RunRecord& r, double threshold) {
@@ -108,11 +162,13 @@ void print_summary(const std::vector<Variant>& variants, double threshold) {
   metric_row("mean s/epoch", mean_epoch_seconds, 2);
 }
 
-void run_compare(const CompareFlags& c) {
+void run_compare(const CompareFlags& c, CommandResult& result) {
   const TrainFlags& f = c.train;
   check_variants(c);
   check_before_loading(f, c.variants);
-  const data::Splits data = load_data(f);
+  check_checkpoint_dir(c);
+  const data::LoadOptions options = load_options(f);
+  const data::Splits data = data::load(f.dataset, options);
 
   std::vector<Variant> variants;
   for (const std::string& name : c.variants) {
@@ -129,6 +185,8 @@ void run_compare(const CompareFlags& c) {
     v.record.test_size = data.test.size();
     v.record.total_seconds = seconds_since(start);
     v.bar = std::make_unique<ProgressBar>(name, config.epochs);
+    v.last = std::make_unique<TrainerSnapshot>(*v.trainer);
+    if (!c.checkpoint_dir.empty()) v.checkpoint = checkpoint_path(c.checkpoint_dir, name);
     variants.push_back(std::move(v));
   }
 
@@ -148,13 +206,25 @@ void run_compare(const CompareFlags& c) {
   }
   std::fflush(stdout);
 
+  InterruptGuard guard;
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
     std::string line = fmt::format("{:>5}", epoch), notes;
     for (Variant& v : variants) {
       const auto start = Clock::now();
-      const TrainObserver observer = v.bar->observer();
-      v.record.epochs.push_back(v.trainer->train_epoch(mode == ProgressMode::live ? &observer : nullptr));
+      TrainObserver observer = mode == ProgressMode::live ? v.bar->observer() : TrainObserver{};
+      observer.should_stop = interrupt_requested;
+      try {
+        v.record.epochs.push_back(v.trainer->train_epoch(&observer));
+      } catch (const TrainingInterrupted& e) {
+        v.bar->clear();
+        v.record.total_seconds += seconds_since(start);
+        save_interrupted(variants, e, v.record.name, f, options);
+        result.exit_code = interrupted_exit_status();
+        return;
+      }
       v.bar->clear();
+      if (!v.checkpoint.empty()) save_checkpoint(v.checkpoint, *v.trainer, v.record.epochs, options);
+      v.last->take(*v.trainer);
       v.record.total_seconds += seconds_since(start);
       line += group_row(v.record.epochs.back());
       if (const int64_t skipped = v.record.epochs.back().skipped_steps; skipped > 0)
@@ -181,7 +251,7 @@ void run_compare(const CompareFlags& c) {
 
 }  // namespace
 
-void register_compare(CLI::App& app, CommandResult&) {
+void register_compare(CLI::App& app, CommandResult& result) {
   CLI::App* cmd = app.add_subcommand(
       "compare", "train plain and batch-norm models from the same seed side by side, then compare their test scores");
   auto flags = std::make_shared<CompareFlags>();
@@ -196,7 +266,11 @@ void register_compare(CLI::App& app, CommandResult&) {
   cmd->add_option("--threshold", flags->threshold, "report the first epoch each model reaches this validation accuracy")
       ->capture_default_str()
       ->group("Output");
-  cmd->callback([flags] { run_compare(*flags); });
+  cmd->add_option("--checkpoint-dir", flags->checkpoint_dir,
+                  "save each variant after every epoch as DIR/<variant>.safetensors (resume one with bnlab train --resume)")
+      ->type_name("DIR")
+      ->group("Checkpoints");
+  cmd->callback([flags, &result] { run_compare(*flags, result); });
 }
 
 }  // namespace bnlab::tool

@@ -1,51 +1,280 @@
 // bnlab train: one model, trained and tested, with progress on stderr and the test score on stdout.
+//
+//   bnlab train --checkpoint run.safetensors --save-best   # saves after every epoch; the best val epoch beside it
+//   bnlab train --resume run.safetensors --epochs 20       # continues that run (its configuration) to 20 epochs
+//
+// Ctrl-C (SIGINT) or kill (SIGTERM) finishes the current step, puts back the state of the last
+// completed epoch (a partial epoch cannot be resumed exactly: its batch order is drawn per epoch),
+// saves it to --checkpoint (or ./bnlab-interrupted.safetensors), writes the metrics so far, prints
+// how to resume, and exits with 130 (SIGINT) or 143 (SIGTERM).
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <limits>
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 
+#include "graph/errors.hpp"
+#include "tools/atomic_file.hpp"
 #include "tools/command.hpp"
 #include "tools/numbers.hpp"
 #include "tools/progress.hpp"
+#include "tools/run_control.hpp"
 #include "tools/train_flags.hpp"
+#include "train/checkpoint.hpp"
 
 namespace bnlab::tool {
 
 namespace {
 
-void run_train(const TrainFlags& f) {
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+struct TrainCommand {
+  TrainFlags train;
+  std::string checkpoint;
+  bool save_best = false;
+  std::string resume;
+  CLI::App* cmd = nullptr;
+  CLI::Option* epochs_opt = nullptr;
+  CLI::Option* threads_opt = nullptr;
+  CLI::Option* data_dir_opt = nullptr;
+  CLI::Option* on_nonfinite_opt = nullptr;
+};
+
+// How a run saves itself.
+struct Saving {
+  std::string checkpoint;  // after every epoch; "" = only when interrupted, to kInterruptedCheckpoint
+  bool save_best = false;  // best validation accuracy beside `checkpoint`
+  data::LoadOptions data;  // stored in the checkpoints
+  nlohmann::ordered_json data_config;
+};
+
+bool given(const CLI::Option* opt) { return opt != nullptr && opt->count() > 0; }
+
+// The flags a resumed run accepts; every other one would change the configuration the checkpoint fixes.
+const std::set<std::string>& resume_flags() {
+  static const std::set<std::string> names = {"--resume", "--epochs", "--threads", "--data-dir", "--checkpoint",
+                                              "--save-best", "--on-nonfinite", "--json", "--csv", "--quiet"};
+  return names;
+}
+
+void check_resume_flags(const TrainCommand& c, const Checkpoint& ck) {
+  for (const CLI::Option* opt : c.cmd->get_options()) {
+    if (opt->count() == 0) continue;
+    const std::string name = opt->get_name();
+    if (resume_flags().count(name) || name == "--help" || name == "-h") continue;
+    throw UsageError(fmt::format("{} cannot be combined with --resume: a resumed run keeps the configuration of {} "
+                                 "(with --resume only {} may be given)",
+                                 name, ck.path,
+                                 "--epochs, --threads, --data-dir, --checkpoint, --save-best, --on-nonfinite, --json, --csv, --quiet"));
+  }
+}
+
+void check_checkpoint_paths(const Saving& s, const OutputPaths& outputs) {
+  if (s.checkpoint.empty()) return;
+  check_output_path("--checkpoint", s.checkpoint);
+  namespace fs = std::filesystem;
+  const auto same = [](const std::string& a, const std::string& b) {
+    return !a.empty() && !b.empty() && fs::weakly_canonical(a) == fs::weakly_canonical(b);
+  };
+  if (same(s.checkpoint, outputs.json) || same(s.checkpoint, outputs.csv))
+    throw UsageError("--checkpoint " + s.checkpoint + ": the same file as --json or --csv");
+  if (s.save_best) check_output_path("--save-best", best_checkpoint_path(s.checkpoint));
+}
+
+// The epochs from trainer.epoch() to the configured count, saving as asked. Returns false (having
+// set the exit code) when interrupted.
+bool run_epochs(Trainer& trainer, RunRecord& run, const Saving& s, const TrainFlags& f, CommandResult& result) {
+  const TrainConfig& config = trainer.config();
+  const ProgressMode mode = progress_mode(f.quiet);
+  const std::string best_path = s.save_best ? best_checkpoint_path(s.checkpoint) : "";
+  double best = -std::numeric_limits<double>::infinity();
+  // A resumed run's earlier best is the one beside the checkpoint, if it was kept.
+  if (s.save_best && std::filesystem::exists(best_path))
+    for (const EpochMetrics& m : run.epochs)
+      if (m.val_acc > best) best = m.val_acc;
+
+  ProgressBar bar("", config.epochs);
+  TrainObserver observer = mode == ProgressMode::live ? bar.observer() : TrainObserver{};
+  observer.should_stop = interrupt_requested;
+  InterruptGuard guard;
+  TrainerSnapshot last(trainer);
+  const auto start = Clock::now();
+  while (trainer.epoch() < config.epochs) {
+    EpochMetrics m;
+    try {
+      m = trainer.train_epoch(&observer);
+    } catch (const TrainingInterrupted& e) {
+      bar.clear();
+      last.restore(trainer);
+      run.total_seconds += seconds_since(start);
+      const std::string path = s.checkpoint.empty() ? kInterruptedCheckpoint : s.checkpoint;
+      save_checkpoint(path, trainer, run.epochs, s.data);
+      const std::string resume = "bnlab train --resume " + path;
+      write_interrupted_outputs(f.outputs, "train", {run}, s.data_config,
+                                {{"signal", signal_name(interrupt_signal())},
+                                 {"epoch", e.epoch},
+                                 {"step", e.step},
+                                 {"checkpoints", {path}},
+                                 {"resume", resume}});
+      const int done = trainer.epoch();
+      std::fprintf(stderr, "bnlab: %s during epoch %d (step %lld of %lld): saved %d completed epoch%s to %s "
+                           "(a partial epoch cannot be resumed exactly); resume with: %s\n",
+                   signal_name(interrupt_signal()).c_str(), e.epoch, static_cast<long long>(e.step),
+                   static_cast<long long>(e.steps), done, done == 1 ? "" : "s", path.c_str(), resume.c_str());
+      result.exit_code = interrupted_exit_status();
+      return false;
+    }
+    bar.clear();
+    run.epochs.push_back(m);
+    if (mode != ProgressMode::quiet) fmt::print(stderr, "{}\n", epoch_line(m, config.epochs));
+    if (!s.checkpoint.empty()) save_checkpoint(s.checkpoint, trainer, run.epochs, s.data);
+    if (s.save_best && m.val_acc > best) {
+      best = m.val_acc;
+      save_checkpoint(best_path, trainer, run.epochs, s.data);
+    }
+    last.take(trainer);
+  }
+  // A signal after the last epoch: the test pass takes a moment, so finish the run normally.
+  run.test = trainer.evaluate(trainer.data().test);
+  run.total_seconds += seconds_since(start);
+  return true;
+}
+
+void finish(const RunRecord& run, const TrainFlags& f, const nlohmann::ordered_json& data_config) {
+  fmt::print("{} {}: test loss {} acc {}  ({:.1f}s)\n", run.name, run.spec.sizes(), fixed(run.test->loss, 4),
+             fixed(run.test->acc, 4), run.total_seconds);
+  std::fflush(stdout);
+  write_outputs(f.outputs, "train", {run}, data_config);
+}
+
+RunRecord make_record(const Trainer& t, const std::string& name, const data::Splits& data) {
+  RunRecord r;
+  r.name = name;
+  r.config = t.config();
+  r.spec = t.model().spec;
+  r.train_size = data.train.size();
+  r.val_size = data.val.size();
+  r.test_size = data.test.size();
+  return r;
+}
+
+void run_train(const TrainCommand& c, CommandResult& result) {
+  const TrainFlags& f = c.train;
   check_preset("--model", f.model);
   check_before_loading(f, {f.model});
-  const data::Splits data = load_data(f);
+  if (c.save_best && c.checkpoint.empty())
+    throw UsageError("--save-best needs --checkpoint PATH: the best epoch is kept beside it (PATH.best.safetensors for PATH.safetensors)");
+  if (c.save_best && f.val_fraction == 0)
+    throw UsageError("--save-best needs a validation split to pick the best epoch by, but --val-fraction is 0");
+  Saving s;
+  s.checkpoint = c.checkpoint;
+  s.save_best = c.save_best;
+  s.data = load_options(f);
+  s.data_config = data_config(f);
+  check_checkpoint_paths(s, f.outputs);
+
+  const data::Splits data = data::load(f.dataset, s.data);
   const MlpSpec spec = model_spec(f, f.model, data);
   const TrainConfig config = train_config(f, f.model, data);
 
-  const ProgressMode mode = progress_mode(f.quiet);
-  if (mode != ProgressMode::quiet)
+  const auto start = Clock::now();
+  Trainer trainer(spec, config, data);  // before the first line: it may still refuse the configuration
+  if (progress_mode(f.quiet) != ProgressMode::quiet)
     fmt::print(stderr, "train {} {} on {}: {} train / {} val / {} test rows, {} lr {}, batch {}, {} epoch{}\n", f.model,
                spec.sizes(), f.dataset, data.train.size(), data.val.size(), data.test.size(), to_string(config.optimizer.kind),
                config.optimizer.lr, config.batch_size, config.epochs, config.epochs == 1 ? "" : "s");
-  ProgressBar bar("", config.epochs);
-  const TrainObserver observer = bar.observer();
-  const auto on_epoch = [&](const EpochMetrics& m) {
-    bar.clear();
-    if (mode != ProgressMode::quiet) fmt::print(stderr, "{}\n", epoch_line(m, config.epochs));
-  };
-  const RunRecord run = train_run(f.model, spec, config, data, mode == ProgressMode::live ? &observer : nullptr, on_epoch);
+  RunRecord run = make_record(trainer, f.model, data);
+  run.total_seconds = seconds_since(start);
+  if (run_epochs(trainer, run, s, f, result)) finish(run, f, s.data_config);
+}
 
-  fmt::print("{} {}: test loss {} acc {}  ({:.1f}s)\n", run.name, spec.sizes(), fixed(run.test->loss, 4),
-             fixed(run.test->acc, 4), run.total_seconds);
-  std::fflush(stdout);
-  write_outputs(f.outputs, "train", {run}, data_config(f));
+void run_resume(const TrainCommand& c, CommandResult& result) {
+  const TrainFlags& f = c.train;
+  const Checkpoint ck = read_checkpoint(c.resume);
+  check_resume_flags(c, ck);
+
+  TrainConfig config = ck.config;
+  if (given(c.epochs_opt)) {
+    if (f.epochs < ck.epoch)
+      throw UsageError(fmt::format("--epochs {}: {} has already completed {} epochs (--epochs is the total, not the number to add)",
+                                   f.epochs, ck.path, ck.epoch));
+    config.epochs = f.epochs;
+  }
+  if (config.epochs < ck.epoch) config.epochs = ck.epoch;
+  if (given(c.threads_opt)) {
+    if (f.threads < 1) throw UsageError(fmt::format("--threads {}: must be at least 1", f.threads));
+    if (f.threads != ck.config.threads)
+      warn(fmt::format("--threads {} differs from the {} thread{} {} was trained with: exact resume (the same numbers as an "
+                       "uninterrupted run) is guaranteed only for the same thread count",
+                       f.threads, ck.config.threads, ck.config.threads == 1 ? "" : "s", ck.path));
+    config.threads = f.threads;
+  }
+  if (given(c.on_nonfinite_opt))
+    config.on_nonfinite = with_flag("--on-nonfinite", [&] { return nonfinite_policy_from_string(f.on_nonfinite); });
+
+  Saving s;
+  s.checkpoint = c.checkpoint.empty() ? c.resume : c.checkpoint;
+  s.save_best = c.save_best;
+  s.data = checkpoint_load_options(ck);
+  if (given(c.data_dir_opt)) {
+    if (ck.dataset == "synthetic") throw UsageError("--data-dir " + f.data_dir + ": dataset synthetic is generated and reads no files");
+    s.data.data_dir = f.data_dir;
+  }
+  s.data_config = data_config(s.data);
+  if (s.save_best && s.data.val_fraction == 0)
+    throw UsageError("--save-best needs a validation split to pick the best epoch by, but " + ck.path + " was trained with --val-fraction 0");
+  check_outputs(f.outputs);
+  check_checkpoint_paths(s, f.outputs);
+
+  const data::Splits data = data::load(ck.dataset, s.data);
+  const auto start = Clock::now();
+  Trainer trainer(ck.spec, config, data);
+  restore(trainer, ck);
+  RunRecord run = make_record(trainer, config.model, data);
+  run.epochs = ck.history;
+  run.total_seconds = seconds_since(start);
+
+  if (progress_mode(f.quiet) != ProgressMode::quiet)
+    fmt::print(stderr, "resume {} {} on {} from {} at epoch {} of {}: {} train / {} val / {} test rows\n", config.model,
+               ck.spec.sizes(), ck.dataset, ck.path, ck.epoch, config.epochs, data.train.size(), data.val.size(),
+               data.test.size());
+  if (run_epochs(trainer, run, s, f, result)) finish(run, f, s.data_config);
 }
 
 }  // namespace
 
-void register_train(CLI::App& app, CommandResult&) {
+void register_train(CLI::App& app, CommandResult& result) {
   CLI::App* cmd = app.add_subcommand("train", "train one model, evaluate it on the test split, write its metrics");
-  auto flags = std::make_shared<TrainFlags>();
-  add_train_flags(*cmd, *flags, {.model = true, .norm = true});
-  cmd->callback([flags] { run_train(*flags); });
+  auto c = std::make_shared<TrainCommand>();
+  c->cmd = cmd;
+  add_train_flags(*cmd, c->train, {.model = true, .norm = true});
+  c->epochs_opt = cmd->get_option("--epochs");
+  c->threads_opt = cmd->get_option("--threads");
+  c->data_dir_opt = cmd->get_option("--data-dir");
+  c->on_nonfinite_opt = cmd->get_option("--on-nonfinite");
+  const std::string group = "Checkpoints";
+  cmd->add_option("--checkpoint", c->checkpoint,
+                  "save the model, optimizer state and metrics so far to PATH (safetensors) after every epoch")
+      ->type_name("PATH")
+      ->group(group);
+  cmd->add_flag("--save-best", c->save_best,
+                "also keep the epoch with the best validation accuracy beside --checkpoint (PATH.best.safetensors)")
+      ->group(group);
+  cmd->add_option("--resume", c->resume,
+                  "continue the run saved in PATH with its configuration; --epochs N sets a new total; saves back to PATH "
+                  "unless --checkpoint is given")
+      ->type_name("PATH")
+      ->group(group);
+  cmd->callback([c, &result] {
+    if (c->resume.empty())
+      run_train(*c, result);
+    else
+      run_resume(*c, result);
+  });
 }
 
 }  // namespace bnlab::tool

@@ -18,5 +18,10 @@ struct CommandResult {
 void register_train(CLI::App& app, CommandResult& result);
 void register_compare(CLI::App& app, CommandResult& result);
 void register_gradcheck(CLI::App& app, CommandResult& result);
+void register_eval(CLI::App& app, CommandResult& result);
+void register_predict(CLI::App& app, CommandResult& result);
+void register_sweep(CLI::App& app, CommandResult& result);
+void register_study(CLI::App& app, CommandResult& result);
+void register_report(CLI::App& app, CommandResult& result);
 
 }  // namespace bnlab::tool

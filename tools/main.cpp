@@ -32,6 +32,11 @@ int main(int argc, char** argv) {
   bnlab::tool::register_train(app, result);
   bnlab::tool::register_compare(app, result);
   bnlab::tool::register_gradcheck(app, result);
+  bnlab::tool::register_eval(app, result);
+  bnlab::tool::register_predict(app, result);
+  bnlab::tool::register_sweep(app, result);
+  bnlab::tool::register_study(app, result);
+  bnlab::tool::register_report(app, result);
 
   // CLI11 would report a mistyped command as "A subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {

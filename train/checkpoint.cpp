@@ -299,6 +299,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
     const auto colon = what.find(": ");
     if (colon != std::string::npos) what = what.substr(colon + 2);
     throw InputError(where(path) + "the header is not valid JSON at byte " + std::to_string(8 + e.byte - 1) + ": " + what);
+  } catch (const json::out_of_range& e) {  // a number beyond double's range, e.g. 1e999 (error 406)
+    throw InputError(where(path) + "the header is not valid JSON: " + e.what());
   }
   if (!header.is_object()) throw InputError(where(path) + "the header is JSON but not an object (" + header.type_name() + ")");
 
@@ -342,8 +344,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
       if (!d.is_number_unsigned() || d.get<uint64_t>() > (uint64_t{1} << 40))
         throw InputError(where(path) + t + ": shape " + shape.dump() + " must hold non-negative integers");
       tensor.shape.push_back(d.get<int64_t>());
-      elements *= d.get<uint64_t>();
-      if (elements > data_size) break;  // the offsets check below reports it; avoids overflow
+      // Saturate instead of wrapping: the offsets check below reports a shape too large for the data.
+      if (__builtin_mul_overflow(elements, d.get<uint64_t>(), &elements)) elements = UINT64_MAX;
     }
     const json& offsets = v["data_offsets"];
     if (!offsets.is_array() || offsets.size() != 2)
@@ -355,10 +357,11 @@ SafetensorsFile read_safetensors(const std::string& path) {
                        " of the file, which has " + std::to_string(size) + " bytes (truncated?)");
     // `elements` stops growing once past the data size, but 4 * elements can still wrap around 2^64
     // when the data section is 4 MiB or more (shape [4194304,1099511627776] with offsets [0,0]).
-    if (elements > data_size / 4 || end - begin != 4 * elements)
+    const bool huge = elements > UINT64_MAX / 4;
+    if (huge || end - begin != 4 * elements)
       throw InputError(where(path) + t + ": data_offsets " + offsets.dump() + " hold " + std::to_string(end - begin) +
                        " bytes but shape " + shape.dump() + " of F32 needs " +
-                       (elements > data_size / 4 ? "more than the whole data section" : std::to_string(4 * elements)));
+                       (huge ? "more than 2^64" : std::to_string(4 * elements)));
     spans.push_back({begin, end, name});
     tensor.data.resize(static_cast<size_t>(elements));
     get_floats_le(reinterpret_cast<const unsigned char*>(bytes.data()) + data_start + begin, tensor.data);
@@ -477,7 +480,7 @@ Checkpoint read_checkpoint(const std::string& path) {
     json p;
     try {
       p = json::parse(metadata_field(f, path, "progress"));
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
       throw InputError(std::string("not valid JSON (") + e.what() + ")");
     }
     if (!p.is_object()) throw InputError(std::string("expected an object, got ") + p.type_name());

@@ -16,36 +16,14 @@ Predictor::Predictor(const Checkpoint& ckpt)
 }
 
 EvalMetrics Predictor::evaluate(const data::Dataset& d, Mode mode) {
-  EvalMetrics r;
   if (d.feature_count != spec().inputs)
     throw UsageError("the model takes " + std::to_string(spec().inputs) + " inputs but '" + d.name + "' has " +
                      std::to_string(d.feature_count) + " features");
   if (d.num_classes > spec().classes)
     throw UsageError("the model has " + std::to_string(spec().classes) + " classes but '" + d.name + "' has " +
                      std::to_string(d.num_classes));
-  if (mode == Mode::train) throw UsageError("Predictor::evaluate: use Mode::eval or Mode::eval_batch_stats");
-  if (d.size() == 0) {
-    r.loss = r.acc = std::numeric_limits<double>::quiet_NaN();
-    return r;
-  }
-  // NOTE: the same chunking as Trainer::evaluate, so the sums run in the same order and agree bit for bit.
-  const int64_t chunk = mode == Mode::eval ? eval_batch_ : train_batch_;
-  double loss_sum = 0, correct = 0;
-  for (int64_t start = 0; start < d.size();) {
-    int64_t n = std::min(chunk, d.size() - start);
-    // With batch statistics a trailing chunk of one sample cannot be normalized: fold it into this one.
-    if (mode == Mode::eval_batch_stats && d.size() - start - n == 1) n += 1;
-    session_.set_batch(n);
-    std::copy(d.row(start), d.row(start + n), session_.input(mlp_.x).data);
-    std::copy(d.labels.begin() + start, d.labels.begin() + start + n, session_.labels(mlp_.y).begin());
-    loss_sum += static_cast<double>(session_.forward(mode)) * static_cast<double>(n);
-    correct += session_.saved(mlp_.loss, "correct").data[0];
-    start += n;
-  }
-  r.samples = d.size();
-  r.loss = loss_sum / static_cast<double>(d.size());
-  r.acc = correct / static_cast<double>(d.size());
-  return r;
+  // NOTE: the same chunk sizes as Trainer::evaluate, so the sums run in the same order and agree bit for bit.
+  return evaluate_dataset(session_, mlp_, d, mode, mode == Mode::eval ? eval_batch_ : train_batch_);
 }
 
 namespace {

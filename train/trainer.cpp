@@ -101,6 +101,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
   std::vector<float> state_before(may_skip ? session_.state().data.size() : 0);
   const auto start = Clock::now();
   for (int64_t b = 0; b < steps; ++b) {
+    if (observer && observer->should_stop && observer->should_stop()) throw TrainingInterrupted(epoch_ + 1, b, steps);
     const auto rows = order.batch(b);
     const int64_t n = static_cast<int64_t>(rows.size());
     session_.set_batch(n);
@@ -124,8 +125,11 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
         step_count[l] = static_cast<double>(v.size());
       }
     session_.backward();
-    if (!Eigen::Map<const Eigen::ArrayXf>(session_.gradients().data.data(),
-                                          static_cast<Eigen::Index>(session_.gradients().data.size())).allFinite()) {
+    // NOTE: (g − g) is 0 for a finite g and NaN otherwise, so one vectorized sum checks them all
+    // (allFinite() compiles to a compare and branch per element).
+    const Eigen::Map<const Eigen::ArrayXf> all_grads(session_.gradients().data.data(),
+                                                     static_cast<Eigen::Index>(session_.gradients().data.size()));
+    if ((all_grads - all_grads).sum() != 0.0f) {
       if (!may_skip)
         throw RuntimeError(nonfinite_message(session_, "gradient", epoch_ + 1, b + 1, session_.first_nonfinite_gradient()));
       copy_into(session_.state().data, state_before);
@@ -177,31 +181,10 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
 }
 
 EvalMetrics Trainer::evaluate(const data::Dataset& d, Mode mode, int64_t batch) {
-  EvalMetrics r;
-  if (d.size() == 0) {
-    r.loss = r.acc = std::numeric_limits<double>::quiet_NaN();
-    return r;
-  }
-  if (mode == Mode::train) throw UsageError("evaluate: use Mode::eval or Mode::eval_batch_stats");
   copy_into(eval_session_.parameters().data, session_.parameters().data);
   copy_into(eval_session_.state().data, session_.state().data);
   const int64_t chunk = batch > 0 ? batch : (mode == Mode::eval ? config_.eval_batch_size : config_.batch_size);
-  double loss_sum = 0, correct = 0;
-  for (int64_t start = 0; start < d.size();) {
-    int64_t n = std::min(chunk, d.size() - start);
-    // With batch statistics a trailing chunk of one sample cannot be normalized: fold it into this one.
-    if (mode == Mode::eval_batch_stats && d.size() - start - n == 1) n += 1;
-    eval_session_.set_batch(n);
-    std::copy(d.row(start), d.row(start + n), eval_session_.input(mlp_.x).data);
-    std::copy(d.labels.begin() + start, d.labels.begin() + start + n, eval_session_.labels(mlp_.y).begin());
-    loss_sum += static_cast<double>(eval_session_.forward(mode)) * static_cast<double>(n);
-    correct += eval_session_.saved(mlp_.loss, "correct").data[0];
-    start += n;
-  }
-  r.samples = d.size();
-  r.loss = loss_sum / static_cast<double>(d.size());
-  r.acc = correct / static_cast<double>(d.size());
-  return r;
+  return evaluate_dataset(eval_session_, mlp_, d, mode, chunk);
 }
 
 RunRecord train_run(const std::string& name, const MlpSpec& spec, const TrainConfig& config, const data::Splits& data,

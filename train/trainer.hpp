@@ -16,12 +16,14 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "data/dataset.hpp"
 #include "graph/session.hpp"
 #include "models/mlp.hpp"
+#include "train/evaluate.hpp"
 #include "train/optimizer.hpp"
 
 namespace bnlab {
@@ -48,12 +50,6 @@ struct TrainConfig {
   NonFinitePolicy on_nonfinite = NonFinitePolicy::stop;
   // Throws UsageError naming the flag-level field that is wrong (epochs < 1, batch_size < 1, …).
   void validate() const;
-};
-
-struct EvalMetrics {
-  double loss = 0;
-  double acc = 0;
-  int64_t samples = 0;
 };
 
 // Per hidden layer and epoch: the pre-activation values (what enters the activation function) over
@@ -89,6 +85,22 @@ struct TrainObserver {
   std::function<void(int epoch, int64_t batches)> epoch_start;
   // After each step: steps done, total, samples done, seconds so far, running mean train loss.
   std::function<void(int64_t step, int64_t steps, int64_t samples, double seconds, double loss)> step;
+  // Polled before each step (an interrupt flag, say): true ends the epoch there by throwing
+  // TrainingInterrupted, and the epoch does not count as completed (epoch() is unchanged).
+  std::function<bool()> should_stop;
+};
+
+// Thrown by Trainer::train_epoch when TrainObserver::should_stop said so. The steps already taken in
+// the epoch have changed the parameters, so only a copy (or checkpoint) from before the epoch can be
+// resumed exactly: a partial epoch cannot be continued, its batch order is drawn per epoch.
+struct TrainingInterrupted : std::runtime_error {
+  int epoch = 0;       // the 1-based epoch that was cut short
+  int64_t step = 0;    // steps completed in it
+  int64_t steps = 0;   // of this many
+  TrainingInterrupted(int e, int64_t done, int64_t total)
+      : std::runtime_error("training interrupted during epoch " + std::to_string(e) + " after step " + std::to_string(done) +
+                           " of " + std::to_string(total)),
+        epoch(e), step(done), steps(total) {}
 };
 
 class Trainer {

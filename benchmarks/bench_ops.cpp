@@ -1,0 +1,197 @@
+// Every op of the registry, forward and backward, at the shapes the reference models use, at batch
+// 32, 64, 256, 1024. The kernels are called directly on the views a compiled session planned for a
+// one-op graph, so what is timed is the kernel alone (no seed copy, no executor loop). Sessions
+// use BNLAB_BENCH_THREADS threads (default 1).
+//
+//   build/benchmarks/bench_ops                                    # everything
+//   build/benchmarks/bench_ops --benchmark_filter='batch_norm'    # one op
+//
+// Shapes: matmul [B,784]·[784,128] (weight gradient only, as the first layer), [B,128]·[128,64]
+// and [B,64]·[64,10] (weight and input gradients); bias_add, relu, tanh, add, batch_norm and
+// layer_norm at [B,128]; softmax_cross_entropy at [B,10]. An op added to the registry without a
+// case below is still benchmarked, on the graph of its `example`.
+// Counters: items_per_second = samples per second; FLOPS where the op is a matrix product.
+#include <benchmark/benchmark.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench_common.hpp"
+#include "graph/compile.hpp"
+#include "graph/random.hpp"
+#include "graph/session.hpp"
+#include "ops/add.hpp"
+#include "ops/batch_norm.hpp"
+#include "ops/bias_add.hpp"
+#include "ops/layer_norm.hpp"
+#include "ops/matmul.hpp"
+#include "ops/registry.hpp"
+#include "ops/relu.hpp"
+#include "ops/softmax_cross_entropy.hpp"
+#include "ops/tanh.hpp"
+
+namespace {
+
+using namespace bnlab;
+
+struct Case {
+  std::string label;                  // "matmul_784x128", "batch_norm_128", …
+  const OpInfo* op = nullptr;
+  std::function<Var(Graph&)> build;   // returns the op node
+  bool input_gradients = true;        // does backward compute the gradient of the data input
+  double forward_flops = 0;           // per sample (matrix products only)
+  double backward_flops = 0;
+};
+
+Case matmul_case(int64_t k, int64_t n, bool input_gradient) {
+  Case c;
+  c.label = "matmul_" + std::to_string(k) + "x" + std::to_string(n);
+  c.op = &matmul_op;
+  c.build = [k, n](Graph& g) {
+    return matmul(g.input("x", {batch, k}), g.parameter("w", {k, n}, Init::glorot_uniform(k, n)), "op");
+  };
+  c.input_gradients = input_gradient;
+  c.forward_flops = 2.0 * static_cast<double>(k * n);
+  c.backward_flops = c.forward_flops * (input_gradient ? 2 : 1);
+  return c;
+}
+
+Case feature_case(const OpInfo& op, int64_t f, std::function<Var(Graph&, Var)> apply) {
+  Case c;
+  c.label = std::string(op.name) + "_" + std::to_string(f);
+  c.op = &op;
+  c.build = [f, apply](Graph& g) { return apply(g, g.input("x", {batch, f})); };
+  return c;
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> all = {
+      matmul_case(784, 128, false),
+      matmul_case(128, 64, true),
+      matmul_case(64, 10, true),
+      feature_case(bias_add_op, 128, [](Graph& g, Var x) { return bias_add(x, g.parameter("b", {128}, Init::normal(0.1)), "op"); }),
+      feature_case(relu_op, 128, [](Graph&, Var x) { return relu(x, "op"); }),
+      feature_case(tanh_op, 128, [](Graph&, Var x) { return bnlab::tanh(x, "op"); }),
+      feature_case(add_op, 128, [](Graph& g, Var x) { return add(x, g.input("x2", {batch, 128}), "op"); }),
+      feature_case(batch_norm_op, 128, [](Graph& g, Var x) {
+        return batch_norm(x, g.parameter("gamma", {128}, Init::constant(1)), g.parameter("beta", {128}, Init::zeros()), "op");
+      }),
+      feature_case(layer_norm_op, 128, [](Graph& g, Var x) {
+        return layer_norm(x, g.parameter("gamma", {128}, Init::constant(1)), g.parameter("beta", {128}, Init::zeros()), "op");
+      }),
+      feature_case(softmax_cross_entropy_op, 10, [](Graph& g, Var x) { return softmax_cross_entropy(x, g.labels("y", 10), "op"); }),
+  };
+  // Every registered op is measured: one without a case above runs on its example graph.
+  for (const OpInfo* op : all_ops()) {
+    bool covered = false;
+    for (const Case& c : all) covered = covered || c.op == op;
+    if (covered || op->example == nullptr) continue;
+    Case c;
+    c.label = std::string(op->name) + "_example";
+    c.op = op;
+    c.build = op->example;
+    all.push_back(c);
+  }
+  return all;
+}
+
+// One op node of a compiled one-op graph, with the views its kernels see.
+class OpHarness {
+ public:
+  OpHarness(const Case& c, int64_t b) {
+    Graph g;
+    node_ = c.build(g).id;
+    session_ = std::make_unique<Session>(compile(g, node_, {.input_gradients = c.input_gradients}),
+                                         SessionOptions{.seed = 1, .max_batch = b, .threads = bench::kBenchThreads});
+    session_->set_batch(b);
+    const Program& p = session_->program();
+    const Node& n = p.graph.node(node_);
+    op_ = n.op;
+    name_ = n.name;
+    attrs_ = n.attrs;
+    Rng rng(3);
+    auto fill = [&rng](TensorView<float> v) {
+      for (int64_t i = 0; i < v.size(); ++i) v.data[i] = static_cast<float>(rng.normal());
+    };
+    for (NodeId in : n.inputs) {
+      const Node& i = p.graph.node(in);
+      if (i.kind == NodeKind::labels) {
+        auto y = session_->labels(in);
+        for (int32_t& v : y) v = static_cast<int32_t>(rng.below(static_cast<uint64_t>(i.num_classes)));
+        labels_ = y;
+        in_.push_back({});
+        grad_in_.push_back({});
+        continue;
+      }
+      const TensorView<float> v = session_->value(in);
+      if (i.kind == NodeKind::input) fill(v);
+      in_.push_back(v);
+      grad_in_.push_back(p.at(in).needs_grad ? GradTarget<float>{session_->grad(in), false} : GradTarget<float>{});
+    }
+    out_ = session_->value(node_);
+    grad_out_ = session_->grad(node_);
+    if (!grad_out_.empty()) {
+      if (grad_out_.size() == 1) grad_out_.data[0] = 1.0f;
+      else fill(grad_out_);
+    }
+    for (const char* s : op_->saved) saved_.push_back(session_->saved(node_, s));
+    for (const StateDecl& s : op_->state) state_.push_back(session_->state().view(session_->state().find(name_ + "." + s.name)));
+    forward();  // backward reads what forward saved
+  }
+
+  void forward() {
+    op_->f32.forward(ForwardArgs<float>{.in = in_, .labels = labels_, .out = out_, .saved = saved_, .state = state_,
+                                        .attrs = attrs_, .mode = Mode::train, .node_name = &name_,
+                                        .pool = session_->pool()});
+  }
+  void backward() {
+    op_->f32.backward(BackwardArgs<float>{.in = in_, .labels = labels_, .out = out_, .grad_out = grad_out_,
+                                          .saved = saved_, .attrs = attrs_, .grad_in = grad_in_, .mode = Mode::train,
+                                          .pool = session_->pool()});
+  }
+
+ private:
+  std::unique_ptr<Session> session_;
+  NodeId node_ = -1;
+  const OpInfo* op_ = nullptr;
+  std::string name_;
+  std::vector<double> attrs_;
+  std::vector<TensorView<float>> in_, saved_, state_;
+  std::vector<GradTarget<float>> grad_in_;
+  std::span<const int32_t> labels_;
+  TensorView<float> out_, grad_out_;
+};
+
+void run(benchmark::State& state, const Case& c, bool backward) {
+  const int64_t b = state.range(0);
+  OpHarness h(c, b);
+  for (auto _ : state) {
+    if (backward) h.backward(); else h.forward();
+    benchmark::ClobberMemory();
+  }
+  const double samples = static_cast<double>(state.iterations()) * static_cast<double>(b);
+  state.SetItemsProcessed(static_cast<int64_t>(samples));
+  const double flops = backward ? c.backward_flops : c.forward_flops;
+  if (flops > 0) state.counters["FLOPS"] = benchmark::Counter(samples * flops, benchmark::Counter::kIsRate);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  static const std::vector<Case> all = cases();
+  for (const Case& c : all) {
+    for (bool backward : {false, true}) {
+      const std::string name = c.label + (backward ? "/backward" : "/forward");
+      auto* b = benchmark::RegisterBenchmark(name.c_str(), [&c, backward](benchmark::State& s) { run(s, c, backward); });
+      b->ArgName("batch");
+      for (int64_t batch : {32, 64, 256, 1024}) b->Arg(batch);
+    }
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

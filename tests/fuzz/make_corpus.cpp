@@ -1,0 +1,214 @@
+// Writes the seed corpora of the fuzz targets: a few tiny valid files and a few broken ones each.
+//   build-fuzz/fuzz_make_corpus tests/fuzz/corpus
+// Files are named <what>.bin; rerunning overwrites them (a fuzzer's finds, named otherwise, stay).
+#include <zlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "data/registry.hpp"
+#include "train/checkpoint.hpp"
+#include "train/trainer.hpp"
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<uint8_t>;
+
+namespace {
+
+fs::path root;
+
+void put(const std::string& target, const std::string& name, const Bytes& b) {
+  fs::create_directories(root / target);
+  std::ofstream out(root / target / name, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  if (!out) throw std::runtime_error("cannot write " + (root / target / name).string());
+}
+void put(const std::string& target, const std::string& name, const std::string& s) {
+  put(target, name, Bytes(s.begin(), s.end()));
+}
+
+Bytes gzip(const Bytes& in) {
+  z_stream z{};
+  if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::runtime_error("deflateInit2");
+  Bytes out(deflateBound(&z, in.size()) + 32);
+  z.next_in = const_cast<Bytes::value_type*>(in.data());
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = out.data();
+  z.avail_out = static_cast<uInt>(out.size());
+  if (deflate(&z, Z_FINISH) != Z_STREAM_END) throw std::runtime_error("deflate");
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+Bytes idx(const std::vector<uint32_t>& dims, uint32_t fill_mod) {
+  Bytes b{0, 0, 8, static_cast<uint8_t>(dims.size())};
+  size_t n = 1;
+  for (uint32_t d : dims) {
+    for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<uint8_t>(d >> s));
+    n *= d;
+  }
+  for (size_t i = 0; i < n; ++i) b.push_back(static_cast<uint8_t>((i * 37) % fill_mod));
+  return b;
+}
+
+Bytes cat(const Bytes& a, const Bytes& b) {
+  Bytes out = a;
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
+// The fuzz_idx layout: class count, little-endian length of the images file, images, labels.
+Bytes idx_input(uint8_t classes, const Bytes& images, const Bytes& labels) {
+  const auto n = static_cast<uint32_t>(images.size());
+  Bytes b{classes, static_cast<uint8_t>(n), static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n >> 16),
+          static_cast<uint8_t>(n >> 24)};
+  return cat(cat(b, images), labels);
+}
+
+void idx_corpus() {
+  const Bytes images = idx({3, 2, 2}, 256), labels = idx({3}, 10);
+  put("idx", "valid.bin", idx_input(10, images, labels));
+  put("idx", "valid-gzip.bin", idx_input(10, gzip(images), gzip(labels)));
+  put("idx", "valid-rank1-images.bin", idx_input(4, idx({5}, 256), idx({5}, 4)));
+  put("idx", "valid-empty.bin", idx_input(10, idx({0, 28, 28}, 256), idx({0}, 10)));
+  put("idx", "bad-magic.bin", idx_input(10, Bytes{0x1f, 0x00, 0x08, 0x03, 0, 0, 0, 1}, labels));
+  put("idx", "bad-type.bin", idx_input(10, Bytes{0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0}, labels));
+  Bytes truncated = images;
+  truncated.resize(truncated.size() - 3);
+  put("idx", "truncated-data.bin", idx_input(10, truncated, labels));
+  put("idx", "truncated-header.bin", idx_input(10, Bytes{0, 0, 8, 3, 0, 0, 0}, labels));
+  put("idx", "huge-dims.bin", idx_input(10, Bytes{0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff}, labels));
+  put("idx", "count-mismatch.bin", idx_input(10, images, idx({4}, 10)));
+  put("idx", "label-out-of-range.bin", idx_input(3, images, idx({3}, 10)));
+  put("idx", "labels-rank2.bin", idx_input(10, images, idx({3, 1}, 10)));
+  Bytes cut = gzip(images);
+  cut.resize(cut.size() - 6);
+  put("idx", "truncated-gzip.bin", idx_input(10, cut, labels));
+}
+
+Bytes cifar(int records, uint8_t label_mod) {
+  Bytes b;
+  for (int r = 0; r < records; ++r) {
+    b.push_back(static_cast<uint8_t>(r % label_mod));
+    for (int k = 0; k < 3072; ++k) b.push_back(static_cast<uint8_t>((k * 7 + r) % 251));
+  }
+  return b;
+}
+
+void cifar_corpus() {
+  put("cifar10", "valid-1.bin", cifar(1, 10));
+  put("cifar10", "valid-2-gzip.bin", gzip(cifar(2, 10)));
+  put("cifar10", "empty.bin", Bytes{});
+  Bytes partial = cifar(1, 10);
+  partial.resize(100);
+  put("cifar10", "incomplete-record.bin", partial);
+  Bytes bad = cifar(1, 10);
+  bad[0] = 200;
+  put("cifar10", "label-200.bin", bad);
+  Bytes cut = gzip(cifar(1, 10));
+  cut.resize(cut.size() / 2);
+  put("cifar10", "truncated-gzip.bin", cut);
+}
+
+void csv_corpus() {
+  put("csv", "valid.csv", "label,x1,x2\n1,0.5,-2\n0,3e-1,4\n");
+  put("csv", "valid-crlf.csv", "2, +1.5 ,7\r\n\r\n0,1e3,-0\r\n");
+  put("csv", "valid-pixels.csv", "3,0,255,128\n1,12,0,255\n9,1,2,3\n");
+  put("csv", "valid-gzip.csv", gzip(Bytes{'1', ',', '2', '\n', '0', ',', '3', '\n'}));
+  put("csv", "header-only.csv", "label,a,b\n");
+  put("csv", "one-field.csv", "1\n2\n");
+  put("csv", "wrong-field-count.csv", "1,2,3\n1,2\n");
+  put("csv", "not-a-number.csv", "1,2\n0,abc\n");
+  put("csv", "nonfinite.csv", "1,inf\n0,nan\n1,1e999\n");
+  put("csv", "bad-label.csv", "-1,2\n1.5,3\n");
+  put("csv", "label-int32-max.csv", "2147483647,1\n");  // the class count overflowed int32 (fixed)
+}
+
+void checkpoint_corpus() {
+  const fs::path tmp = fs::temp_directory_path() / ("bnlab-make-corpus-" + std::to_string(::getpid()));
+  fs::create_directories(tmp);
+  auto read = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  bnlab::data::LoadOptions lo;
+  lo.synthetic = {.train_rows = 8, .test_rows = 4, .features = 2, .classes = 2, .clusters_per_class = 1};
+  lo.val_fraction = 0.25;
+  const bnlab::data::Splits data = bnlab::data::load("synthetic", lo);
+  struct Variant {
+    const char* name;
+    bnlab::Norm norm;
+    bnlab::OptimizerKind opt;
+    int epochs;
+    bool with_data;
+  };
+  for (const Variant& v : {Variant{"valid-bn-adam-1epoch.bin", bnlab::Norm::batch, bnlab::OptimizerKind::adam, 1, true},
+                           Variant{"valid-plain-sgd-0epochs.bin", bnlab::Norm::none, bnlab::OptimizerKind::sgd, 0, false},
+                           Variant{"valid-ln-momentum-1epoch.bin", bnlab::Norm::layer, bnlab::OptimizerKind::momentum, 1, false}}) {
+    bnlab::MlpSpec spec;
+    spec.inputs = 2;
+    spec.hidden = {3};
+    spec.classes = 2;
+    spec.norm = v.norm;
+    bnlab::TrainConfig config;
+    config.dataset = "synthetic";
+    config.epochs = 1;
+    config.batch_size = 3;
+    config.record_internals = false;
+    config.optimizer.kind = v.opt;
+    bnlab::Trainer t(spec, config, data);
+    std::vector<bnlab::EpochMetrics> history;
+    for (int e = 0; e < v.epochs; ++e) history.push_back(t.train_epoch());
+    const fs::path p = tmp / v.name;
+    bnlab::save_checkpoint(p.string(), t, history, v.with_data ? std::optional(lo) : std::nullopt);
+    const Bytes b = read(p);
+    put("checkpoint", v.name, b);
+    if (v.opt == bnlab::OptimizerKind::adam) {
+      Bytes cut = b;
+      cut.resize(cut.size() - 10);
+      put("checkpoint", "truncated-data.bin", cut);
+      cut.resize(40);
+      put("checkpoint", "truncated-header.bin", cut);
+      Bytes huge = b;
+      for (int i = 0; i < 8; ++i) huge[static_cast<size_t>(i)] = 0xff;
+      put("checkpoint", "huge-header-length.bin", huge);
+    }
+  }
+  // Hand-made safetensors files: the format alone, without bnlab's metadata.
+  auto st = [](const std::string& header, const Bytes& data) {
+    Bytes b;
+    const uint64_t n = header.size();
+    for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(n >> (8 * i)));
+    b.insert(b.end(), header.begin(), header.end());
+    b.insert(b.end(), data.begin(), data.end());
+    return b;
+  };
+  const Bytes eight(8, 0);
+  put("checkpoint", "plain-safetensors.bin", st(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", eight));
+  put("checkpoint", "dtype-f16.bin", st(R"({"a":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}})", eight));
+  put("checkpoint", "overlap.bin",
+      st(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", eight));
+  put("checkpoint", "big-shape.bin", st(R"({"a":{"dtype":"F32","shape":[1099511627776,1099511627776],"data_offsets":[0,8]}})", eight));
+  put("checkpoint", "bad-json.bin", st(R"({"a":{"dtype":)", eight));
+  put("checkpoint", "metadata-not-string.bin", st(R"({"__metadata__":{"format":1}})", {}));
+  fs::remove_all(tmp);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+    return 2;
+  }
+  root = argv[1];
+  idx_corpus();
+  cifar_corpus();
+  csv_corpus();
+  checkpoint_corpus();
+  return 0;
+}

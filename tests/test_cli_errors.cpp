@@ -1,0 +1,265 @@
+// The bad-input table of the reliability issue, end to end: for each wrong file, flag or
+// hyperparameter, `bnlab` exits with 2 (bad usage or input) and one line on stderr naming what was
+// wrong and where, and leaves no output file behind (no --json, --csv or checkpoint, complete or
+// partial, and no *.tmp). Cases already covered by test_cli.cpp (unknown flag on train, batch size 0
+// and negative, batch larger than the data, --lr -1 and nan, --epochs 0, unknown dataset, model and
+// activation) are not repeated here.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "cli_test_support.hpp"
+
+using namespace bnlab::test;
+
+namespace {
+
+// A folder with a tiny MNIST-shaped dataset (4x4 images), a synthetic-data checkpoint (20 inputs,
+// 4 classes) and a place for outputs, shared by the cases below.
+struct Fixture {
+  TempDir dir;
+  std::string data, ck, out_json, out_csv, out_ck;
+  Fixture() {
+    data = dir / "mnist";
+    fs::create_directories(data);
+    write_mnist_like(data, {.train = 60, .test = 20, .side = 4});
+    ck = dir / "synthetic.safetensors";
+    const Run r = run_bnlab("train --dataset synthetic --model plain --hidden 8 --epochs 1 --quiet --checkpoint " + ck, dir);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    out_json = dir / "out.json";
+    out_csv = dir / "out.csv";
+    out_ck = dir / "out.safetensors";
+  }
+  // The flags that ask for every output a command can write.
+  std::string train_outputs() const { return " --json " + out_json + " --csv " + out_csv + " --checkpoint " + out_ck; }
+  // Nothing written: no outputs and no temporary files anywhere in the folder.
+  void check_nothing_written() const {
+    CHECK(!fs::exists(out_json));
+    CHECK(!fs::exists(out_csv));
+    CHECK(!fs::exists(out_ck));
+    CHECK(leftover_tmp_files(dir.path()).empty());
+  }
+  // A copy of the mnist folder with one file replaced.
+  std::string variant(const std::string& name, const std::string& file, const Bytes& bytes, bool gzip) const {
+    const std::string d = dir / name;
+    fs::create_directories(d);
+    for (const auto& e : fs::directory_iterator(data)) fs::copy_file(e.path(), d + "/" + e.path().filename().string());
+    fs::remove(d + "/" + file);
+    fs::remove(d + "/" + file + ".gz");
+    if (gzip)
+      write_gzip(d + "/" + file + ".gz", bytes);
+    else
+      write_bytes(d + "/" + file, bytes);
+    return d;
+  }
+};
+
+Bytes pixels(size_t n) { return Bytes(n, 100); }
+
+}  // namespace
+
+TEST_CASE("missing files and folders") {
+  Fixture fx;
+  const std::string train = "train --dataset mnist --epochs 1 --quiet" + fx.train_outputs();
+  check_error(run_bnlab(train + " --data-dir /nope/mnist", fx.dir), 2, {"/nope/mnist", "not found"});
+  fx.check_nothing_written();
+
+  const std::string partial = fx.dir / "partial";
+  fs::create_directories(partial);
+  fs::copy_file(fx.data + "/train-images-idx3-ubyte.gz", partial + "/train-images-idx3-ubyte.gz");
+  check_error(run_bnlab(train + " --data-dir " + partial, fx.dir), 2, {"train-labels-idx1-ubyte", "exists"});
+  fx.check_nothing_written();
+
+  check_error(run_bnlab("eval --checkpoint /nope/run.safetensors --json " + fx.out_json, fx.dir), 2, {"/nope/run.safetensors"});
+  check_error(run_bnlab("train --resume /nope/run.safetensors --json " + fx.out_json, fx.dir), 2, {"/nope/run.safetensors"});
+  check_error(run_bnlab("predict --checkpoint " + fx.ck + " --input /nope/rows.csv --json " + fx.out_json, fx.dir), 2,
+              {"/nope/rows.csv"});
+  check_error(run_bnlab("eval --checkpoint " + fx.ck + " --data-dir /nope", fx.dir), 2, {"--data-dir /nope", "synthetic"});
+  fx.check_nothing_written();
+}
+
+TEST_CASE("malformed IDX files: wrong magic, truncated images and labels, counts, labels out of range, no rows") {
+  Fixture fx;
+  const std::string train = "train --dataset mnist --epochs 1 --batch-size 4 --quiet" + fx.train_outputs() + " --data-dir ";
+
+  Bytes bad_magic = idx_bytes({60, 4, 4}, pixels(60 * 16));
+  bad_magic[2] = 0x09;
+  check_error(run_bnlab(train + fx.variant("magic", "train-images-idx3-ubyte", bad_magic, true), fx.dir), 2,
+              {"train-images-idx3-ubyte", "magic number 0x00000903", "byte offset 0"});
+  fx.check_nothing_written();
+
+  Bytes not_idx = {'P', 'K', 3, 4, 0, 0, 0, 0};
+  check_error(run_bnlab(train + fx.variant("zip", "train-labels-idx1-ubyte", not_idx, false), fx.dir), 2,
+              {"train-labels-idx1-ubyte", "not an IDX file", "magic number"});
+
+  // 60 images announced, 50 present: 8 + 4*4 header bytes + 50*16 = 816.
+  check_error(run_bnlab(train + fx.variant("short_images", "train-images-idx3-ubyte", idx_bytes({60, 4, 4}, pixels(50 * 16)), true), fx.dir),
+              2, {"train-images-idx3-ubyte", "truncated", "byte offset 816", "expected 976"});
+  Bytes labels = idx_bytes({60}, Bytes(60, 1));
+  labels.resize(labels.size() - 7);
+  check_error(run_bnlab(train + fx.variant("short_labels", "train-labels-idx1-ubyte", labels, false), fx.dir), 2,
+              {"train-labels-idx1-ubyte", "truncated", "byte offset 61"});
+  check_error(run_bnlab(train + fx.variant("short_header", "t10k-labels-idx1-ubyte", Bytes{0, 0, 8, 1, 0, 0}, false), fx.dir), 2,
+              {"t10k-labels-idx1-ubyte", "truncated IDX header", "byte offset 6"});
+  fx.check_nothing_written();
+
+  check_error(run_bnlab(train + fx.variant("counts", "train-labels-idx1-ubyte", idx_bytes({59}, Bytes(59, 1)), false), fx.dir), 2,
+              {"60 images", "59 labels"});
+  Bytes out_of_range(60, 3);
+  out_of_range[17] = 10;
+  check_error(run_bnlab(train + fx.variant("label", "train-labels-idx1-ubyte", idx_bytes({60}, out_of_range), false), fx.dir), 2,
+              {"train-labels-idx1-ubyte", "label 10", "byte offset 25", "class count 10"});
+  fx.check_nothing_written();
+
+  // An empty dataset, and an empty training split left by the options.
+  const std::string empty = fx.variant("empty", "t10k-images-idx3-ubyte", idx_bytes({0, 4, 4}, {}), true);
+  write_bytes(empty + "/t10k-labels-idx1-ubyte", idx_bytes({0}, {}));
+  check_error(run_bnlab(train + empty, fx.dir), 2, {"mnist", "test set has no rows"});
+  check_error(run_bnlab("train --dataset synthetic --limit-train 1 --val-fraction 0.9 --quiet" + fx.train_outputs(), fx.dir), 2,
+              {"no rows to train on"});
+  fx.check_nothing_written();
+}
+
+TEST_CASE("CSV data: wrong field count, a non-number, an empty file") {
+  Fixture fx;
+  const std::string dir = fx.dir / "csv";
+  fs::create_directories(dir);
+  const std::string good = "label,a,b,c\n0,0.1,0.2,0.3\n1,0.4,0.5,0.6\n0,0.7,0.8,0.9\n1,1.0,1.1,1.2\n";
+  write_text(dir + "/test.csv", good);
+  const std::string train = "train --dataset csv --data-dir " + dir + " --model plain --batch-size 2 --epochs 1 --quiet" + fx.train_outputs();
+
+  write_text(dir + "/train.csv", "0,0.1,0.2,0.3\n1,0.4,0.5\n");
+  check_error(run_bnlab(train, fx.dir), 2, {"train.csv", "line 2", "3 fields, expected 4"});
+  write_text(dir + "/train.csv", "0,0.1,0.2,0.3\n1,0.4,abc,0.6\n");
+  check_error(run_bnlab(train, fx.dir), 2, {"train.csv", "line 2, column 3", "'abc'", "not a finite number"});
+  write_text(dir + "/train.csv", "0,0.1,0.2,0.3\n1,0.4,nan,0.6\n");
+  check_error(run_bnlab(train, fx.dir), 2, {"train.csv", "line 2, column 3", "'nan'"});
+  write_text(dir + "/train.csv", "label,a,b,c\n");
+  check_error(run_bnlab(train, fx.dir), 2, {"csv", "training set has no rows"});
+  fx.check_nothing_written();
+
+  // The same for predict's CSV input (the checkpoint takes 20 inputs).
+  std::string row, row19;
+  for (int i = 0; i < 20; ++i) row += (i ? "," : "") + std::to_string(i * 0.1);
+  for (int i = 0; i < 19; ++i) row19 += std::to_string(i * 0.1) + ",";
+  const std::string rows = fx.dir / "rows.csv";
+  const std::string predict = "predict --checkpoint " + fx.ck + " --input " + rows + " --json " + fx.out_json;
+  write_text(rows, "1,2,3\n");
+  check_error(run_bnlab(predict, fx.dir), 2, {"rows.csv", "line 1", "3 fields per row", "takes 20 inputs"});
+  write_text(rows, row + "\n" + row + ",7\n");
+  check_error(run_bnlab(predict, fx.dir), 2, {"rows.csv", "line 2", "21 fields, expected 20 as on line 1"});
+  write_text(rows, row + "\n" + row19 + "x.y\n");
+  check_error(run_bnlab(predict, fx.dir), 2, {"rows.csv", "line 2, column 20", "'x.y'", "not a finite number"});
+  write_text(rows, "7," + row + "\n");
+  check_error(run_bnlab(predict, fx.dir), 2, {"rows.csv", "line 1, column 1", "label '7'", "0 to 3"});
+  write_text(rows, "\n\n");
+  check_error(run_bnlab(predict, fx.dir), 2, {"rows.csv", "no rows"});
+  fx.check_nothing_written();
+}
+
+TEST_CASE("input dimensions that do not fit the model") {
+  Fixture fx;
+  // The checkpoint takes 20 inputs; the mnist folder holds 4x4 = 16-pixel images.
+  check_error(run_bnlab("predict --checkpoint " + fx.ck + " --input " + fx.data + "/t10k-images-idx3-ubyte.gz --json " + fx.out_json, fx.dir),
+              2, {"t10k-images-idx3-ubyte.gz", "16 features per row", "IDX 4x4 images", "takes 20 inputs"});
+  check_error(run_bnlab("predict --checkpoint " + fx.ck + " --input " + fx.data + "/t10k-labels-idx1-ubyte", fx.dir), 2,
+              {"t10k-labels-idx1-ubyte", "1 features per row", "takes 20 inputs"});
+  check_error(run_bnlab("eval --checkpoint " + fx.ck + " --dataset mnist --data-dir " + fx.data + " --json " + fx.out_json, fx.dir), 2,
+              {"--checkpoint " + fx.ck, "takes 20 inputs", "mnist/test", "16 features"});
+  fx.check_nothing_written();
+}
+
+TEST_CASE("bad flags: unknown, batch size 1 with batch norm, learning rate, epochs, eval and predict options") {
+  Fixture fx;
+  const std::string synthetic = "train --dataset synthetic --quiet" + fx.train_outputs();
+  check_error(run_bnlab(synthetic + " --batch-size 1", fx.dir), 2, {"--batch-size 1", "batch norm"});
+  // 3200 training rows in batches of 3199 leave a last batch of one sample.
+  check_error(run_bnlab(synthetic + " --batch-size 3199", fx.dir), 2, {"--batch-size 3199", "1 sample", "--drop-last"});
+  check_error(run_bnlab("compare --dataset synthetic --quiet --batch-size 1 --json " + fx.out_json, fx.dir), 2, {"--batch-size 1"});
+  check_error(run_bnlab(synthetic + " --lr 0", fx.dir), 2, {"--lr", "0"});
+  check_error(run_bnlab(synthetic + " --lr inf", fx.dir), 2, {"--lr"});
+  check_error(run_bnlab(synthetic + " --lr abc", fx.dir), 2, {"--lr", "abc"});
+  check_error(run_bnlab(synthetic + " --epochs -2", fx.dir), 2, {"--epochs", "-2"});
+  check_error(run_bnlab(synthetic + " --threads 0", fx.dir), 2, {"--threads", "0"});
+  check_error(run_bnlab(synthetic + " --save-best --val-fraction 0", fx.dir), 2, {"--save-best", "--val-fraction"});
+  check_error(run_bnlab("train --dataset synthetic --save-best", fx.dir), 2, {"--save-best", "--checkpoint"});
+  check_error(run_bnlab("train --dataset synthetic --checkpoint /nope/dir/run.safetensors", fx.dir), 2,
+              {"--checkpoint /nope/dir/run.safetensors", "does not exist"});
+  fx.check_nothing_written();
+
+  check_error(run_bnlab("eval --checkpoint " + fx.ck + " --bogus", fx.dir), 2, {"--bogus"});
+  check_error(run_bnlab("eval", fx.dir), 2, {"--checkpoint"});
+  check_error(run_bnlab("eval --checkpoint " + fx.ck + " --split train", fx.dir), 2, {"--split train", "test or val"});
+  check_error(run_bnlab("predict --checkpoint " + fx.ck, fx.dir), 2, {"--input"});
+  check_error(run_bnlab("predict --checkpoint " + fx.ck + " --input x.csv --limit -1", fx.dir), 2, {"--limit -1"});
+  check_error(run_bnlab("predict --checkpoint " + fx.ck + " --input x.csv --json /nope/p.json", fx.dir), 2, {"--json /nope/p.json"});
+  fx.check_nothing_written();
+}
+
+TEST_CASE("an empty split to evaluate") {
+  Fixture fx;
+  const std::string ck = fx.dir / "noval.safetensors";
+  REQUIRE(run_bnlab("train --dataset synthetic --model plain --hidden 8 --epochs 1 --val-fraction 0 --quiet --checkpoint " + ck, fx.dir).status == 0);
+  check_error(run_bnlab("eval --checkpoint " + ck + " --split val --json " + fx.out_json, fx.dir), 2,
+              {"val split", "empty", "--val-fraction 0"});
+  fx.check_nothing_written();
+}
+
+TEST_CASE("bad checkpoints: wrong header, truncated data, a dtype or shape that does not match") {
+  Fixture fx;
+  const std::string original = read_text(fx.ck);
+  const std::string bad = fx.dir / "bad.safetensors";
+  // Every command that reads a checkpoint refuses it the same way, before writing anything.
+  const auto check_all = [&](std::initializer_list<std::string> parts) {
+    const std::string rows = fx.dir / "rows.csv";
+    write_text(rows, "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0\n");
+    for (const std::string& command : {"eval --checkpoint " + bad + " --json " + fx.out_json,
+                                       "predict --checkpoint " + bad + " --input " + rows + " --json " + fx.out_json,
+                                       "train --resume " + bad + " --json " + fx.out_json + " --checkpoint " + fx.out_ck}) {
+      CAPTURE(command);
+      const Run r = run_bnlab(command, fx.dir);
+      check_error(r, 2, parts);
+      CHECK(contains(r.err, bad));
+    }
+    fx.check_nothing_written();
+  };
+  auto with_bytes = [&](std::string bytes) { write_text(bad, bytes); };
+
+  SUBCASE("not a safetensors file") {
+    with_bytes("hello, this is not a checkpoint at all");
+    check_all({"bad header length", "byte 0"});
+  }
+  SUBCASE("header that is not JSON") {
+    std::string b = original;
+    b[8] = '[';
+    b[9] = '!';
+    with_bytes(b);
+    check_all({"not valid JSON", "byte"});
+  }
+  SUBCASE("truncated data") {
+    with_bytes(original.substr(0, original.size() - 100));
+    check_all({"truncated", "byte"});
+  }
+  SUBCASE("truncated header") {
+    with_bytes(original.substr(0, 200));
+    check_all({"truncated", "byte 8"});
+  }
+  SUBCASE("a dtype other than F32") {
+    std::string b = original;
+    const size_t at = b.find("\"F32\"");
+    REQUIRE(at != std::string::npos);
+    b.replace(at, 5, "\"F16\"");
+    with_bytes(b);
+    check_all({"dtype F16", "F32"});
+  }
+  SUBCASE("a tensor shape that does not match the model") {
+    // The spec says 8 hidden units; make it 9 (same length, so the header stays well formed).
+    std::string b = original;
+    const size_t at = b.find("\\\"hidden\\\":[8]");
+    REQUIRE(at != std::string::npos);
+    b.replace(at, 14, "\\\"hidden\\\":[9]");
+    with_bytes(b);
+    check_all({"tensor 'fc1.weight' has shape [20,8]", "needs [20,9]"});
+  }
+}

@@ -1,0 +1,271 @@
+// bnlab predict: a saved model's predicted class and class probabilities for each row of a file.
+//
+//   bnlab predict --checkpoint run.safetensors --input t10k-images-idx3-ubyte.gz --limit 5
+//   bnlab predict --checkpoint run.safetensors --input rows.csv --json predictions.json
+//
+// The input is either
+//   - an IDX file of images (raw or gzipped; recognized by its first two bytes, 00 00): each image
+//     is one row, its pixels scaled to [0, 1] as the IDX datasets are; or
+//   - CSV text, one row per line: either exactly the model's N inputs (features only), or N + 1
+//     fields with the class label first (the layout of the csv dataset's files), in which case the
+//     label is shown beside the prediction and the accuracy is reported. A first line whose first
+//     field is not a number is a header and is skipped. Features are scaled by 1/255 if the model
+//     was trained with the csv dataset's pixel option.
+// If the model was trained with --standardize, the rows are standardized with the training split's
+// statistics, recomputed from the checkpoint's dataset and data options (so its files must be there;
+// --data-dir points elsewhere).
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "data/idx.hpp"
+#include "graph/errors.hpp"
+#include "tools/atomic_file.hpp"
+#include "tools/command.hpp"
+#include "tools/run_control.hpp"
+#include "train/checkpoint.hpp"
+#include "train/predictor.hpp"
+
+namespace bnlab::tool {
+
+namespace {
+
+struct PredictFlags {
+  std::string checkpoint;
+  std::string input;
+  int64_t limit = 0;
+  std::string data_dir;
+  std::string json;
+  bool quiet = false;
+};
+
+struct Rows {
+  std::vector<float> x;          // [n, inputs]
+  std::vector<int32_t> labels;   // [n] when the input carried labels, else empty
+  int64_t n = 0;
+  std::string format;            // "IDX 28x28 images", "CSV"
+  bool header_skipped = false;   // CSV: the first line was taken as a header
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+bool parse_number(std::string_view field, double& value) {
+  if (field.size() > 1 && field.front() == '+' && field[1] != '-') field.remove_prefix(1);
+  if (field.empty()) return false;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+  return ec == std::errc() && end == field.data() + field.size() && std::isfinite(value);
+}
+
+// A field quoted in a message: at most 40 characters, control bytes shown as '?'.
+std::string quoted(std::string_view field) {
+  std::string s(field.substr(0, 40));
+  for (char& ch : s)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  return "'" + s + "'";
+}
+
+Rows read_idx_rows(const std::string& path, const Checkpoint& ck, int64_t limit) {
+  const data::IdxArray a = data::read_idx(path);
+  int64_t features = 1;
+  std::string dims;
+  for (size_t i = 1; i < a.dims.size(); ++i) {
+    features *= a.dims[i];
+    dims += (dims.empty() ? "" : "x") + std::to_string(a.dims[i]);
+  }
+  Rows r;
+  r.format = a.dims.size() == 1 ? "IDX rank 1 (one value per row: a labels file?)" : "IDX " + dims + " images";
+  if (features != ck.spec.inputs)
+    throw InputError(fmt::format("{}: {} features per row ({}), but the model in {} takes {} inputs", path, features, r.format,
+                                 ck.path, ck.spec.inputs));
+  r.n = a.dims[0];
+  if (limit > 0) r.n = std::min(r.n, limit);
+  r.x.resize(static_cast<size_t>(r.n * features));
+  // The IDX datasets' scaling exactly (data/idx.cpp): v / 255.0f.
+  for (size_t i = 0; i < r.x.size(); ++i) r.x[i] = static_cast<float>(a.values[i]) / 255.0f;
+  return r;
+}
+
+Rows read_csv_rows(const std::string& path, const std::vector<uint8_t>& bytes, const Checkpoint& ck, int64_t limit) {
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  const int64_t inputs = ck.spec.inputs;
+  const double divisor = ck.data && ck.data->csv_pixels ? 255.0 : 1.0;
+  Rows r;
+  r.format = "CSV";
+  size_t expected = 0;  // fields per row, fixed by the first data row
+  int64_t first_line = 0;
+  bool labelled = false;
+  std::vector<std::string_view> fields;
+  int64_t line_no = 0;
+  for (size_t pos = 0; pos < text.size() && (limit == 0 || r.n < limit);) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = trim(text.substr(pos, nl - pos));
+    pos = nl + 1;
+    ++line_no;
+    if (line.empty()) continue;
+    fields.clear();
+    for (;;) {
+      const size_t comma = line.find(',');
+      fields.push_back(trim(line.substr(0, comma)));
+      if (comma == std::string_view::npos) break;
+      line.remove_prefix(comma + 1);
+    }
+    double probe = 0;
+    if (expected == 0) {
+      if (first_line == 0 && !parse_number(fields[0], probe)) {  // a header line
+        first_line = -1;
+        r.header_skipped = true;
+        continue;
+      }
+      expected = fields.size();
+      first_line = line_no;
+      if (expected == static_cast<size_t>(inputs) + 1) {
+        labelled = true;
+      } else if (expected != static_cast<size_t>(inputs)) {
+        throw InputError(fmt::format("{}: line {}: {} fields per row, but the model in {} takes {} inputs ({} fields, or {} "
+                                     "with the label first)",
+                                     path, line_no, expected, ck.path, inputs, inputs, inputs + 1));
+      }
+    } else if (fields.size() != expected) {
+      throw InputError(fmt::format("{}: line {}: {} fields, expected {} as on line {}", path, line_no, fields.size(), expected,
+                                   first_line));
+    }
+    size_t c = 0;
+    if (labelled) {
+      double label = 0;
+      if (!parse_number(fields[0], label) || label < 0 || label != std::floor(label) ||
+          label >= static_cast<double>(ck.spec.classes))
+        throw InputError(fmt::format("{}: line {}, column 1: label {} is not a class of the model (an integer from 0 to {})",
+                                     path, line_no, quoted(fields[0]), ck.spec.classes - 1));
+      r.labels.push_back(static_cast<int32_t>(label));
+      c = 1;
+    }
+    for (; c < fields.size(); ++c) {
+      double v = 0;
+      if (!parse_number(fields[c], v))
+        throw InputError(fmt::format("{}: line {}, column {}: {} is not a finite number", path, line_no, c + 1, quoted(fields[c])));
+      v /= divisor;
+      if (std::fabs(v) > std::numeric_limits<float>::max())
+        throw InputError(fmt::format("{}: line {}, column {}: {} is too large for a 32-bit float", path, line_no, c + 1,
+                                     quoted(fields[c])));
+      r.x.push_back(static_cast<float>(v));
+    }
+    ++r.n;
+  }
+  return r;
+}
+
+Rows read_rows(const std::string& path, const Checkpoint& ck, int64_t limit) {
+  const std::vector<uint8_t> bytes = data::read_file_bytes(path);  // InputError for a missing file, bad gzip
+  Rows r = bytes.size() >= 2 && bytes[0] == 0 && bytes[1] == 0 ? read_idx_rows(path, ck, limit)
+                                                                : read_csv_rows(path, bytes, ck, limit);
+  if (r.n == 0)
+    throw InputError(path + ": no rows to predict" + (r.header_skipped ? " (its first line is not numbers, so it was taken as a header)" : ""));
+  return r;
+}
+
+// The training split's standardization, recomputed as data::load computed it.
+void standardize(Rows& rows, const Checkpoint& ck, const PredictFlags& f) {
+  data::LoadOptions options = *ck.data;
+  options.standardize = false;
+  if (!f.data_dir.empty()) options.data_dir = f.data_dir;
+  data::Splits splits;
+  try {
+    splits = data::load(ck.dataset, options);
+  } catch (const InputError& e) {
+    throw InputError(ck.path + " was trained with --standardize, so predict needs its training data (" + ck.dataset +
+                     ") to standardize the input the same way: " + e.what());
+  }
+  const data::Standardization z = data::fit_standardization(splits.train);
+  data::Dataset d;
+  d.features = std::move(rows.x);
+  d.labels.assign(static_cast<size_t>(rows.n), 0);
+  d.feature_count = ck.spec.inputs;
+  d.name = f.input;
+  data::apply_standardization(d, z);
+  rows.x = std::move(d.features);
+  if (!f.quiet)
+    std::fprintf(stderr, "standardized the input with the mean and std of %s (%lld rows), as at training\n", splits.train.name.c_str(),
+                 static_cast<long long>(splits.train.size()));
+}
+
+void run_predict(const PredictFlags& f) {
+  if (f.limit < 0) throw UsageError(fmt::format("--limit {}: must be >= 0 (0 = all rows)", f.limit));
+  if (!f.json.empty()) check_output_path("--json", f.json);
+  const Checkpoint ck = read_checkpoint(f.checkpoint);
+  Rows rows = read_rows(f.input, ck, f.limit);
+  if (ck.data && ck.data->standardize) standardize(rows, ck, f);
+
+  Predictor predictor(ck);
+  const std::vector<float> probs = predictor.probabilities(rows.x);
+  const std::vector<int32_t> classes = predictor.predict(rows.x);
+  const int64_t c = ck.spec.classes;
+  const bool labelled = !rows.labels.empty();
+
+  std::string head = fmt::format("{:>6} {:>5}", "row", "class");
+  if (labelled) head += fmt::format(" {:>5}", "label");
+  for (int64_t k = 0; k < c; ++k) head += fmt::format(" {:>7}", fmt::format("p({})", k));
+  fmt::print("{}\n", head);
+  int64_t correct = 0;
+  for (int64_t i = 0; i < rows.n; ++i) {
+    const auto row = static_cast<size_t>(i);
+    std::string line = fmt::format("{:>6} {:>5}", i + 1, classes[row]);
+    if (labelled) {
+      line += fmt::format(" {:>5}", rows.labels[row]);
+      correct += classes[row] == rows.labels[row];
+    }
+    for (int64_t k = 0; k < c; ++k) line += fmt::format(" {:>7.4f}", probs[static_cast<size_t>(i * c + k)]);
+    fmt::print("{}\n", line);
+  }
+  const double accuracy = labelled ? static_cast<double>(correct) / static_cast<double>(rows.n) : 0;
+  if (labelled) fmt::print("accuracy {:.4f} ({} of {} labelled rows)\n", accuracy, correct, rows.n);
+  std::fflush(stdout);
+  if (f.json.empty()) return;
+
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (int64_t i = 0; i < rows.n; ++i) {
+    const auto row = static_cast<size_t>(i);
+    nlohmann::ordered_json r = {{"row", i + 1}, {"class", classes[row]}};
+    if (labelled) r["label"] = rows.labels[row];
+    r["probabilities"] = std::vector<float>(probs.begin() + i * c, probs.begin() + (i + 1) * c);
+    list.push_back(std::move(r));
+  }
+  nlohmann::ordered_json doc = {{"tool", "bnlab"},        {"version", BNLAB_VERSION}, {"command", "predict"},
+                                {"checkpoint", ck.path},  {"input", f.input},         {"format", rows.format},
+                                {"model", ck.spec.sizes()}, {"classes", c}};
+  if (labelled) doc["accuracy"] = accuracy;
+  doc["rows"] = std::move(list);
+  write_file_atomically(f.json, doc.dump(2) + "\n");
+}
+
+}  // namespace
+
+void register_predict(CLI::App& app, CommandResult&) {
+  CLI::App* cmd = app.add_subcommand("predict", "predict the class and class probabilities of each row of an IDX or CSV file "
+                                                "with a saved model");
+  auto f = std::make_shared<PredictFlags>();
+  cmd->add_option("--checkpoint", f->checkpoint, "the model (written by train --checkpoint)")->type_name("PATH")->required();
+  cmd->add_option("--input", f->input,
+                  "IDX images (raw or .gz), or CSV rows of the model's N inputs, or N+1 fields with the label first")
+      ->type_name("FILE")
+      ->required();
+  cmd->add_option("--limit", f->limit, "predict the first N rows only (0 = all)")->type_name("N")->capture_default_str();
+  cmd->add_option("--data-dir", f->data_dir,
+                  "where the training data are, if the model was trained with --standardize (default: the checkpoint's)")
+      ->type_name("DIR");
+  cmd->add_option("--json", f->json, "write the predictions as JSON to PATH")->type_name("PATH");
+  cmd->add_flag("--quiet", f->quiet, "no note on stderr");
+  cmd->callback([f] { run_predict(*f); });
+}
+
+}  // namespace bnlab::tool

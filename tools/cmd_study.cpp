@@ -1,0 +1,277 @@
+// bnlab study: the eight controlled experiments that test what is usually claimed about batch
+// normalization (study_plan.hpp: what is trained; study_criteria.hpp: the verdict rules, fixed in
+// advance; study_analysis.hpp: numbers and verdicts). Every run is kept as OUT/runs/<name>.json, so
+// an interrupted study resumes where it stopped; OUT also gets metrics.json (all runs and the
+// "study" section), the figures and report.md.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "data/registry.hpp"
+#include "graph/errors.hpp"
+#include "tools/atomic_file.hpp"
+#include "tools/command.hpp"
+#include "tools/plots.hpp"
+#include "tools/report.hpp"
+#include "tools/run_job.hpp"
+#include "tools/run_stats.hpp"
+#include "tools/run_store.hpp"
+#include "tools/study_analysis.hpp"
+#include "tools/study_criteria.hpp"
+#include "tools/study_plan.hpp"
+
+namespace bnlab::tool {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct StudyFlags {
+  std::string budget = "quick";
+  std::vector<uint64_t> seeds;
+  std::vector<int> items = {1, 2, 3, 4, 5, 6, 7, 8};
+  std::string dataset = "fashion-mnist";
+  std::string data_dir;
+  int64_t limit_train = -1;  // -1: the budget's
+  int64_t limit_test = -1;
+  int epochs = 0;
+  int threads = 1;
+  double threshold = 0.85;
+  std::string out;
+  std::string json_path;
+  bool force = false;
+  bool quiet = false;
+  CLI::Option* seeds_opt = nullptr;
+  CLI::Option* items_opt = nullptr;
+};
+
+std::string machine_description() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model = "unknown CPU";
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) model = line.substr(colon + 2);
+      break;
+    }
+  return fmt::format("{}, {} logical CPUs", model, std::thread::hardware_concurrency());
+}
+
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+// The command line that reproduces this study (the flags that matter for the results).
+std::string command_line(const StudyFlags& f, const Budget& b) {
+  std::string s = "bnlab study --budget " + f.budget;
+  if (f.seeds_opt && f.seeds_opt->count()) s += fmt::format(" --seeds {}", fmt::join(b.seeds, ","));
+  if (f.items_opt && f.items_opt->count()) s += fmt::format(" --items {}", fmt::join(f.items, ","));
+  if (f.dataset != "fashion-mnist") s += " --dataset " + f.dataset;
+  if (!f.data_dir.empty()) s += " --data-dir " + f.data_dir;
+  if (f.limit_train >= 0) s += fmt::format(" --limit-train {}", f.limit_train);
+  if (f.limit_test >= 0) s += fmt::format(" --limit-test {}", f.limit_test);
+  if (f.epochs > 0) s += fmt::format(" --epochs {}", f.epochs);
+  if (f.threads != 1) s += fmt::format(" --threads {}", f.threads);
+  if (f.threshold != 0.85) s += fmt::format(" --threshold {}", f.threshold);
+  s += " --out " + f.out;
+  if (!f.json_path.empty()) s += " --json " + f.json_path;
+  return s;
+}
+
+void check_flags(const StudyFlags& f) {
+  const auto names = data::dataset_names();
+  if (std::find(names.begin(), names.end(), f.dataset) == names.end())
+    throw UsageError("--dataset " + f.dataset + ": unknown dataset (known: " + fmt::format("{}", fmt::join(names, ", ")) + ")");
+  if (f.items.empty()) throw UsageError("--items: name at least one item (1..8)");
+  for (int i : f.items)
+    if (i < 1 || i > 8) throw UsageError(fmt::format("--items: {} is not a study item (1..8)", i));
+  if (f.seeds_opt && f.seeds_opt->count() && f.seeds.empty()) throw UsageError("--seeds: give at least one seed");
+  std::set<uint64_t> seen;
+  for (uint64_t s : f.seeds)
+    if (!seen.insert(s).second) throw UsageError(fmt::format("--seeds: {} is named twice", s));
+  if (f.epochs < 0) throw UsageError(fmt::format("--epochs {}: must be >= 1 (or 0 for the budget's)", f.epochs));
+  if (f.threads < 1) throw UsageError(fmt::format("--threads {}: must be >= 1", f.threads));
+  if (!(f.threshold >= 0 && f.threshold <= 1))
+    throw UsageError(fmt::format("--threshold {}: must be a validation accuracy in [0, 1]", f.threshold));
+  if (f.limit_train < -1 || f.limit_test < -1) throw UsageError("--limit-train / --limit-test: must be >= 0 (0 = all rows)");
+}
+
+std::string verdict_table(const json& items) {
+  std::string s = fmt::format("{:>2}  {:<36} {:<14} {}\n", "#", "claim", "verdict", "key numbers");
+  for (const json& i : items)
+    s += fmt::format("{:>2}  {:<36} {:<14} {}\n", i["id"].get<int>(), i["title"].get<std::string>(), i["verdict"].get<std::string>(),
+                     i["summary"].get<std::string>());
+  return s;
+}
+
+void run_study(StudyFlags& f) {
+  const auto start = Clock::now();
+  const std::string started = utc_now();
+  Budget budget = study_budget(f.budget);
+  check_flags(f);
+  if (f.out.empty()) f.out = "study-" + f.budget;
+  if (!f.seeds.empty()) budget.seeds = f.seeds;
+  if (f.limit_train >= 0) budget.limit_train = f.limit_train;
+  if (f.limit_test >= 0) budget.limit_test = f.limit_test;
+  if (f.epochs > 0) budget.epochs_reference = budget.epochs_grid = budget.epochs_small_batch = budget.epochs_cost = f.epochs;
+  RunStore store(f.out, f.force);
+  // After the store made OUT: --json may point into it.
+  if (!f.json_path.empty()) check_output_path("--json", f.json_path);
+  const ProgressMode mode = progress_mode(f.quiet);
+
+  StudyOptions options;
+  options.budget = budget;
+  options.dataset = f.dataset;
+  options.data_dir = f.data_dir;
+  options.threads = f.threads;
+  options.items = f.items;
+
+  std::map<uint64_t, data::Splits> data;
+  auto data_for = [&](uint64_t seed) -> const data::Splits& {
+    auto it = data.find(seed);
+    if (it == data.end()) {
+      data::LoadOptions o;
+      o.data_dir = f.data_dir;
+      o.val_fraction = 0.2;
+      o.seed = seed;
+      o.limit_train = budget.limit_train;
+      o.limit_test = budget.limit_test;
+      it = data.emplace(seed, data::load(f.dataset, o)).first;
+    }
+    return it->second;
+  };
+  const data::Splits& first = data_for(budget.seeds.front());
+  const std::vector<StudyJob> jobs = study_jobs(options, first.train.feature_count, first.train.num_classes);
+  size_t total_runs = 0;
+  for (const StudyJob& j : jobs) total_runs += j.runs.size();
+  // A stored run made with another configuration is refused before anything trains.
+  for (const StudyJob& j : jobs)
+    for (const RunJob& r : j.runs) store.cached(r.name, job_config(r, first));
+  if (mode != ProgressMode::quiet)
+    fmt::print(stderr, "study ({} budget, items {}, seeds {}) on {}: {} train / {} val / {} test rows; {} runs, kept in {}/runs\n",
+             budget.name, fmt::join(f.items, ","), fmt::join(budget.seeds, ","), f.dataset, first.train.size(), first.val.size(),
+             first.test.size(), total_runs, f.out);
+
+  std::map<std::string, json> runs;
+  json run_list = json::array();
+  size_t index = 0, trained = 0, reused = 0;
+  for (const StudyJob& job : jobs) {
+    std::vector<json> cached;
+    for (const RunJob& r : job.runs)
+      if (auto c = store.cached(r.name, job_config(r, first))) cached.push_back(std::move(*c));
+    std::vector<json> results;
+    const bool reuse = cached.size() == job.runs.size();
+    if (reuse) {
+      results = std::move(cached);
+      reused += results.size();
+    } else {
+      if (mode != ProgressMode::quiet)
+        for (size_t i = 0; i < job.runs.size(); ++i)
+          fmt::print(stderr, "[{}/{}] item {}: {} training ({} epochs)\n", index + 1 + i, total_runs, job.item, job.runs[i].name,
+                     job.runs[i].config.epochs);
+      results = job.runs.size() == 1 ? std::vector<json>{run_job(job.runs.front(), data_for(job.seed), mode)}
+                                     : run_jobs_interleaved(job.runs, data_for(job.seed), mode);
+      for (const json& r : results) store.save(r);
+      trained += results.size();
+    }
+    for (json& r : results) {
+      ++index;
+      if (mode != ProgressMode::quiet) {
+        const std::string name = r["name"].get<std::string>();
+        if (reuse)
+          fmt::print(stderr, "[{}/{}] item {}: {} reused\n", index, total_runs, job.item, name);
+        else if (diverged(r))
+          fmt::print(stderr, "[{}/{}] item {}: {} DIVERGED after {} epoch(s): {}\n", index, total_runs, job.item, name,
+                     r["epochs"].size(), r.value("error", std::string()));
+        else
+          fmt::print(stderr, "[{}/{}] item {}: {} val acc {:.4f}, {:.1f} s\n", index, total_runs, job.item, name,
+                     final_value(r, "val_acc"), number_or_nan(r, "total_seconds"));
+      }
+      runs[r["name"].get<std::string>()] = r;
+      run_list.push_back(std::move(r));
+    }
+  }
+
+  const StudyContext ctx{budget, f.threshold, first.train.num_classes, f.items};
+  const json items = analyze_study(ctx, runs);
+  double run_seconds = 0;
+  for (const json& r : run_list) run_seconds += number_or_nan(r, "total_seconds");
+  const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  json study = {{"command_line", command_line(f, budget)},
+                {"budget", budget.to_json()},
+                {"items_selected", f.items},
+                {"dataset", f.dataset},
+                {"train_size", first.train.size()},
+                {"val_size", first.val.size()},
+                {"test_size", first.test.size()},
+                {"threshold", f.threshold},
+                {"started", started},
+                {"machine", machine_description()},
+                {"wall_seconds", wall},
+                {"run_seconds", run_seconds},
+                {"runs_trained", trained},
+                {"runs_reused", reused},
+                {"items", items}};
+  const json doc = {{"tool", "bnlab"}, {"version", BNLAB_VERSION}, {"command", "study"}, {"runs", run_list}, {"study", study}};
+  const std::string text = doc.dump(2) + "\n";
+  write_file_atomically((std::filesystem::path(f.out) / "metrics.json").string(), text);
+  if (!f.json_path.empty()) write_file_atomically(f.json_path, text);
+  const ReportOutput report = write_report(doc, f.out, "metrics.json", gnuplot_available());
+
+  fmt::print("study: {} budget, seeds {}, {} on {} ({} train / {} val / {} test rows), {} runs ({} trained, {} reused), {:.1f} min\n\n",
+             budget.name, fmt::join(budget.seeds, ","), command_line(f, budget), f.dataset, first.train.size(), first.val.size(),
+             first.test.size(), run_list.size(), trained, reused, wall / 60);
+  fmt::print("{}\n", verdict_table(items));
+  fmt::print("report: {}\n{}\n", report.path, report.figures.note);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void register_study(CLI::App& app, CommandResult&) {
+  CLI::App* cmd = app.add_subcommand(
+      "study", "test eight common claims about batch normalization with controlled experiments; verdicts, figures, report");
+  auto f = std::make_shared<StudyFlags>();
+  cmd->add_option("--budget", f->budget,
+                  "quick: a seeded subset (8000 train / 2000 val / 2000 test rows), few epochs, 2 seeds; full: the whole "
+                  "dataset, 3 seeds")
+      ->capture_default_str();
+  f->seeds_opt = cmd->add_option("--seeds", f->seeds, "seeds, comma-separated (default: the budget's; quick 0,1, full 0,1,2)")
+                     ->delimiter(',')
+                     ->type_name("S,S");
+  f->items_opt = cmd->add_option("--items", f->items,
+                                 "items to run, comma-separated: 1 convergence, 2 learning rates, 3 initialization, 4 depth, 5 "
+                                 "small batches, 6 regularization, 7 train/eval, 8 cost")
+                     ->delimiter(',')
+                     ->type_name("N,N")
+                     ->capture_default_str();
+  cmd->add_option("--dataset", f->dataset, "dataset (see bnlab train --help)")->capture_default_str();
+  cmd->add_option("--data-dir", f->data_dir, "folder holding the dataset's files")->type_name("DIR");
+  cmd->add_option("--limit-train", f->limit_train, "override the budget's training-row limit (0 = all)")->type_name("N");
+  cmd->add_option("--limit-test", f->limit_test, "override the budget's test-row limit (0 = all)")->type_name("N");
+  cmd->add_option("--epochs", f->epochs, "train every item this many epochs instead of the budget's (smoke tests)")->type_name("N");
+  cmd->add_option("--threads", f->threads, "threads for the matrix products")->capture_default_str();
+  cmd->add_option("--threshold", f->threshold, "validation accuracy that item 1 measures the time to")->capture_default_str();
+  cmd->add_option("--out", f->out, "directory for runs/, metrics.json, figures and report.md (default: study-BUDGET)")->type_name("DIR");
+  cmd->add_option("--json", f->json_path, "also write the metrics document (all runs and the study section) to PATH")
+      ->type_name("PATH");
+  cmd->add_flag("--force", f->force, "retrain runs whose file in --out was made with a different configuration");
+  cmd->add_flag("--quiet", f->quiet, "no progress lines");
+  cmd->callback([f] { run_study(*f); });
+}
+
+}  // namespace bnlab::tool

@@ -1,0 +1,242 @@
+// bnlab sweep: the variants (plain and batchnorm by default) over a grid of batch sizes and seeds,
+// one run per (variant, batch size, seed) named like "batchnorm-bs64-seed1", then a summary table
+// with mean ± std over the seeds. With --out DIR every finished run is kept as DIR/runs/<name>.json
+// (run_store.hpp): an interrupted or failed sweep keeps them, and rerunning skips them. DIR also gets
+// metrics.json, the figures and report.md.
+#include <cstdio>
+#include <filesystem>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "tools/atomic_file.hpp"
+#include "tools/command.hpp"
+#include "tools/metrics_json.hpp"
+#include "tools/plots.hpp"
+#include "tools/report.hpp"
+#include "tools/run_job.hpp"
+#include "tools/run_store.hpp"
+#include "tools/sweep_summary.hpp"
+#include "tools/train_flags.hpp"
+
+namespace bnlab::tool {
+
+namespace {
+
+struct SweepFlags {
+  TrainFlags train;
+  std::vector<std::string> variants = {"plain", "batchnorm"};
+  std::vector<int64_t> batch_sizes = {16, 32, 64, 128, 256, 512};
+  std::vector<uint64_t> seeds = {0};
+  double threshold = 0.85;
+  std::string out;
+  bool force = false;
+};
+
+template <class T>
+void check_unique(const std::string& flag, const std::vector<T>& values) {
+  if (values.empty()) throw UsageError(flag + ": give at least one value");
+  std::set<T> seen;
+  for (const T& v : values)
+    if (!seen.insert(v).second) throw UsageError(fmt::format("{} {}: {} is named twice", flag, fmt::join(values, ","), v));
+}
+
+void check_flags(const SweepFlags& s) {
+  check_unique("--variants", s.variants);
+  for (const std::string& v : s.variants) check_preset("--variants", v);
+  check_unique("--batch-sizes", s.batch_sizes);
+  for (int64_t b : s.batch_sizes)
+    if (b < 1) throw UsageError(fmt::format("--batch-sizes: {} is not a batch size (must be >= 1)", b));
+  check_unique("--seeds", s.seeds);
+  if (!(s.threshold >= 0 && s.threshold <= 1))
+    throw UsageError(fmt::format("--threshold {}: must be a validation accuracy in [0, 1]", s.threshold));
+  for (int64_t b : s.batch_sizes) {
+    TrainFlags g = s.train;
+    g.batch_size = b;
+    check_before_loading(g, s.variants);
+  }
+  if (!s.out.empty() && std::filesystem::exists(s.out) && !std::filesystem::is_directory(s.out))
+    throw UsageError("--out " + s.out + ": exists and is not a directory");
+}
+
+std::string run_name(const std::string& variant, int64_t batch, uint64_t seed) {
+  return fmt::format("{}-bs{}-seed{}", variant, batch, seed);
+}
+
+std::string csv_from_runs(const json& runs) {
+  std::string out = "run,epoch,train_loss,train_acc,val_loss,val_acc,seconds,samples_per_second\n";
+  auto num = [](const json& e, const char* k) {
+    const double v = number_or_nan(e, k);
+    return std::isfinite(v) ? fmt::format("{}", v) : std::string();
+  };
+  for (const json& r : runs)
+    for (const json& e : r["epochs"])
+      out += fmt::format("{},{},{},{},{},{},{},{}\n", r["name"].get<std::string>(), e.value("epoch", 0), num(e, "train_loss"),
+                         num(e, "train_acc"), num(e, "val_loss"), num(e, "val_acc"), num(e, "seconds"), num(e, "samples_per_second"));
+  return out;
+}
+
+json sweep_document(const SweepFlags& s, const json& runs) {
+  const std::vector<SweepRow> rows = sweep_summary(runs, s.threshold);
+  return {{"tool", "bnlab"},
+          {"version", BNLAB_VERSION},
+          {"command", "sweep"},
+          {"runs", runs},
+          {"sweep",
+           {{"variants", s.variants},
+            {"batch_sizes", s.batch_sizes},
+            {"seeds", s.seeds},
+            {"threshold", s.threshold},
+            {"summary", sweep_summary_table(rows, s.threshold)}}}};
+}
+
+void write_documents(const SweepFlags& s, const json& doc) {
+  const std::string text = doc.dump(2) + "\n";
+  if (!s.train.outputs.json.empty()) write_file_atomically(s.train.outputs.json, text);
+  if (!s.out.empty()) write_file_atomically((std::filesystem::path(s.out) / "metrics.json").string(), text);
+  if (!s.train.outputs.csv.empty()) write_file_atomically(s.train.outputs.csv, csv_from_runs(doc["runs"]));
+}
+
+void run_sweep(const SweepFlags& s) {
+  check_flags(s);
+  std::optional<RunStore> store;
+  if (!s.out.empty()) store.emplace(s.out, s.force);
+  const ProgressMode mode = progress_mode(s.train.quiet);
+
+  // The first seed's data gives the model's input and class counts, which every run's config names.
+  std::map<uint64_t, data::Splits> data;
+  auto data_for = [&](uint64_t seed) -> const data::Splits& {
+    auto it = data.find(seed);
+    if (it == data.end()) {
+      TrainFlags g = s.train;
+      g.seed = seed;
+      it = data.emplace(seed, load_data(g)).first;
+    }
+    return it->second;
+  };
+  const data::Splits& first = data_for(s.seeds.front());
+  const int64_t inputs = first.train.feature_count, classes = first.train.num_classes;
+  for (int64_t b : s.batch_sizes)
+    if (b > first.train.size())
+      throw UsageError(fmt::format("--batch-sizes: {} is larger than the training split ({} rows)", b, first.train.size()));
+
+  auto job_for = [&](const std::string& variant, int64_t batch, uint64_t seed) {
+    TrainFlags g = s.train;
+    g.seed = seed;
+    g.batch_size = batch;
+    RunJob job;
+    job.name = run_name(variant, batch, seed);
+    job.spec = model_spec(g, variant, inputs, classes);
+    job.config = train_config(g, variant);
+    job.extra_config = data_config(g);
+    return job;
+  };
+  // A stored run made with another configuration is refused before anything trains.
+  if (store)
+    for (uint64_t seed : s.seeds)
+      for (int64_t batch : s.batch_sizes)
+        for (const std::string& variant : s.variants) {
+          const RunJob job = job_for(variant, batch, seed);
+          store->cached(job.name, job_config(job, first));
+        }
+
+  const size_t total = s.variants.size() * s.batch_sizes.size() * s.seeds.size();
+  if (mode != ProgressMode::quiet)
+    fmt::print(stderr, "sweep {} over batch sizes {} and seeds {} on {}: {} runs{}\n", fmt::join(s.variants, ", "),
+             fmt::join(s.batch_sizes, ","), fmt::join(s.seeds, ","), s.train.dataset, total,
+             store ? " (finished runs kept in " + s.out + "/runs)" : "");
+  json runs = json::array();
+  size_t index = 0, trained = 0, reused = 0;
+  try {
+    for (uint64_t seed : s.seeds)
+      for (int64_t batch : s.batch_sizes)
+        for (const std::string& variant : s.variants) {
+          ++index;
+          const RunJob job = job_for(variant, batch, seed);
+          const std::string progress = fmt::format("[{}/{}] {}", index, total, job.name);
+          if (store) {
+            // Sizes are not compared (run_store.hpp), so no data is needed to recognise a finished run.
+            if (auto cached = store->cached(job.name, job_config(job, first))) {
+              if (mode != ProgressMode::quiet) fmt::print(stderr, "{}: reused {}\n", progress, store->path(job.name));
+              runs.push_back(std::move(*cached));
+              ++reused;
+              continue;
+            }
+          }
+          if (mode != ProgressMode::quiet) fmt::print(stderr, "{}: training\n", progress);
+          json run = run_job(job, data_for(seed), mode);
+          if (store) store->save(run);
+          ++trained;
+          if (mode != ProgressMode::quiet)
+            fmt::print(stderr, "{}: {} val acc {:.4f} test acc {:.4f}, {:.1f}s\n", progress,
+                       diverged(run) ? "DIVERGED," : "finished,", final_value(run, "val_acc"), test_value(run, "acc"),
+                       number_or_nan(run, "total_seconds"));
+          runs.push_back(std::move(run));
+        }
+  } catch (...) {
+    // Keep what finished: the per-run files are already written; the combined document says how far it got.
+    if (!runs.empty()) {
+      try {
+        write_documents(s, sweep_document(s, runs));
+      } catch (...) {
+      }
+    }
+    throw;
+  }
+
+  const json doc = sweep_document(s, runs);
+  write_documents(s, doc);
+  fmt::print("{}", sweep_summary_text(sweep_summary(runs, s.threshold), s.threshold));
+  fmt::print("sweep: {} runs ({} trained, {} reused)\n", runs.size(), trained, reused);
+  if (store) {
+    const ReportOutput r = write_report(doc, s.out, "metrics.json", gnuplot_available());
+    fmt::print("report: {}\n{}\n", r.path, r.figures.note);
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void register_sweep(CLI::App& app, CommandResult&) {
+  CLI::App* cmd = app.add_subcommand(
+      "sweep", "train the variants over a grid of batch sizes and seeds; summary with mean ± std over seeds; resumable with --out");
+  auto flags = std::make_shared<SweepFlags>();
+  add_train_flags(*cmd, flags->train, {.model = false, .norm = false});
+  // The grid replaces the single values.
+  cmd->remove_option(cmd->get_option("--batch-size"));
+  cmd->remove_option(cmd->get_option("--seed"));
+  cmd->add_option("--variants", flags->variants,
+                  "models, comma-separated: " + fmt::format("{}", fmt::join(MlpSpec::preset_names(), ", ")))
+      ->delimiter(',')
+      ->type_name("NAME,NAME")
+      ->capture_default_str()
+      ->group("Model");
+  cmd->add_option("--batch-sizes", flags->batch_sizes, "batch sizes, comma-separated")
+      ->delimiter(',')
+      ->type_name("N,N")
+      ->capture_default_str()
+      ->group("Training");
+  cmd->add_option("--seeds", flags->seeds,
+                  "seeds, comma-separated (each seeds the split, the initial weights and the batch order, as --seed does "
+                  "for train); three seeds: 0,1,2")
+      ->delimiter(',')
+      ->type_name("S,S")
+      ->capture_default_str()
+      ->group("Training");
+  cmd->add_option("--threshold", flags->threshold, "report the first epoch each run reaches this validation accuracy")
+      ->capture_default_str()
+      ->group("Output");
+  cmd->add_option("--out", flags->out,
+                  "directory for one JSON file per finished run (DIR/runs; rerunning skips them), metrics.json, figures and "
+                  "report.md")
+      ->type_name("DIR")
+      ->group("Output");
+  cmd->add_flag("--force", flags->force, "retrain runs whose file in --out was made with a different configuration")->group("Output");
+  cmd->callback([flags] { run_sweep(*flags); });
+}
+
+}  // namespace bnlab::tool
