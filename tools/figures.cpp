@@ -78,14 +78,14 @@ std::vector<Figure> sweep_figures(const json& doc) {
 
   Figure acc{.name = "sweep-accuracy", .title = "Sweep: final accuracy against batch size (mean ± std over seeds)"};
   acc.caption = "Final validation accuracy and test accuracy of each variant at each batch size.";
-  Panel val{.title = "validation accuracy (last epoch)", .xlabel = "batch size", .ylabel = "accuracy", .logx = 2, .key = "bottom left"};
-  Panel test{.title = "test accuracy", .xlabel = "batch size", .ylabel = "accuracy", .logx = 2, .key = "bottom left"};
+  Panel val{.title = "validation accuracy (last epoch)", .xlabel = "batch size", .ylabel = "accuracy", .logx = 2, .key = "below"};
+  Panel test{.title = "test accuracy", .xlabel = "batch size", .ylabel = "accuracy", .logx = 2, .key = "below"};
   Figure time{.name = "sweep-time", .title = "Sweep: time and convergence against batch size (mean ± std over seeds)"};
   time.caption = fmt::format("Training seconds per epoch, and the first epoch at which validation accuracy reached {}.", threshold);
   Panel sec{.title = "seconds per epoch (training steps only)", .xlabel = "batch size", .ylabel = "seconds", .logx = 2, .logy = true,
-            .key = "top right"};
+            .key = "below"};
   Panel reach{.title = fmt::format("first epoch with val acc >= {} (seeds that reached it)", threshold), .xlabel = "batch size",
-              .ylabel = "epoch", .logx = 2, .key = "top left"};
+              .ylabel = "epoch", .logx = 2, .key = "below"};
   for (size_t v = 0; v < variants.size(); ++v) {
     std::vector<double> x, va, ve, ta, te, s, se, r, re;
     for (const SweepRow& row : rows) {
@@ -109,7 +109,7 @@ std::vector<Figure> sweep_figures(const json& doc) {
   Figure curves{.name = "sweep-curves", .title = "Sweep: validation accuracy per epoch (mean over seeds)"};
   curves.caption = "One panel per variant, one line per batch size.";
   for (const std::string& variant : variants) {
-    Panel p{.title = variant, .xlabel = "epoch", .ylabel = "validation accuracy", .key = "bottom right"};
+    Panel p{.title = variant, .xlabel = "epoch", .ylabel = "validation accuracy", .key = "below"};
     int color = 0;
     for (const SweepRow& row : rows) {
       if (row.variant != variant) continue;
@@ -180,8 +180,8 @@ std::vector<Figure> study_figures(const json& doc) {
 Figure curves_figure(const std::string& name, const std::string& title, const std::vector<const json*>& runs) {
   Figure f{.name = name, .title = title};
   f.caption = "Training (dashed: running average over the epoch, train mode) and validation (solid: eval mode after the epoch).";
-  Panel loss{.title = "loss", .xlabel = "epoch", .ylabel = "cross-entropy (nats)", .key = "top right"};
-  Panel acc{.title = "accuracy", .xlabel = "epoch", .ylabel = "accuracy", .key = "bottom right"};
+  Panel loss{.title = "loss", .xlabel = "epoch", .ylabel = "cross-entropy (nats)", .key = "below"};
+  Panel acc{.title = "accuracy", .xlabel = "epoch", .ylabel = "accuracy", .key = "below"};
   for (size_t i = 0; i < runs.size(); ++i) {
     const json& r = *runs[i];
     const std::vector<double> x = epoch_numbers(r, "epoch");
@@ -203,9 +203,9 @@ std::optional<Figure> layers_figure(const std::string& name, const std::string& 
     const std::vector<std::string> layers = layer_names(*r);
     if (layers.empty()) continue;
     const std::vector<double> x = epoch_numbers(*r, "epoch");
-    Panel mean{.title = run_name(*r) + ": pre-activation mean", .xlabel = "epoch", .ylabel = "mean", .key = "top right"};
-    Panel sd{.title = run_name(*r) + ": pre-activation std", .xlabel = "epoch", .ylabel = "std", .key = "top right"};
-    Panel grad{.title = run_name(*r) + ": weight gradient norm", .xlabel = "epoch", .ylabel = "L2 norm", .logy = true, .key = "top right"};
+    Panel mean{.title = run_name(*r) + ": pre-activation mean", .xlabel = "epoch", .ylabel = "mean", .key = "below"};
+    Panel sd{.title = run_name(*r) + ": pre-activation std", .xlabel = "epoch", .ylabel = "std", .key = "below"};
+    Panel grad{.title = run_name(*r) + ": weight gradient norm", .xlabel = "epoch", .ylabel = "L2 norm", .logy = true, .key = "below"};
     // Many layers (deep models) would crowd the key: name them in the key only up to eight.
     for (size_t l = 0; l < layers.size(); ++l) {
       const int color = static_cast<int>(l);

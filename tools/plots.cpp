@@ -156,17 +156,27 @@ std::string gnuplot_data(const Figure& f) {
   return out;
 }
 
+// Lines a key "below" the panel takes: two entries per line.
+int key_lines(const Panel& p) {
+  if (p.key != "below") return 0;
+  int entries = p.hline ? 1 : 0;
+  for (const Series& s : p.series) entries += has_points(p, s);
+  return (entries + 1) / 2;
+}
+
 std::string gnuplot_script(const Figure& f) {
   const int n = static_cast<int>(f.panels.size());
   const int cols = std::max(1, std::min(f.columns, n));
   const int rows = std::max(1, (n + cols - 1) / cols);
+  int max_key_lines = 0;
+  for (const Panel& p : f.panels) max_key_lines = std::max(max_key_lines, key_lines(p));
   std::ostringstream s;
   s << "# " << f.name << ": " << f.title << "\n"
     << "# Data: " << f.name << ".dat beside this script. Render (from any directory): gnuplot path/to/" << f.name << ".gp\n"
     << "# Writes " << f.name << ".svg and " << f.name << ".png beside this script.\n"
     << "if (strstrt(ARG0, '/') > 0) { cd system(\"dirname '\" . ARG0 . \"'\") }\n"
     << "set datafile missing 'NaN'\n"
-    << "W = " << 520 * cols << "; H = " << 380 * rows + (f.title.empty() ? 0 : 30) << "\n"
+    << "W = " << 520 * cols << "; H = " << (380 + 20 * max_key_lines) * rows + (f.title.empty() ? 0 : 30) << "\n"
     << "do for [fmt in 'svg png'] {\n"
     << "  if (fmt eq 'svg') {\n"
     << "    set terminal svg size W,H dynamic font 'Sans,11' background '#ffffff'\n"
@@ -210,10 +220,14 @@ std::string gnuplot_script(const Figure& f) {
     s << "  set format y " << (p.logy ? "'%g'" : "'% h'") << "\n";
     if (p.logx) s << "  set logscale x " << p.logx << "\n";
     if (p.logy) s << "  set logscale y\n";
-    if (p.key == "off")
-      s << "  unset key\n";
-    else
-      s << "  set key " << p.key << " opaque box lc rgb '#cccccc'\n";
+    if (p.key == "off") {
+      s << "  unset key\n  set bmargin -1\n";
+    } else if (p.key == "below") {
+      // Room for the key under the x label (all panels of the figure alike, so their frames line up).
+      s << "  set key below horizontal maxcols 2 box lc rgb '#cccccc'\n  set bmargin " << 4 + max_key_lines << "\n";
+    } else {
+      s << "  set key " << p.key << " opaque box lc rgb '#cccccc'\n  set bmargin -1\n";
+    }
     std::vector<std::string> plots;
     for (size_t i = 0; i < p.series.size(); ++i) {
       const Series& ser = p.series[i];

@@ -33,7 +33,7 @@ struct Panel {
   std::string title, xlabel, ylabel;
   int logx = 0;                      // 0 = linear, else the log base (2, 10)
   bool logy = false;
-  std::string key = "top right";     // gnuplot key position, or "off"
+  std::string key = "below";         // "below" the plot (never hides data), a gnuplot position inside ("top left"), or "off"
   double xstep = 0;                  // > 0: x tics at this step (epochs: 1); 0 = gnuplot's choice
   std::optional<double> hline;       // a dashed horizontal reference line (e.g. the threshold)
   std::string hline_title;

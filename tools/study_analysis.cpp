@@ -145,9 +145,9 @@ json item1(Ctx& c) {
   fig.name = "study-item1";
   fig.title = "1. Convergence: plain vs batchnorm (mean ± std over seeds)";
   fig.caption = "Validation accuracy per epoch and against training wall time; the dotted line is the threshold.";
-  Panel acc{.title = "validation accuracy per epoch", .xlabel = "epoch", .ylabel = "validation accuracy", .key = "bottom right"};
+  Panel acc{.title = "validation accuracy per epoch", .xlabel = "epoch", .ylabel = "validation accuracy", .key = "below"};
   Panel wall{.title = "validation accuracy vs training time", .xlabel = "training seconds (cumulative)",
-             .ylabel = "validation accuracy", .key = "bottom right"};
+             .ylabel = "validation accuracy", .key = "below"};
   acc.hline = wall.hline = T;
   acc.hline_title = wall.hline_title = fmt::format("threshold {}", T);
   for (const auto& [variant, color] : {std::pair<std::string, int>{"plain", kPlainColor}, {"batchnorm", kBnColor}}) {
@@ -223,7 +223,7 @@ json item2(Ctx& c) {
     max_good[o.name] = {{"plain", out.max_good_plain}, {"batchnorm", out.max_good_bn}, {"best", best}};
     summary += fmt::format(" {}: plain {}, batchnorm {};", o.name, out.max_good_plain > 0 ? fmt::format("{}", out.max_good_plain) : "none",
                            out.max_good_bn > 0 ? fmt::format("{}", out.max_good_bn) : "none");
-    Panel p{.title = o.name, .xlabel = "learning rate", .ylabel = "final validation accuracy", .logx = 10, .key = "bottom left"};
+    Panel p{.title = o.name, .xlabel = "learning rate", .ylabel = "final validation accuracy", .logx = 10, .key = "below"};
     p.hline = best - margin;
     p.hline_title = "trains well above";
     std::vector<double> yp, ep, yb, eb;
@@ -284,8 +284,8 @@ json item3(Ctx& c) {
   fig.name = "study-item3";
   fig.title = "3. Initialization: validation accuracy vs weight scale (Glorot × scale)";
   fig.caption = "Validation accuracy after the first and after the last epoch, per initial weight scale.";
-  Panel first{.title = "after epoch 1", .xlabel = "weight scale", .ylabel = "validation accuracy", .logx = 10, .key = "bottom center"};
-  Panel last{.title = "after the last epoch", .xlabel = "weight scale", .ylabel = "validation accuracy", .logx = 10, .key = "bottom center"};
+  Panel first{.title = "after epoch 1", .xlabel = "weight scale", .ylabel = "validation accuracy", .logx = 10, .key = "below"};
+  Panel last{.title = "after the last epoch", .xlabel = "weight scale", .ylabel = "validation accuracy", .logx = 10, .key = "below"};
   first.series = {series("plain", scales, fp, efp, kPlainColor), series("batchnorm", scales, fb, efb, kBnColor)};
   last.series = {series("plain", scales, ffp, effp, kPlainColor), series("batchnorm", scales, ffb, effb, kBnColor)};
   fig.panels = {first, last};
@@ -330,9 +330,9 @@ json item4(Ctx& c) {
   fig.name = "study-item4";
   fig.title = fmt::format("4. Depth: MLPs with hidden layers of {} units", c.study.budget.depth_width);
   fig.caption = "Final validation accuracy, and the first layer's gradient norm in epoch 1, against the number of hidden layers.";
-  Panel acc{.title = "final validation accuracy", .xlabel = "hidden layers", .ylabel = "validation accuracy", .logx = 2, .key = "bottom left"};
+  Panel acc{.title = "final validation accuracy", .xlabel = "hidden layers", .ylabel = "validation accuracy", .logx = 2, .key = "below"};
   Panel grad{.title = "fc1.weight gradient norm, epoch 1 (mean over steps)", .xlabel = "hidden layers", .ylabel = "L2 norm",
-             .logx = 2, .logy = true, .key = "bottom left"};
+             .logx = 2, .logy = true, .key = "below"};
   acc.series = {series("plain", x, ap, ep, kPlainColor), series("batchnorm", x, ab, eb, kBnColor)};
   grad.series = {series("plain", x, gp, {}, kPlainColor), series("batchnorm", x, gb, {}, kBnColor)};
   fig.panels = {acc, grad};
@@ -375,7 +375,7 @@ json item5(Ctx& c) {
   fig.title = "5. Small batches: final validation accuracy vs batch size";
   fig.caption = "Batch norm, layer norm and no normalization trained with the same seeds and epochs at each batch size.";
   Panel p{.title = "final validation accuracy (eval mode)", .xlabel = "batch size", .ylabel = "validation accuracy", .logx = 2,
-          .key = "bottom right"};
+          .key = "below"};
   p.series = {series("none", x, means[0], errs[0], kPlainColor), series("batch norm", x, means[1], errs[1], kBnColor),
               series("layer norm", x, means[2], errs[2], kLnColor)};
   fig.panels = {p};
@@ -411,8 +411,8 @@ json item6(Ctx& c) {
   fig.name = "study-item6";
   fig.title = "6. Regularization: training vs validation accuracy (reference runs)";
   fig.caption = "Training accuracy (running average over each epoch, train mode) and validation accuracy, and their difference.";
-  Panel acc{.title = "accuracy per epoch", .xlabel = "epoch", .ylabel = "accuracy", .key = "bottom right"};
-  Panel diff{.title = "train − validation accuracy", .xlabel = "epoch", .ylabel = "accuracy gap", .key = "top left"};
+  Panel acc{.title = "accuracy per epoch", .xlabel = "epoch", .ylabel = "accuracy", .key = "below"};
+  Panel diff{.title = "train − validation accuracy", .xlabel = "epoch", .ylabel = "accuracy gap", .key = "below"};
   for (int i = 0; i < 2; ++i) {
     const auto name = [&](uint64_t s) { return reference_run_name(variants[i], s); };
     const int color = i == 0 ? kPlainColor : kBnColor;
@@ -464,7 +464,7 @@ json item7(Ctx& c) {
   fig.title = "7. Train/eval difference: batch-norm models evaluated two ways";
   fig.caption = "Validation accuracy with running statistics (eval mode) and with batch statistics in chunks of the training batch size.";
   Panel p{.title = "validation accuracy after training", .xlabel = "training batch size (= evaluation chunk for batch statistics)",
-          .ylabel = "validation accuracy", .logx = 2, .key = "bottom right"};
+          .ylabel = "validation accuracy", .logx = 2, .key = "below"};
   p.series = {series("running statistics", x, yr, er, kBnColor), series("batch statistics", x, yb, eb, kBnColor, true)};
   fig.panels = {p};
   fig.columns = 1;
@@ -500,8 +500,8 @@ json item8(Ctx& c) {
   fig.name = "study-item8";
   fig.title = "8. Cost: training time per step";
   fig.caption = "Milliseconds per training step (forward, backward, update), plain and batchnorm trained side by side.";
-  Panel t{.title = "time per step", .xlabel = "batch size", .ylabel = "ms per step", .logx = 2, .logy = true, .key = "top left"};
-  Panel r{.title = "batchnorm / plain", .xlabel = "batch size", .ylabel = "ratio of times per step", .logx = 2, .key = "top left"};
+  Panel t{.title = "time per step", .xlabel = "batch size", .ylabel = "ms per step", .logx = 2, .logy = true, .key = "below"};
+  Panel r{.title = "batchnorm / plain", .xlabel = "batch size", .ylabel = "ratio of times per step", .logx = 2, .key = "below"};
   t.series = {series("plain", x, yp, ep, kPlainColor), series("batchnorm", x, yb, eb, kBnColor)};
   r.series = {series("batchnorm / plain", x, ratios, {}, kBnColor)};
   r.hline = 1.0;
