@@ -23,9 +23,8 @@ int OpInfo::attr_index(const std::string& attr) const {
 }
 
 NodeId Graph::find(const std::string& name) const {
-  for (size_t i = 0; i < nodes_.size(); ++i)
-    if (nodes_[i].name == name) return static_cast<NodeId>(i);
-  return -1;
+  const auto it = ids_.find(name);
+  return it == ids_.end() ? -1 : it->second;
 }
 
 std::string Graph::unique_name(const std::string& base) const {
@@ -38,9 +37,16 @@ std::string Graph::unique_name(const std::string& base) const {
 
 NodeId Graph::add(Node node) {
   if (node.name.empty()) throw UsageError("graph node without a name");
-  if (find(node.name) >= 0) throw UsageError("graph already has a node named '" + node.name + "'");
+  if (ids_.count(node.name)) throw UsageError("graph already has a node named '" + node.name + "'");
+  const auto id = static_cast<NodeId>(nodes_.size());
   nodes_.push_back(std::move(node));
-  return static_cast<NodeId>(nodes_.size() - 1);
+  try {
+    ids_.emplace(nodes_.back().name, id);
+  } catch (...) {
+    nodes_.pop_back();
+    throw;
+  }
+  return id;
 }
 
 Var Graph::input(std::string name, Shape shape) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -68,6 +69,7 @@ class Graph {
  private:
   NodeId add(Node node);
   std::vector<Node> nodes_;
+  std::unordered_map<std::string, NodeId> ids_;  // name -> id: find() and add() in constant time
 };
 
 // The output shape of an op node given its inputs' shapes, or ShapeError

@@ -24,11 +24,38 @@ std::string MlpSpec::sizes() const {
   return s + "-" + std::to_string(classes);
 }
 
+int64_t MlpSpec::dense_parameters() const {
+  auto too_many = [&] {
+    return UsageError("model " + (hidden.size() <= 8 ? sizes() + " " : std::string()) + "has more than " +
+                      std::to_string(max_parameters) + " dense parameters (bnlab's limit)");
+  };
+  int64_t total = 0, in = inputs;
+  auto layer = [&](int64_t out) {
+    int64_t weights = 0;
+    if (__builtin_mul_overflow(in, out, &weights) || __builtin_add_overflow(total, weights, &total) ||
+        __builtin_add_overflow(total, out, &total) || total > max_parameters)
+      throw too_many();
+    in = out;
+  };
+  for (int64_t h : hidden) layer(h);
+  layer(classes);
+  return total;
+}
+
 void MlpSpec::validate() const {
-  if (inputs < 1) throw UsageError("model input size must be positive, got " + std::to_string(inputs));
-  if (classes < 2) throw UsageError("model needs at least 2 classes, got " + std::to_string(classes));
-  for (int64_t h : hidden)
-    if (h < 1) throw UsageError("hidden layer sizes must be positive, got " + std::to_string(h));
+  const std::string max_size = std::to_string(max_layer_size);
+  if (inputs < 1 || inputs > max_layer_size)
+    throw UsageError("model input size must be in [1, " + max_size + "], got " + std::to_string(inputs));
+  if (classes < 2 || classes > max_layer_size)
+    throw UsageError("model classes must be in [2, " + max_size + "], got " + std::to_string(classes));
+  if (hidden.size() > max_hidden_layers)
+    throw UsageError("model has " + std::to_string(hidden.size()) + " hidden layers; bnlab supports at most " +
+                     std::to_string(max_hidden_layers));
+  for (size_t i = 0; i < hidden.size(); ++i)
+    if (hidden[i] < 1 || hidden[i] > max_layer_size)
+      throw UsageError("hidden layer " + std::to_string(i + 1) + " size must be in [1, " + max_size + "], got " +
+                       std::to_string(hidden[i]));
+  (void)dense_parameters();
   if (!(weight_scale > 0)) throw UsageError("weight scale must be positive, got " + std::to_string(weight_scale));
   if (!(bn_momentum >= 0 && bn_momentum <= 1)) throw UsageError("batch-norm momentum must be in [0, 1], got " + std::to_string(bn_momentum));
   if (!(norm_eps > 0)) throw UsageError("norm eps must be positive, got " + std::to_string(norm_eps));
@@ -65,7 +92,7 @@ NormPlacement placement_from_string(const std::string& s) {
 }
 
 Mlp build_mlp(const MlpSpec& spec) {
-  spec.validate();
+  spec.validate();  // also bounds the sizes: classes fits the int32 of labels()
   Mlp m;
   m.spec = spec;
   Graph& g = m.graph;

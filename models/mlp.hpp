@@ -37,9 +37,20 @@ struct MlpSpec {
   // "plain" or "batchnorm": the reference variants of DESIGN.md; "layernorm" for comparison.
   static MlpSpec preset(const std::string& name);
   static std::vector<std::string> preset_names();
+  // The largest model validate() accepts: far beyond any MLP bnlab trains (the study's deepest has
+  // 16 hidden layers), small enough that building it is quick, its sizes fit the graph (class ids
+  // are int32) and its parameters fit in memory. A spec read from a file is checked against these
+  // before anything is built from it.
+  static constexpr size_t max_hidden_layers = 256;
+  static constexpr int64_t max_layer_size = int64_t{1} << 24;      // inputs, each hidden size, classes
+  static constexpr int64_t max_parameters = int64_t{1} << 32;      // weights and biases (16 GiB of float)
+
   // "784-128-64-10"
   std::string sizes() const;
-  // Throws UsageError naming the field that is out of range.
+  // Weights and biases of the dense layers (norm parameters not counted); UsageError if the count
+  // exceeds max_parameters (checked arithmetic: no overflow whatever the sizes).
+  int64_t dense_parameters() const;
+  // Throws UsageError naming the field that is out of range and its value.
   void validate() const;
   friend bool operator==(const MlpSpec&, const MlpSpec&) = default;
 };

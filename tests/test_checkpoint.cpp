@@ -496,6 +496,70 @@ TEST_CASE("a damaged or foreign file is an InputError naming the file and the pr
   CHECK(g.metadata.at("note") == "x");
 }
 
+// Regression tests for the fuzzer's findings (their inputs: tests/fuzz/corpus/checkpoint/found-*).
+TEST_CASE("fuzz findings: a spec beyond bnlab's limits or a number beyond double's range is a one-line InputError") {
+  const data::Splits& d = synthetic();
+  TempDir dir;
+  Trainer t(small_spec("batchnorm"), small_config(), d);
+  train_and_save(t, 1, dir / "good.safetensors");
+  const Checkpoint ck = read_checkpoint(dir / "good.safetensors");
+  const std::string bad = dir / "bad.safetensors";
+  // The good file's tensors with one metadata field replaced.
+  auto error_with = [&](const std::string& key, const std::string& value) {
+    std::map<std::string, std::string> metadata = ck.metadata;
+    metadata[key] = value;
+    std::vector<TensorRef> refs;
+    for (const auto& [name, tensor] : ck.tensors) refs.push_back({name, tensor.shape, tensor.data});
+    write_safetensors(bad, refs, metadata);
+    const std::string e = error_of([&] { read_checkpoint(bad); });
+    CHECK(e.rfind(bad + ": ", 0) == 0);
+    CHECK(e.find('\n') == std::string::npos);
+    return e;
+  };
+  auto spec_error = [&](auto edit) {
+    MlpSpec s = ck.spec;
+    edit(s);
+    return error_with("spec", to_json(s));
+  };
+
+  // found-header-number-overflow: the same in the safetensors header itself.
+  write_bytes(bad, raw_file(R"({"a":1e999})", ""));
+  CHECK(error_of([&] { read_checkpoint(bad); }) ==
+        bad + ": the header is not valid JSON: [json.exception.out_of_range.406] number overflow parsing '1e999'");
+  // found-metadata-number-overflow: 1e999 in a metadata JSON made nlohmann throw out_of_range, which escaped.
+  std::string history = ck.metadata.at("history");
+  const auto acc = history.find("\"train_acc\":");
+  REQUIRE(acc != std::string::npos);
+  history.insert(acc + 12, "1e999,\"x\":");
+  CHECK(error_with("history", history) ==
+        bad + ": __metadata__ \"history\": not valid JSON ([json.exception.out_of_range.406] number overflow parsing '1e999')");
+  CHECK(error_of([] { mlp_spec_from_json(R"({"inputs":1e999})"); }) ==
+        "not valid JSON ([json.exception.out_of_range.406] number overflow parsing '1e999')");
+
+  // found-classes-2pow32: 2^32 classes passed validate() and was truncated to the int32 of labels() (to 0).
+  CHECK(spec_error([](MlpSpec& s) { s.classes = int64_t{1} << 32; }) ==
+        bad + ": __metadata__ \"spec\": model classes must be in [2, 16777216], got 4294967296");
+  CHECK(spec_error([](MlpSpec& s) { s.classes = (int64_t{1} << 32) + 2; }) ==
+        bad + ": __metadata__ \"spec\": model classes must be in [2, 16777216], got 4294967298");
+  CHECK(spec_error([](MlpSpec& s) { s.inputs = int64_t{1} << 40; }) ==
+        bad + ": __metadata__ \"spec\": model input size must be in [1, 16777216], got 1099511627776");
+  CHECK(spec_error([](MlpSpec& s) { s.hidden[1] = std::numeric_limits<int64_t>::max(); }) ==
+        bad + ": __metadata__ \"spec\": hidden layer 2 size must be in [1, 16777216], got 9223372036854775807");
+  // Sizes each within the limit, but a weight matrix beyond it (counted with checked arithmetic).
+  CHECK(spec_error([](MlpSpec& s) { s.inputs = s.hidden[0] = MlpSpec::max_layer_size; }) ==
+        bad + ": __metadata__ \"spec\": model 16777216-16777216-16-4 has more than 4294967296 dense parameters (bnlab's limit)");
+
+  // found-1000-layers-slow: 1000 hidden layers took seconds to build (and 4000 over a minute under the sanitizers).
+  CHECK(spec_error([](MlpSpec& s) { s.hidden.assign(1000, 1); }) ==
+        bad + ": __metadata__ \"spec\": model has 1000 hidden layers; bnlab supports at most 256");
+  // At the limit the spec is read, and the tensors are checked against it.
+  CHECK(contains(spec_error([](MlpSpec& s) { s.hidden.assign(MlpSpec::max_hidden_layers, 2); }),
+                 ": tensor 'fc1.weight' has shape [20,32] but the checkpoint's 20-2-2-"));
+  MlpSpec deepest = ck.spec;
+  deepest.hidden.assign(MlpSpec::max_hidden_layers, 1);
+  CHECK(build_mlp(deepest).pre_activations.size() == MlpSpec::max_hidden_layers);
+}
+
 TEST_CASE("a model loaded from a checkpoint evaluates exactly as the trainer that saved it") {
   const data::Splits& d = synthetic();
   TempDir dir;

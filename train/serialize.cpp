@@ -104,7 +104,7 @@ class Fields {
 json parse(std::string_view text) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range (error 406) for a number like 1e999
     throw InputError(std::string("not valid JSON (") + e.what() + ")");
   }
 }
