@@ -68,7 +68,7 @@ GradCheckResult gradcheck(const Graph& graph, NodeId target, GradCheckOptions op
   std::vector<double> weights(static_cast<size_t>(s.value(target).size()), 1.0);
   if (!p.target_is_scalar())
     for (double& w : weights) w = rng.uniform(-1.0, 1.0);
-  const std::vector<double> state0 = s.state().data;
+  const std::vector<double> state0(s.state().data.begin(), s.state().data.end());
   auto loss = [&] {
     // Running statistics must not drift between evaluations (copied in place: views point into it).
     std::copy(state0.begin(), state0.end(), s.state().data.begin());

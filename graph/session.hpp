@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "graph/compile.hpp"
+#include "graph/aligned_vector.hpp"
 #include "graph/store.hpp"
 
 namespace bnlab {
@@ -94,7 +95,7 @@ class BasicSession {
   Program program_;
   TensorStore<T> params_, grads_, state_;
   std::vector<int> state_index_;               // per order index: first state entry of the node
-  std::vector<T> arena_;
+  AlignedVector<T> arena_;
   std::vector<int64_t> offsets_;
   std::vector<std::vector<int32_t>> label_buffers_;  // per order index (labels nodes only)
   std::vector<Bound> bound_;                   // per order index

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/aligned_vector.hpp"
 #include "graph/shape.hpp"
 #include "graph/tensor.hpp"
 
@@ -51,7 +52,7 @@ class TensorStore {
   }
   int size() const { return static_cast<int>(entries.size()); }
 
-  std::vector<T> data;
+  AlignedVector<T> data;   // 64-byte aligned: see aligned_vector.hpp
   std::vector<StoreEntry> entries;
 };
 

@@ -23,7 +23,14 @@ void backward(const BackwardArgs<T>& a) {
   const auto& dx = a.grad_in[0];
   const auto& db = a.grad_in[1];
   if (!dx.grad.empty()) store_grad(dx.accumulate, dx.grad.mat(), a.grad_out.mat());
-  if (!db.grad.empty()) store_grad(db.accumulate, db.grad.row(), a.grad_out.mat().colwise().sum());
+  if (!db.grad.empty()) {
+    // Row by row, so the sum runs along contiguous memory: Eigen's colwise().sum() of a row-major
+    // matrix strides down each column (bench_ops: backward 9.0 µs against 4.1 µs this way at [256,128]).
+    const auto dy = a.grad_out.mat();
+    auto out = db.grad.row();
+    if (!db.accumulate) out.setZero();
+    for (Eigen::Index r = 0; r < dy.rows(); ++r) out += dy.row(r);
+  }
 }
 
 Var example(Graph& g) {

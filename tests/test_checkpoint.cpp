@@ -103,7 +103,8 @@ TrainConfig small_config(OptimizerKind kind = OptimizerKind::adam, int epochs = 
   return c;
 }
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+template <class A, class B>
+bool same_bits(const std::vector<float, A>& a, const std::vector<float, B>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
@@ -349,7 +350,7 @@ TEST_CASE("a checkpoint of another model or configuration is refused, and the tr
 
   SUBCASE("different layer sizes: the tensor and both shapes") {
     Trainer other(small_spec("batchnorm", {64, 16}), small_config(), d);
-    const std::vector<float> before = other.session().parameters().data;
+    const AlignedVector<float> before = other.session().parameters().data;
     const std::string e = error_of([&] { restore(other, ck); });
     CHECK(contains(e, dir / "ck.safetensors"));
     CHECK(contains(e, "tensor 'fc1.weight' has shape [20,32] in the checkpoint but [20,64] in the model"));
@@ -373,7 +374,7 @@ TEST_CASE("a checkpoint of another model or configuration is refused, and the tr
     MlpSpec s = small_spec("batchnorm");
     s.activation = Activation::tanh;
     Trainer other(s, small_config(), d);
-    const std::vector<float> before = other.session().parameters().data;
+    const AlignedVector<float> before = other.session().parameters().data;
     CHECK(contains(error_of([&] { restore(other, ck); }),
                    "the model differs: spec field 'activation' is \"relu\" in the checkpoint but \"tanh\" in the model"));
     CHECK(same_bits(other.session().parameters().data, before));
@@ -401,7 +402,7 @@ TEST_CASE("a checkpoint of another model or configuration is refused, and the tr
   SUBCASE("load_parameters into a session of another model") {
     const Mlp mlp = build_mlp(small_spec("batchnorm", {32, 8}));
     Session s(compile(mlp.graph, mlp.loss, {.backward = false}));
-    const std::vector<float> before = s.parameters().data;
+    const AlignedVector<float> before = s.parameters().data;
     CHECK(contains(error_of([&] { load_parameters(s, ck); }),
                    "tensor 'fc2.weight' has shape [32,16] in the checkpoint but [32,8] in the model"));
     CHECK(same_bits(s.parameters().data, before));

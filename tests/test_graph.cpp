@@ -83,7 +83,7 @@ TEST_CASE("running backward twice gives the same gradients (they are assigned, n
   for (int32_t& y : s.labels("y")) y = 1;
   s.forward(Mode::train);
   s.backward();
-  const std::vector<float> first = s.gradients().data;
+  const AlignedVector<float> first = s.gradients().data;
   s.forward(Mode::train);
   s.backward();
   CHECK(s.gradients().data == first);

@@ -12,7 +12,7 @@ using namespace bnlab;
 namespace {
 struct Step {
   float loss;
-  std::vector<float> grads, state;
+  AlignedVector<float> grads, state;
 };
 
 Step run(const Mlp& m, int threads, int64_t batch) {

@@ -27,7 +27,8 @@ const MlpSpec& checked(const MlpSpec& spec, const data::Splits& data) {
   return spec;
 }
 
-void copy_into(std::vector<float>& dst, const std::vector<float>& src) {
+template <class Dst, class Src>
+void copy_into(Dst& dst, const Src& src) {
   // In place: sessions hold views into these buffers.
   std::copy(src.begin(), src.end(), dst.begin());
 }
