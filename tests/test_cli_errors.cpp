@@ -186,6 +186,11 @@ TEST_CASE("bad flags: unknown, batch size 1 with batch norm, learning rate, epoc
   check_error(run_bnlab("train --dataset synthetic --save-best", fx.dir), 2, {"--save-best", "--checkpoint"});
   check_error(run_bnlab("train --dataset synthetic --checkpoint /nope/dir/run.safetensors", fx.dir), 2,
               {"--checkpoint /nope/dir/run.safetensors", "does not exist"});
+  // The model's limits (MlpSpec::validate), the same ones a checkpoint's spec is held to.
+  std::string deep = "4";
+  for (int i = 1; i < 300; ++i) deep += ",4";
+  check_error(run_bnlab(synthetic + " --hidden " + deep, fx.dir), 2, {"300 hidden layers", "at most 256"});
+  check_error(run_bnlab(synthetic + " --hidden 20000000", fx.dir), 2, {"hidden layer 1", "20000000"});
   fx.check_nothing_written();
 
   check_error(run_bnlab("eval --checkpoint " + fx.ck + " --bogus", fx.dir), 2, {"--bogus"});
