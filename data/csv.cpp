@@ -10,33 +10,30 @@
 
 namespace bnlab::data {
 
-namespace {
-
-std::string_view trim(std::string_view s) {
+std::string_view trim_csv(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
 }
 
 // std::from_chars rejects a leading '+', which spreadsheets do write.
-bool parse_number(std::string_view field, double& value) {
+bool parse_csv_number(std::string_view field, double& value) {
   if (field.size() > 1 && field.front() == '+' && field[1] != '-') field.remove_prefix(1);
   if (field.empty()) return false;
   const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
   return ec == std::errc() && end == field.data() + field.size() && std::isfinite(value);
 }
 
-void split(std::string_view line, std::vector<std::string_view>& fields) {
+void split_csv(std::string_view line, std::vector<std::string_view>& fields) {
   fields.clear();
   for (;;) {
     const size_t comma = line.find(',');
-    fields.push_back(trim(line.substr(0, comma)));
+    fields.push_back(trim_csv(line.substr(0, comma)));
     if (comma == std::string_view::npos) break;
     line.remove_prefix(comma + 1);
   }
 }
 
-}  // namespace
 
 Dataset read_csv(const std::string& path, const CsvOptions& options, std::string name) {
   const std::vector<uint8_t> bytes = read_file_bytes(path);
@@ -60,11 +57,11 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, std::string
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string_view::npos) nl = text.size();
-    const std::string_view line = trim(text.substr(pos, nl - pos));
+    const std::string_view line = trim_csv(text.substr(pos, nl - pos));
     pos = nl + 1;
     ++line_no;
     if (line.empty()) continue;
-    split(line, fields);
+    split_csv(line, fields);
 
     if (expected_fields == 0) {
       expected_fields = fields.size();
@@ -74,7 +71,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, std::string
                          ": one field only; need the label then at least one feature");
       out.feature_count = static_cast<int64_t>(expected_fields) - 1;
       double probe = 0;
-      if (!parse_number(fields[0], probe)) continue;  // a header line
+      if (!parse_csv_number(fields[0], probe)) continue;  // a header line
     } else if (fields.size() != expected_fields) {
       throw InputError(path + ": line " + std::to_string(line_no) + ": " + std::to_string(fields.size()) +
                        " fields, expected " + std::to_string(expected_fields) + " as on line " +
@@ -82,7 +79,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, std::string
     }
 
     double label = 0;
-    if (!parse_number(fields[0], label)) fail(1, fields[0], "is not a number (the label)");
+    if (!parse_csv_number(fields[0], label)) fail(1, fields[0], "is not a number (the label)");
     // Below int32's maximum, so the class count (largest label + 1) is an int32 too.
     if (label < 0 || label != std::floor(label) || label >= std::numeric_limits<int32_t>::max())
       fail(1, fields[0], "is not a valid label: labels are non-negative integers below 2147483647");
@@ -92,7 +89,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, std::string
 
     for (size_t c = 1; c < fields.size(); ++c) {
       double v = 0;
-      if (!parse_number(fields[c], v)) fail(c + 1, fields[c], "is not a finite number");
+      if (!parse_csv_number(fields[c], v)) fail(c + 1, fields[c], "is not a finite number");
       v /= feature_divisor;
       // Features are floats: a double beyond float's range (1e39, say) would become infinite.
       if (std::fabs(v) > std::numeric_limits<float>::max()) fail(c + 1, fields[c], "is too large for a 32-bit float");

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "data/dataset.hpp"
 
@@ -25,5 +27,12 @@ struct CsvOptions {
 // than the first line, a field that is not a finite number, or a label that is not a non-negative
 // integer. An empty file (or a header alone) gives an empty dataset.
 Dataset read_csv(const std::string& path, const CsvOptions& options, std::string name);
+
+// The pieces of a CSV line, as read_csv reads them (also used by `bnlab predict`):
+// `line` without surrounding blanks (and '\r'); its comma-separated fields, each trimmed, into
+// `fields`; one field as a finite number (a leading '+', as spreadsheets write it, is accepted).
+std::string_view trim_csv(std::string_view line);
+void split_csv(std::string_view line, std::vector<std::string_view>& fields);
+bool parse_csv_number(std::string_view field, double& value);
 
 }  // namespace bnlab::data

@@ -24,6 +24,7 @@
 
 #include <fmt/format.h>
 
+#include "data/csv.hpp"
 #include "data/idx.hpp"
 #include "graph/errors.hpp"
 #include "tools/atomic_file.hpp"
@@ -53,18 +54,6 @@ struct Rows {
   bool header_skipped = false;   // CSV: the first line was taken as a header
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-bool parse_number(std::string_view field, double& value) {
-  if (field.size() > 1 && field.front() == '+' && field[1] != '-') field.remove_prefix(1);
-  if (field.empty()) return false;
-  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
-  return ec == std::errc() && end == field.data() + field.size() && std::isfinite(value);
-}
 
 // A field quoted in a message: at most 40 characters, control bytes shown as '?'.
 std::string quoted(std::string_view field) {
@@ -109,20 +98,14 @@ Rows read_csv_rows(const std::string& path, const std::vector<uint8_t>& bytes, c
   for (size_t pos = 0; pos < text.size() && (limit == 0 || r.n < limit);) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = trim(text.substr(pos, nl - pos));
+    const std::string_view line = data::trim_csv(text.substr(pos, nl - pos));
     pos = nl + 1;
     ++line_no;
     if (line.empty()) continue;
-    fields.clear();
-    for (;;) {
-      const size_t comma = line.find(',');
-      fields.push_back(trim(line.substr(0, comma)));
-      if (comma == std::string_view::npos) break;
-      line.remove_prefix(comma + 1);
-    }
+    data::split_csv(line, fields);
     double probe = 0;
     if (expected == 0) {
-      if (first_line == 0 && !parse_number(fields[0], probe)) {  // a header line
+      if (first_line == 0 && !data::parse_csv_number(fields[0], probe)) {  // a header line
         first_line = -1;
         r.header_skipped = true;
         continue;
@@ -143,7 +126,7 @@ Rows read_csv_rows(const std::string& path, const std::vector<uint8_t>& bytes, c
     size_t c = 0;
     if (labelled) {
       double label = 0;
-      if (!parse_number(fields[0], label) || label < 0 || label != std::floor(label) ||
+      if (!data::parse_csv_number(fields[0], label) || label < 0 || label != std::floor(label) ||
           label >= static_cast<double>(ck.spec.classes))
         throw InputError(fmt::format("{}: line {}, column 1: label {} is not a class of the model (an integer from 0 to {})",
                                      path, line_no, quoted(fields[0]), ck.spec.classes - 1));
@@ -152,7 +135,7 @@ Rows read_csv_rows(const std::string& path, const std::vector<uint8_t>& bytes, c
     }
     for (; c < fields.size(); ++c) {
       double v = 0;
-      if (!parse_number(fields[c], v))
+      if (!data::parse_csv_number(fields[c], v))
         throw InputError(fmt::format("{}: line {}, column {}: {} is not a finite number", path, line_no, c + 1, quoted(fields[c])));
       v /= divisor;
       if (std::fabs(v) > std::numeric_limits<float>::max())
