@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "graph/blas_threads.hpp"
 #include "graph/errors.hpp"
 
 namespace bnlab {
@@ -25,6 +26,7 @@ BasicSession<T>::BasicSession(Program program, SessionOptions options) : program
   if (options.max_batch > 0) plan(options.max_batch);
   if (options.threads < 1) throw UsageError("a session needs at least 1 thread, got " + std::to_string(options.threads));
   if (options.threads > 1) pool_ = std::make_unique<ThreadPool>(options.threads);
+  keep_blas_single_threaded();
 }
 
 template <class T>
