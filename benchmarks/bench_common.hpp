@@ -82,7 +82,7 @@ struct BnlabModel {
   float step() {
     const float loss = session.forward(bnlab::Mode::train);
     session.backward();
-    optimizer.step(session.parameters(), session.gradients());
+    optimizer.step(session.parameters(), session.gradients(), session.pool());
     return loss;
   }
 
@@ -93,7 +93,7 @@ struct BnlabModel {
     for (int64_t b = 0; b < order.num_batches(); ++b) {
       const auto rows = order.batch(b);
       session.set_batch(static_cast<int64_t>(rows.size()));
-      d.gather(rows, session.input(mlp.x).data, session.labels(mlp.y).data());
+      d.gather(rows, session.input(mlp.x).data, session.labels(mlp.y).data(), session.pool());
       loss = step();
     }
     return loss;

@@ -58,7 +58,7 @@ void backward(benchmark::State& state, const char* preset) {
 void adam(benchmark::State& state, const char* preset) {
   bench::BnlabModel m(preset, 32);
   for (auto _ : state) {
-    m.optimizer.step(m.session.parameters(), m.session.gradients());
+    m.optimizer.step(m.session.parameters(), m.session.gradients(), m.session.pool());
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(m.session.parameters().data.size()));
@@ -79,7 +79,7 @@ void BM_Gather(benchmark::State& state) {
     for (int64_t b = 0; b < order.num_batches(); ++b) {
       const auto rows = order.batch(b);
       m.session.set_batch(static_cast<int64_t>(rows.size()));
-      d.gather(rows, m.session.input(m.mlp.x).data, m.session.labels(m.mlp.y).data());
+      d.gather(rows, m.session.input(m.mlp.x).data, m.session.labels(m.mlp.y).data(), m.session.pool());
     }
     benchmark::ClobberMemory();
   }

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "graph/thread_pool.hpp"
+
 namespace bnlab::data {
 
 // A labelled dataset held in memory. requires: labels.size() == rows; every label < num_classes.
@@ -27,9 +29,10 @@ struct Dataset {
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
   const float* row(int64_t i) const { return features.data() + i * feature_count; }
-  // Copies rows `indices` into x ([indices.size(), feature_count] row-major) and y.
-  // An index outside [0, size()) is a UsageError naming the dataset.
-  void gather(std::span<const int64_t> indices, float* x, int32_t* y) const;
+  // Copies rows `indices` into x ([indices.size(), feature_count] row-major) and y, the rows split
+  // over `pool`'s threads when there is one. An index outside [0, size()) is a UsageError naming
+  // the dataset, thrown before anything is copied.
+  void gather(std::span<const int64_t> indices, float* x, int32_t* y, ThreadPool* pool = nullptr) const;
   // The rows `indices` as a new dataset (used by splits and subsets).
   Dataset subset(std::span<const int64_t> indices, std::string new_name) const;
 };

@@ -128,3 +128,31 @@ TEST_CASE("Dataset::gather copies rows into caller buffers; subset makes a new d
   const std::vector<int64_t> negative = {-1};
   CHECK_THROWS_AS(d.subset(negative, "x"), UsageError);
 }
+
+TEST_CASE("Dataset::gather with a thread pool copies the same rows; a bad index fails before any copy") {
+  data::Dataset d;
+  d.name = "wide/train";
+  d.feature_count = 1000;  // 50 rows per part at least, so 400 rows are split between two threads
+  d.num_classes = 10;
+  const int64_t rows = 500;
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t k = 0; k < d.feature_count; ++k) d.features.push_back(static_cast<float>(i * d.feature_count + k));
+    d.labels.push_back(static_cast<int32_t>(i % 10));
+  }
+  std::vector<int64_t> idx(400);
+  for (size_t k = 0; k < idx.size(); ++k) idx[k] = static_cast<int64_t>((k * 37) % static_cast<size_t>(rows));
+  ThreadPool pool(2);
+  std::vector<float> x(idx.size() * 1000, -1.0f);
+  std::vector<int32_t> y(idx.size(), -1);
+  d.gather(idx, x.data(), y.data(), &pool);
+  for (size_t k = 0; k < idx.size(); ++k) {
+    CHECK(y[k] == static_cast<int32_t>(idx[k] % 10));
+    CHECK(x[k * 1000] == static_cast<float>(idx[k] * 1000));
+    CHECK(x[k * 1000 + 999] == static_cast<float>(idx[k] * 1000 + 999));
+  }
+
+  idx.back() = rows;  // one row past the end, in the worker's half
+  std::fill(x.begin(), x.end(), -1.0f);
+  check_mentions(message_of<UsageError>([&] { d.gather(idx, x.data(), y.data(), &pool); }), {"row index 500", "wide/train", "[0, 500)"});
+  CHECK(std::all_of(x.begin(), x.end(), [](float v) { return v == -1.0f; }));
+}

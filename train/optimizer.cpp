@@ -1,5 +1,6 @@
 #include "train/optimizer.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "graph/errors.hpp"
@@ -42,40 +43,63 @@ Optimizer::Optimizer(OptimizerConfig config, const TensorStore<float>& params)
   config_.validate();
 }
 
-void Optimizer::step(TensorStore<float>& params, const TensorStore<float>& grads) {
+namespace {
+// Elements per part, at least: ~16k elements of Adam take ~5 µs, well above what a split costs.
+// A multiple of 16 floats, so every part starts on a 64-byte boundary of the aligned store.
+constexpr int64_t kBlock = 16;
+constexpr int64_t kGrainBlocks = 1024;
+// Elements updated together: 4 buffers × 2048 floats = 32 KiB, within L1.
+constexpr int64_t kChunk = 2048;
+}  // namespace
+
+void Optimizer::step(TensorStore<float>& params, const TensorStore<float>& grads, ThreadPool* pool) {
   ++steps_;
-  const Eigen::Index n = static_cast<Eigen::Index>(params.data.size());
-  Eigen::Map<Eigen::ArrayXf> p(params.data.data(), n);
-  Eigen::Map<const Eigen::ArrayXf> g(grads.data.data(), n);
-  Eigen::Map<Eigen::ArrayXf> m(m_.data.data(), n);
-  Eigen::Map<Eigen::ArrayXf> v(v_.data.data(), n);
+  const int64_t n = static_cast<int64_t>(params.data.size());
   const float lr = static_cast<float>(config_.lr);
-  switch (config_.kind) {
-    case OptimizerKind::sgd:
-      p -= lr * g;
-      break;
-    case OptimizerKind::momentum:
-      m = static_cast<float>(config_.momentum) * m + g;
-      p -= lr * m;
-      break;
-    case OptimizerKind::adamw:
-      p *= 1.0f - lr * static_cast<float>(config_.weight_decay);
-      [[fallthrough]];
-    case OptimizerKind::adam: {
-      const double t = static_cast<double>(steps_);
-      const float b1 = static_cast<float>(config_.beta1), b2 = static_cast<float>(config_.beta2);
-      // NOTE: as Keras, ε is the paper's "ε hat": the bias corrections are folded into the step size,
-      //   p -= (lr·√c2/c1)·m/(√v + ε), c1 = 1 − β1^t, c2 = 1 − β2^t (computed in double).
-      // PyTorch adds ε to √v̂ instead; with ε = 1e-7 the two differ only while √v is below ~1e-6.
-      const double c1 = 1 - std::pow(config_.beta1, t), c2 = 1 - std::pow(config_.beta2, t);
-      const float step = static_cast<float>(config_.lr * std::sqrt(c2) / c1);
-      const float eps = static_cast<float>(config_.eps);
-      m = b1 * m + (1.0f - b1) * g;
-      v = b2 * v + (1.0f - b2) * g.square();
-      p -= step * m / (v.sqrt() + eps);
-      break;
+  const float b1 = static_cast<float>(config_.beta1), b2 = static_cast<float>(config_.beta2);
+  const float mu = static_cast<float>(config_.momentum);
+  const float decay = 1.0f - lr * static_cast<float>(config_.weight_decay);
+  // NOTE: as Keras, ε is the paper's "ε hat": the bias corrections are folded into the step size,
+  //   p -= (lr·√c2/c1)·m/(√v + ε), c1 = 1 − β1^t, c2 = 1 − β2^t (computed in double).
+  // PyTorch adds ε to √v̂ instead; with ε = 1e-7 the two differ only while √v is below ~1e-6.
+  const double t = static_cast<double>(steps_);
+  const double c1 = 1 - std::pow(config_.beta1, t), c2 = 1 - std::pow(config_.beta2, t);
+  const float adam_step = static_cast<float>(config_.lr * std::sqrt(c2) / c1);
+  const float eps = static_cast<float>(config_.eps);
+
+  const auto update_chunk = [&](int64_t begin, int64_t end) {
+    const Eigen::Index len = static_cast<Eigen::Index>(end - begin);
+    Eigen::Map<Eigen::ArrayXf> p(params.data.data() + begin, len);
+    Eigen::Map<const Eigen::ArrayXf> g(grads.data.data() + begin, len);
+    Eigen::Map<Eigen::ArrayXf> m(m_.data.data() + begin, len);
+    Eigen::Map<Eigen::ArrayXf> v(v_.data.data() + begin, len);
+    switch (config_.kind) {
+      case OptimizerKind::sgd:
+        p -= lr * g;
+        break;
+      case OptimizerKind::momentum:
+        m = mu * m + g;
+        p -= lr * m;
+        break;
+      case OptimizerKind::adamw:
+        p *= decay;
+        [[fallthrough]];
+      case OptimizerKind::adam:
+        m = b1 * m + (1.0f - b1) * g;
+        v = b2 * v + (1.0f - b2) * g.square();
+        p -= adam_step * m / (v.sqrt() + eps);
+        break;
     }
-  }
+  };
+  // Adam's three assignments each sweep the buffers; chunk by chunk, the second and third find
+  // their operands in L1 instead of re-reading 1.7 MB (4 buffers of the reference MLP) from L3.
+  const auto update = [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; c += kChunk) update_chunk(c, std::min(end, c + kChunk));
+  };
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  parallel_for(pool, blocks, kGrainBlocks, [&](int64_t b0, int64_t b1_) {
+    update(b0 * kBlock, std::min(n, b1_ * kBlock));
+  });
 }
 
 }  // namespace bnlab

@@ -2,7 +2,7 @@
 //
 //   bnlab::Optimizer opt({.kind = bnlab::OptimizerKind::adam, .lr = 1e-3}, session.parameters());
 //   session.forward(Mode::train); session.backward();
-//   opt.step(session.parameters(), session.gradients());
+//   opt.step(session.parameters(), session.gradients(), session.pool());   // pool: optional
 //
 // sgd       p -= lr·g
 // momentum  v = μ·v + g;  p -= lr·v                                 (PyTorch's SGD with momentum)
@@ -15,6 +15,7 @@
 #include <string>
 
 #include "graph/store.hpp"
+#include "graph/thread_pool.hpp"
 
 namespace bnlab {
 
@@ -39,7 +40,9 @@ class Optimizer {
  public:
   Optimizer(OptimizerConfig config, const TensorStore<float>& params);
 
-  void step(TensorStore<float>& params, const TensorStore<float>& grads);
+  // With a pool the buffer is split into contiguous parts, one per thread. Every element's update
+  // depends only on that element, so the result is the same with any number of threads.
+  void step(TensorStore<float>& params, const TensorStore<float>& grads, ThreadPool* pool = nullptr);
 
   const OptimizerConfig& config() const { return config_; }
   int64_t steps() const { return steps_; }

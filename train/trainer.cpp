@@ -106,7 +106,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
     const auto rows = order.batch(b);
     const int64_t n = static_cast<int64_t>(rows.size());
     session_.set_batch(n);
-    train.gather(rows, session_.input(mlp_.x).data, session_.labels(mlp_.y).data());
+    train.gather(rows, session_.input(mlp_.x).data, session_.labels(mlp_.y).data(), session_.pool());
     if (may_skip) std::copy(session_.state().data.begin(), session_.state().data.end(), state_before.begin());
     const float loss = session_.forward(Mode::train);
     if (!std::isfinite(loss)) {
@@ -150,7 +150,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
       for (int p = 0; p < grads.size(); ++p)
         grad_norm_sum[static_cast<size_t>(p)] += std::sqrt(static_cast<double>(grads.view(p).vec().square().sum()));
     }
-    optimizer_.step(session_.parameters(), session_.gradients());
+    optimizer_.step(session_.parameters(), session_.gradients(), session_.pool());
     if (observer && observer->step)
       observer->step(b + 1, steps, samples, seconds_since(start), loss_sum / static_cast<double>(std::max<int64_t>(samples, 1)));
   }
