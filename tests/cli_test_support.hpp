@@ -1,6 +1,6 @@
-// Helpers for the end-to-end suites that run the `bnlab` binary (test_cli_errors, test_cli_checkpoint):
-// run it with stdout and stderr captured, start it in the background (to signal it), read what it
-// wrote, and write small IDX datasets to run it on.
+// Helpers for the end-to-end suites that run the `bnlab` binary (test_cli, test_cli_errors,
+// test_cli_checkpoint): run it with stdout and stderr captured, start it in the background (to
+// signal it), read what it wrote, and write small IDX datasets to run it on.
 //
 //   bnlab::test::TempDir dir;
 //   write_mnist_like(dir.path().string(), {.train = 60, .test = 20, .side = 4});

@@ -3,91 +3,18 @@
 // the generated synthetic dataset and a few epochs, so each takes well under a second.
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <cstdint>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "cli_test_support.hpp"
 
-namespace fs = std::filesystem;
-using nlohmann::json;
+using namespace bnlab::test;
 
 namespace {
 
-// A scratch folder per test case, removed afterwards.
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    static int counter = 0;
-    dir = fs::temp_directory_path() / ("bnlab_test_cli_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
-
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs `bnlab <args>` through the shell (args are trusted test strings, paths have no spaces).
-Run bnlab(const std::string& args, const Scratch& scratch) {
-  const std::string out = scratch.path("stdout.txt"), err = scratch.path("stderr.txt");
-  const std::string command = std::string(BNLAB_TOOL_PATH) + " " + args + " >" + out + " 2>" + err + " </dev/null";
-  const int raw = std::system(command.c_str());
-  Run r;
-  r.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
-  fs::remove(out);
-  fs::remove(err);
-  return r;
-}
-
-json read_json(const std::string& path) { return json::parse(read_text(path)); }
-
 bool is_fraction(const json& v) { return v.is_number() && v.get<double>() >= 0 && v.get<double>() <= 1; }
-
-// The metrics with the fields that legitimately differ between identical runs (times) removed.
-json without_times(json doc) {
-  for (auto& run : doc["runs"]) {
-    run.erase("total_seconds");
-    for (auto& e : run["epochs"]) {
-      e.erase("seconds");
-      e.erase("samples_per_second");
-    }
-  }
-  return doc;
-}
 
 void check_metrics_run(const json& run, const std::string& name, const std::string& norm, int epochs) {
   CAPTURE(name);
@@ -145,26 +72,26 @@ void check_metrics_run(const json& run, const std::string& name, const std::stri
 }  // namespace
 
 TEST_CASE("--version, --help and no command") {
-  Scratch s;
-  const Run v = bnlab("--version", s);
+  TempDir s;
+  const Run v = run_bnlab("--version", s);
   CHECK(v.status == 0);
   CHECK(contains(v.out, "0.1.0"));
-  const Run h = bnlab("--help", s);
+  const Run h = run_bnlab("--help", s);
   CHECK(h.status == 0);
   for (const char* command : {"train", "compare", "gradcheck"}) CHECK(contains(h.out, command));
-  const Run th = bnlab("train --help", s);
+  const Run th = run_bnlab("train --help", s);
   CHECK(th.status == 0);
   CHECK(contains(th.out, "--batch-size"));
   CHECK(contains(th.out, "synthetic"));  // the dataset list
-  const Run none = bnlab("", s);
+  const Run none = run_bnlab("", s);
   CHECK(none.status == 2);
   CHECK(contains(none.err, "bnlab: error: "));
 }
 
 TEST_CASE("train writes the metrics document of METRICS.md and the CSV") {
-  Scratch s;
-  const std::string json_path = s.path("run.json"), csv_path = s.path("run.csv");
-  const Run r = bnlab("train --dataset synthetic --epochs 3 --json " + json_path + " --csv " + csv_path, s);
+  TempDir s;
+  const std::string json_path = s / "run.json", csv_path = s / "run.csv";
+  const Run r = run_bnlab("train --dataset synthetic --epochs 3 --json " + json_path + " --csv " + csv_path, s);
   INFO(r.err);
   REQUIRE(r.status == 0);
   // One progress line per epoch on stderr (not a terminal), the test score on stdout.
@@ -191,9 +118,9 @@ TEST_CASE("train writes the metrics document of METRICS.md and the CSV") {
 }
 
 TEST_CASE("an empty validation split is written as null, and the JSON stays valid") {
-  Scratch s;
-  const std::string json_path = s.path("noval.json");
-  const Run r = bnlab("train --dataset synthetic --model plain --epochs 1 --val-fraction 0 --quiet --json " + json_path, s);
+  TempDir s;
+  const std::string json_path = s / "noval.json";
+  const Run r = run_bnlab("train --dataset synthetic --model plain --epochs 1 --val-fraction 0 --quiet --json " + json_path, s);
   INFO(r.err);
   REQUIRE(r.status == 0);
   const json doc = read_json(json_path);
@@ -205,9 +132,9 @@ TEST_CASE("an empty validation split is written as null, and the JSON stays vali
 }
 
 TEST_CASE("compare prints both variants side by side and a summary, and writes one run per variant") {
-  Scratch s;
-  const std::string json_path = s.path("compare.json");
-  const Run r = bnlab("compare --dataset synthetic --epochs 2 --json " + json_path, s);
+  TempDir s;
+  const std::string json_path = s / "compare.json";
+  const Run r = run_bnlab("compare --dataset synthetic --epochs 2 --json " + json_path, s);
   INFO(r.err);
   INFO(r.out);
   REQUIRE(r.status == 0);
@@ -236,9 +163,9 @@ TEST_CASE("compare prints both variants side by side and a summary, and writes o
 }
 
 TEST_CASE("compare --variants picks the models") {
-  Scratch s;
-  const std::string json_path = s.path("three.json");
-  const Run r = bnlab("compare --dataset synthetic --epochs 1 --variants plain,batchnorm,layernorm --quiet --json " + json_path, s);
+  TempDir s;
+  const std::string json_path = s / "three.json";
+  const Run r = run_bnlab("compare --dataset synthetic --epochs 1 --variants plain,batchnorm,layernorm --quiet --json " + json_path, s);
   INFO(r.err);
   REQUIRE(r.status == 0);
   CHECK(contains(r.out, "layernorm - plain"));
@@ -248,25 +175,25 @@ TEST_CASE("compare --variants picks the models") {
 }
 
 TEST_CASE("the same seed twice gives the same metrics apart from times") {
-  Scratch s;
-  const std::string a = s.path("a.json"), b = s.path("b.json"), c = s.path("c.json");
+  TempDir s;
+  const std::string a = s / "a.json", b = s / "b.json", c = s / "c.json";
   const std::string common = "compare --dataset synthetic --epochs 2 --quiet --json ";
-  REQUIRE(bnlab(common + a, s).status == 0);
-  REQUIRE(bnlab(common + b, s).status == 0);
+  REQUIRE(run_bnlab(common + a, s).status == 0);
+  REQUIRE(run_bnlab(common + b, s).status == 0);
   CHECK(without_times(read_json(a)) == without_times(read_json(b)));
   // ...and another seed gives other numbers (so the comparison above is not vacuous).
-  REQUIRE(bnlab(common + c + " --seed 1", s).status == 0);
+  REQUIRE(run_bnlab(common + c + " --seed 1", s).status == 0);
   CHECK(without_times(read_json(a))["runs"][0]["epochs"] != without_times(read_json(c))["runs"][0]["epochs"]);
 }
 
 TEST_CASE("--quiet prints no per-epoch lines") {
-  Scratch s;
-  const Run t = bnlab("train --dataset synthetic --epochs 2 --quiet", s);
+  TempDir s;
+  const Run t = run_bnlab("train --dataset synthetic --epochs 2 --quiet", s);
   REQUIRE(t.status == 0);
   CHECK(t.err.empty());
   CHECK(lines_of(t.out).size() == 1);
   CHECK(contains(t.out, "test loss"));
-  const Run c = bnlab("compare --dataset synthetic --epochs 2 --quiet", s);
+  const Run c = run_bnlab("compare --dataset synthetic --epochs 2 --quiet", s);
   REQUIRE(c.status == 0);
   CHECK(c.err.empty());
   for (const auto& line : lines_of(c.out)) CHECK(line.rfind("    1 |", 0) != 0);
@@ -296,11 +223,11 @@ TEST_CASE("bad usage: exit status 2, one line on stderr naming the flag, no outp
       {"compare --dataset synthetic --norm batch", "--norm"},
       {"bogus", "bogus"},
   };
-  Scratch s;
-  const std::string json_path = s.path("bad.json");
+  TempDir s;
+  const std::string json_path = s / "bad.json";
   for (const Case& c : cases) {
     CAPTURE(c.args);
-    const Run r = bnlab(c.args + " --json " + json_path, s);
+    const Run r = run_bnlab(c.args + " --json " + json_path, s);
     CAPTURE(r.err);
     CHECK(r.status == 2);
     const auto lines = lines_of(r.err);
@@ -312,21 +239,21 @@ TEST_CASE("bad usage: exit status 2, one line on stderr naming the flag, no outp
   }
 
   // A directory that does not exist is found before any training starts.
-  const Run r = bnlab("train --dataset synthetic --json /no/such/dir/x.json", s);
+  const Run r = run_bnlab("train --dataset synthetic --json /no/such/dir/x.json", s);
   CHECK(r.status == 2);
   REQUIRE(lines_of(r.err).size() == 1);
   CHECK(contains(r.err, "--json /no/such/dir/x.json"));
   CHECK(!contains(r.err, "epoch "));
-  const Run csv = bnlab("train --dataset synthetic --csv /no/such/dir/x.csv", s);
+  const Run csv = run_bnlab("train --dataset synthetic --csv /no/such/dir/x.csv", s);
   CHECK(csv.status == 2);
   CHECK(contains(csv.err, "--csv"));
 }
 
 TEST_CASE("a failure while training: exit status 1, one line, no output file") {
-  Scratch s;
-  const std::string json_path = s.path("diverged.json");
+  TempDir s;
+  const std::string json_path = s / "diverged.json";
   // A learning rate this large sends the loss to infinity within a few steps.
-  const Run r = bnlab("train --dataset synthetic --model plain --optimizer sgd --lr 1e30 --epochs 2 --json " + json_path, s);
+  const Run r = run_bnlab("train --dataset synthetic --model plain --optimizer sgd --lr 1e30 --epochs 2 --json " + json_path, s);
   CAPTURE(r.err);
   CHECK(r.status == 1);
   const auto lines = lines_of(r.err);
@@ -337,7 +264,7 @@ TEST_CASE("a failure while training: exit status 1, one line, no output file") {
   CHECK(!fs::exists(json_path + ".tmp"));
 
   // With --on-nonfinite skip the run finishes and the metrics count the skipped steps.
-  const Run skip = bnlab("train --dataset synthetic --model plain --optimizer sgd --lr 1e30 --epochs 1 --quiet "
+  const Run skip = run_bnlab("train --dataset synthetic --model plain --optimizer sgd --lr 1e30 --epochs 1 --quiet "
                          "--on-nonfinite skip --json " + json_path, s);
   CAPTURE(skip.err);
   REQUIRE(skip.status == 0);
@@ -347,9 +274,9 @@ TEST_CASE("a failure while training: exit status 1, one line, no output file") {
 }
 
 TEST_CASE("gradcheck of a small batch-norm model passes; an impossible tolerance fails with status 1") {
-  Scratch s;
+  TempDir s;
   const std::string model = "gradcheck --model batchnorm --inputs 20 --hidden 8,6 --classes 4 --batch 8";
-  const Run pass = bnlab(model, s);
+  const Run pass = run_bnlab(model, s);
   INFO(pass.out);
   INFO(pass.err);
   CHECK(pass.status == 0);
@@ -357,16 +284,16 @@ TEST_CASE("gradcheck of a small batch-norm model passes; an impossible tolerance
   CHECK(contains(pass.out, "bn1.gamma"));
   CHECK(contains(pass.out, "max rel error"));
 
-  const Run fail = bnlab(model + " --tolerance 1e-300", s);
+  const Run fail = run_bnlab(model + " --tolerance 1e-300", s);
   CHECK(fail.status == 1);
   CHECK(contains(fail.out, "FAIL"));
 
   // A subset of each tensor's elements when asked.
-  const Run subset = bnlab(model + " --max-elements 5", s);
+  const Run subset = run_bnlab(model + " --max-elements 5", s);
   CHECK(subset.status == 0);
   CHECK(contains(subset.out, "5/160"));
 
-  const Run bad = bnlab("gradcheck --batch 1", s);
+  const Run bad = run_bnlab("gradcheck --batch 1", s);
   CHECK(bad.status == 2);
   CHECK(contains(bad.err, "--batch"));
 }

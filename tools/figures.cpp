@@ -24,18 +24,6 @@ std::vector<double> epoch_numbers(const json& run, const std::string& key) {
 
 std::string run_name(const json& run) { return run.value("name", std::string("run")); }
 
-Series make(const std::string& title, std::vector<double> x, std::vector<double> y, int color, bool dashed = false,
-            std::vector<double> err = {}) {
-  Series s;
-  s.title = title;
-  s.x = std::move(x);
-  s.y = std::move(y);
-  s.err = std::move(err);
-  s.color = color;
-  s.dashed = dashed;
-  return s;
-}
-
 // Layer names in the order the first epoch lists them.
 std::vector<std::string> layer_names(const json& run) {
   std::vector<std::string> names;
@@ -97,10 +85,10 @@ std::vector<Figure> sweep_figures(const json& doc) {
       r.push_back(row.threshold_epoch.mean), re.push_back(row.threshold_epoch.std);
     }
     const int color = static_cast<int>(v);
-    val.series.push_back(make(variants[v], x, va, color, false, ve));
-    test.series.push_back(make(variants[v], x, ta, color, false, te));
-    sec.series.push_back(make(variants[v], x, s, color, false, se));
-    reach.series.push_back(make(variants[v], x, r, color, false, re));
+    val.series.push_back(make_series(variants[v], x, va, ve, color));
+    test.series.push_back(make_series(variants[v], x, ta, te, color));
+    sec.series.push_back(make_series(variants[v], x, s, se, color));
+    reach.series.push_back(make_series(variants[v], x, r, re, color));
   }
   acc.panels = {val, test};
   time.panels = {sec, reach};
@@ -128,7 +116,7 @@ std::vector<Figure> sweep_figures(const json& doc) {
         x.push_back(static_cast<double>(e + 1));
         y.push_back(mean_std(v).mean);
       }
-      p.series.push_back(make(fmt::format("batch {}", row.batch_size), x, y, color++));
+      p.series.push_back(make_series(fmt::format("batch {}", row.batch_size), x, y, {}, color++));
     }
     curves.panels.push_back(std::move(p));
   }
@@ -186,10 +174,10 @@ Figure curves_figure(const std::string& name, const std::string& title, const st
     const json& r = *runs[i];
     const std::vector<double> x = epoch_numbers(r, "epoch");
     const int color = static_cast<int>(i);
-    loss.series.push_back(make(run_name(r) + " train", x, epoch_numbers(r, "train_loss"), color, true));
-    loss.series.push_back(make(run_name(r) + " val", x, epoch_numbers(r, "val_loss"), color));
-    acc.series.push_back(make(run_name(r) + " train", x, epoch_numbers(r, "train_acc"), color, true));
-    acc.series.push_back(make(run_name(r) + " val", x, epoch_numbers(r, "val_acc"), color));
+    loss.series.push_back(make_series(run_name(r) + " train", x, epoch_numbers(r, "train_loss"), {}, color, true));
+    loss.series.push_back(make_series(run_name(r) + " val", x, epoch_numbers(r, "val_loss"), {}, color));
+    acc.series.push_back(make_series(run_name(r) + " train", x, epoch_numbers(r, "train_acc"), {}, color, true));
+    acc.series.push_back(make_series(run_name(r) + " val", x, epoch_numbers(r, "val_acc"), {}, color));
   }
   f.panels = {loss, acc};
   return f;
@@ -209,11 +197,11 @@ std::optional<Figure> layers_figure(const std::string& name, const std::string& 
     // Many layers (deep models) would crowd the key: name them in the key only up to eight.
     for (size_t l = 0; l < layers.size(); ++l) {
       const int color = static_cast<int>(l);
-      mean.series.push_back(make(layers[l], x, layer_values(*r, layers[l], "mean"), color));
-      sd.series.push_back(make(layers[l], x, layer_values(*r, layers[l], "std"), color));
-      grad.series.push_back(make(layers[l] + ".weight", x, grad_values(*r, layers[l] + ".weight"), color));
+      mean.series.push_back(make_series(layers[l], x, layer_values(*r, layers[l], "mean"), {}, color));
+      sd.series.push_back(make_series(layers[l], x, layer_values(*r, layers[l], "std"), {}, color));
+      grad.series.push_back(make_series(layers[l] + ".weight", x, grad_values(*r, layers[l] + ".weight"), {}, color));
     }
-    grad.series.push_back(make("out.weight", x, grad_values(*r, "out.weight"), static_cast<int>(layers.size()), true));
+    grad.series.push_back(make_series("out.weight", x, grad_values(*r, "out.weight"), {}, static_cast<int>(layers.size()), true));
     if (layers.size() > 8) mean.key = sd.key = grad.key = "off";
     f.panels.push_back(std::move(mean));
     f.panels.push_back(std::move(sd));

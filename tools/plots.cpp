@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -73,6 +74,18 @@ std::vector<double> numbers_from(const nlohmann::ordered_json& j, const char* ke
 }
 
 }  // namespace
+
+Series make_series(const std::string& title, std::vector<double> x, std::vector<double> y, std::vector<double> err,
+                   int color, bool dashed) {
+  Series s;
+  s.title = title;
+  s.x = std::move(x);
+  s.y = std::move(y);
+  s.err = std::move(err);
+  s.color = color;
+  s.dashed = dashed;
+  return s;
+}
 
 nlohmann::ordered_json figure_to_json(const Figure& f) {
   nlohmann::ordered_json panels = nlohmann::ordered_json::array();

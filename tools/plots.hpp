@@ -29,6 +29,11 @@ struct Series {
   bool points = true;       // linespoints (true) or lines
 };
 
+// A series as both the report's and the study's figures build it: points on, the look given, and
+// `err` empty where there are no error bars.
+Series make_series(const std::string& title, std::vector<double> x, std::vector<double> y, std::vector<double> err,
+                   int color, bool dashed = false);
+
 struct Panel {
   std::string title, xlabel, ylabel;
   int logx = 0;                      // 0 = linear, else the log base (2, 10)

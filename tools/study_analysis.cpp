@@ -62,18 +62,6 @@ std::string signed4(double v) { return std::isfinite(v) ? fmt::format("{:+.4f}",
 
 json row(std::initializer_list<std::string> cells) { return json(std::vector<std::string>(cells)); }
 
-Series series(const std::string& title, std::vector<double> x, std::vector<double> y, std::vector<double> err, int color,
-              bool dashed = false) {
-  Series s;
-  s.title = title;
-  s.x = std::move(x);
-  s.y = std::move(y);
-  s.err = std::move(err);
-  s.color = color;
-  s.dashed = dashed;
-  return s;
-}
-
 // Mean ± std over seeds of `key` at every epoch of the runs `name(seed)`.
 struct Curve {
   std::vector<double> epoch, mean, std;
@@ -157,8 +145,8 @@ json item1(Ctx& c) {
     std::vector<double> cumulative;
     double t = 0;
     for (double x : sec.mean) cumulative.push_back(t += x);
-    acc.series.push_back(series(variant, va.epoch, va.mean, va.std, color));
-    wall.series.push_back(series(variant, cumulative, va.mean, {}, color));
+    acc.series.push_back(make_series(variant, va.epoch, va.mean, va.std, color));
+    wall.series.push_back(make_series(variant, cumulative, va.mean, {}, color));
   }
   fig.panels = {acc, wall};
   json numbers = {{"columns", {"seed", "plain: epoch", "batchnorm: epoch", "plain: s to T", "batchnorm: s to T",
@@ -235,8 +223,8 @@ json item2(Ctx& c) {
       yb.push_back(o.mb[i].mean);
       eb.push_back(o.mb[i].std);
     }
-    p.series.push_back(series("plain", lrs, yp, ep, kPlainColor));
-    p.series.push_back(series("batchnorm", lrs, yb, eb, kBnColor));
+    p.series.push_back(make_series("plain", lrs, yp, ep, kPlainColor));
+    p.series.push_back(make_series("batchnorm", lrs, yb, eb, kBnColor));
     fig.panels.push_back(std::move(p));
   }
   summary.pop_back();
@@ -286,8 +274,8 @@ json item3(Ctx& c) {
   fig.caption = "Validation accuracy after the first and after the last epoch, per initial weight scale.";
   Panel first{.title = "after epoch 1", .xlabel = "weight scale", .ylabel = "validation accuracy", .logx = 10, .key = "below"};
   Panel last{.title = "after the last epoch", .xlabel = "weight scale", .ylabel = "validation accuracy", .logx = 10, .key = "below"};
-  first.series = {series("plain", scales, fp, efp, kPlainColor), series("batchnorm", scales, fb, efb, kBnColor)};
-  last.series = {series("plain", scales, ffp, effp, kPlainColor), series("batchnorm", scales, ffb, effb, kBnColor)};
+  first.series = {make_series("plain", scales, fp, efp, kPlainColor), make_series("batchnorm", scales, fb, efb, kBnColor)};
+  last.series = {make_series("plain", scales, ffp, effp, kPlainColor), make_series("batchnorm", scales, ffb, effb, kBnColor)};
   fig.panels = {first, last};
   json numbers = {{"columns", {"weight scale", "plain: epoch 1", "plain: final", "batchnorm: epoch 1", "batchnorm: final"}},
                   {"rows", rows},
@@ -333,8 +321,8 @@ json item4(Ctx& c) {
   Panel acc{.title = "final validation accuracy", .xlabel = "hidden layers", .ylabel = "validation accuracy", .logx = 2, .key = "below"};
   Panel grad{.title = "fc1.weight gradient norm, epoch 1 (mean over steps)", .xlabel = "hidden layers", .ylabel = "L2 norm",
              .logx = 2, .logy = true, .key = "below"};
-  acc.series = {series("plain", x, ap, ep, kPlainColor), series("batchnorm", x, ab, eb, kBnColor)};
-  grad.series = {series("plain", x, gp, {}, kPlainColor), series("batchnorm", x, gb, {}, kBnColor)};
+  acc.series = {make_series("plain", x, ap, ep, kPlainColor), make_series("batchnorm", x, ab, eb, kBnColor)};
+  grad.series = {make_series("plain", x, gp, {}, kPlainColor), make_series("batchnorm", x, gb, {}, kBnColor)};
   fig.panels = {acc, grad};
   json numbers = {{"columns", {"hidden layers", "plain: val acc", "batchnorm: val acc", "batchnorm − plain", "plain: fc1 grad",
                                "batchnorm: fc1 grad"}},
@@ -376,8 +364,8 @@ json item5(Ctx& c) {
   fig.caption = "Batch norm, layer norm and no normalization trained with the same seeds and epochs at each batch size.";
   Panel p{.title = "final validation accuracy (eval mode)", .xlabel = "batch size", .ylabel = "validation accuracy", .logx = 2,
           .key = "below"};
-  p.series = {series("none", x, means[0], errs[0], kPlainColor), series("batch norm", x, means[1], errs[1], kBnColor),
-              series("layer norm", x, means[2], errs[2], kLnColor)};
+  p.series = {make_series("none", x, means[0], errs[0], kPlainColor), make_series("batch norm", x, means[1], errs[1], kBnColor),
+              make_series("layer norm", x, means[2], errs[2], kLnColor)};
   fig.panels = {p};
   fig.columns = 1;
   json numbers = {{"columns", {"batch size", "none", "batch norm", "layer norm", "batch − none", "layer − none"}},
@@ -419,9 +407,9 @@ json item6(Ctx& c) {
     const Curve tr = epoch_curve(c, name, "train_acc"), va = epoch_curve(c, name, "val_acc");
     std::vector<double> g;
     for (size_t e = 0; e < tr.mean.size(); ++e) g.push_back(tr.mean[e] - va.mean[e]);
-    acc.series.push_back(series(std::string(variants[i]) + " train", tr.epoch, tr.mean, {}, color, true));
-    acc.series.push_back(series(std::string(variants[i]) + " val", va.epoch, va.mean, {}, color));
-    diff.series.push_back(series(variants[i], tr.epoch, g, {}, color));
+    acc.series.push_back(make_series(std::string(variants[i]) + " train", tr.epoch, tr.mean, {}, color, true));
+    acc.series.push_back(make_series(std::string(variants[i]) + " val", va.epoch, va.mean, {}, color));
+    diff.series.push_back(make_series(variants[i], tr.epoch, g, {}, color));
   }
   fig.panels = {acc, diff};
   json numbers = {{"columns", {"variant", "train acc (eval mode)", "val acc", "gap", "test acc"}}, {"rows", rows}};
@@ -465,7 +453,7 @@ json item7(Ctx& c) {
   fig.caption = "Validation accuracy with running statistics (eval mode) and with batch statistics in chunks of the training batch size.";
   Panel p{.title = "validation accuracy after training", .xlabel = "training batch size (= evaluation chunk for batch statistics)",
           .ylabel = "validation accuracy", .logx = 2, .key = "below"};
-  p.series = {series("running statistics", x, yr, er, kBnColor), series("batch statistics", x, yb, eb, kBnColor, true)};
+  p.series = {make_series("running statistics", x, yr, er, kBnColor), make_series("batch statistics", x, yb, eb, kBnColor, true)};
   fig.panels = {p};
   fig.columns = 1;
   json numbers = {{"columns", {"training batch", "running stats: val acc", "batch stats: val acc", "running − batch"}},
@@ -502,8 +490,8 @@ json item8(Ctx& c) {
   fig.caption = "Milliseconds per training step (forward, backward, update), plain and batchnorm trained side by side.";
   Panel t{.title = "time per step", .xlabel = "batch size", .ylabel = "ms per step", .logx = 2, .logy = true, .key = "below"};
   Panel r{.title = "batchnorm / plain", .xlabel = "batch size", .ylabel = "ratio of times per step", .logx = 2, .key = "below"};
-  t.series = {series("plain", x, yp, ep, kPlainColor), series("batchnorm", x, yb, eb, kBnColor)};
-  r.series = {series("batchnorm / plain", x, ratios, {}, kBnColor)};
+  t.series = {make_series("plain", x, yp, ep, kPlainColor), make_series("batchnorm", x, yb, eb, kBnColor)};
+  r.series = {make_series("batchnorm / plain", x, ratios, {}, kBnColor)};
   r.hline = 1.0;
   r.hline_title = "equal cost";
   fig.panels = {t, r};
