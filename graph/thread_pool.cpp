@@ -16,10 +16,14 @@ inline void cpu_relax() {
   __builtin_ia32_pause();
 #endif
 }
+
+constexpr uint64_t pack(uint32_t run, uint32_t parts, uint32_t next) {
+  return (uint64_t{run} << 32) | (uint64_t{parts} << 16) | next;
 }
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) {
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -29,24 +33,43 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_erased(int parts, Trampoline fn, const void* task) {
-  fn_ = fn;
-  task_ = task;
-  parts_ = parts;
-  // Every worker acknowledges every run (not only those with a part), so none can still be reading
-  // this run's task when the next one is set up.
-  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
-  fn(task, 0);
-  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
-    if (spin < kSpins) { cpu_relax(); continue; }
-    const int left = pending_.load(std::memory_order_acquire);
-    if (left != 0) pending_.wait(left, std::memory_order_acquire);
+int ThreadPool::run_parts(uint32_t run) {
+  int ran = 0;
+  uint64_t c = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    const auto claim_run = static_cast<uint32_t>(c >> 32);
+    const auto parts = static_cast<uint32_t>((c >> 16) & 0xffff), next = static_cast<uint32_t>(c & 0xffff);
+    if (claim_run != run || next >= parts) return ran;
+    if (!claim_.compare_exchange_weak(c, pack(run, parts, next + 1), std::memory_order_acq_rel, std::memory_order_acquire))
+      continue;
+    // The run cannot end before this part is done, so fn_ and task_ are still this run's.
+    fn_.load(std::memory_order_acquire)(task_.load(std::memory_order_acquire), static_cast<int>(next));
+    ++ran;
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == static_cast<int>(parts) - 1) done_.notify_one();
+    c = claim_.load(std::memory_order_acquire);
   }
 }
 
-void ThreadPool::worker_loop(int index) {
+void ThreadPool::run_erased(int parts, Trampoline fn, const void* task) {
+  const uint32_t run = ++run_;
+  fn_.store(fn, std::memory_order_relaxed);
+  task_.store(task, std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  // Part 0 is the caller's; workers claim from part 1.
+  claim_.store(pack(run, static_cast<uint32_t>(parts), 1), std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
+  fn(task, 0);
+  run_parts(run);
+  // Parts a worker claimed may still be running.
+  for (int spin = 0;; ++spin) {
+    const int done = done_.load(std::memory_order_acquire);
+    if (done >= parts - 1) break;
+    if (spin < kSpins) cpu_relax(); else done_.wait(done, std::memory_order_acquire);
+  }
+}
+
+void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
     uint64_t g = generation_.load(std::memory_order_acquire);
@@ -60,8 +83,7 @@ void ThreadPool::worker_loop(int index) {
     }
     seen = g;
     if (stop_.load()) return;
-    if (index < parts_) fn_(task_, index);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+    run_parts(static_cast<uint32_t>(claim_.load(std::memory_order_acquire) >> 32));
   }
 }
 

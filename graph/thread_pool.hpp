@@ -5,8 +5,11 @@
 //
 // The split of [0, n) depends only on n, the grain and the pool size, so a kernel that gives every
 // output element to exactly one part computes the same numbers on every run with the same thread
-// count. Workers spin briefly, then sleep (std::atomic::wait), so an idle pool costs no CPU — on a
-// 2-core machine a spinning pool would steal the core the main thread needs.
+// count, whichever thread runs which part. The caller runs part 0 and then claims every part no
+// worker has claimed yet, so a worker the OS has not scheduled never holds the caller up: on a busy
+// machine the pool degrades to one thread instead of waiting a time slice per kernel. Workers poll
+// briefly, then sleep (std::atomic::wait), so an idle pool costs no CPU — on a 2-core machine a
+// spinning pool would steal the core the main thread needs.
 // NOTE: parallel_for does not allocate; the task is passed as a pointer to the caller's callable.
 #pragma once
 
@@ -36,15 +39,21 @@ class ThreadPool {
  private:
   using Trampoline = void (*)(const void*, int);
   void run_erased(int parts, Trampoline fn, const void* task);
-  void worker_loop(int index);
+  void worker_loop();
+  // Claims and runs parts of run `run` until none is left; returns how many it ran.
+  int run_parts(uint32_t run);
 
   std::vector<std::thread> workers_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  // The current run's claim word: run number (high 32 bits), part count (next 16), next unclaimed
+  // part (low 16). A thread claims a part by a compare-exchange that also checks the run number,
+  // so a worker that wakes up late can never take a part of a later run.
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<uint64_t> generation_{0};  // bumped once per run and at shutdown; workers sleep on it
+  std::atomic<int> done_{0};             // parts 1.. of the current run finished, by any thread
   std::atomic<bool> stop_{false};
-  Trampoline fn_ = nullptr;
-  const void* task_ = nullptr;
-  int parts_ = 0;
+  std::atomic<Trampoline> fn_{nullptr};
+  std::atomic<const void*> task_{nullptr};
+  uint32_t run_ = 0;
 };
 
 // Splits [0, n) into at most pool->size() contiguous ranges of at least `grain` items (fewer parts

@@ -2,6 +2,8 @@
 // products' blocking) and the same numbers on every run with the same thread count.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "graph/compile.hpp"
 #include "graph/session.hpp"
 #include "graph/thread_pool.hpp"
@@ -64,4 +66,24 @@ TEST_CASE("parallel_for covers every index exactly once, in contiguous parts") {
   int parts = 0;
   parallel_for(&pool, 10, 100, [&](int64_t, int64_t) { ++parts; });
   CHECK(parts == 1);
+}
+
+TEST_CASE("back-to-back runs: every part runs once per run, whichever thread claims it") {
+  // Thousands of short runs in a row make workers wake up late, while the caller has already
+  // claimed their parts or started the next run; a part taken twice, or one of the wrong run,
+  // shows up as a count other than 1.
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    std::vector<int> hits(512);
+    int64_t wrong = 0;
+    for (int run = 0; run < 5000; ++run) {
+      const int64_t n = 1 + (run * 37) % 512;
+      std::fill(hits.begin(), hits.begin() + n, 0);
+      parallel_for(&pool, n, 1 + run % 5, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)] += 1;
+      });
+      for (int64_t i = 0; i < n; ++i) wrong += hits[static_cast<size_t>(i)] != 1;
+    }
+    CHECK(wrong == 0);
+  }
 }
