@@ -33,18 +33,16 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-int ThreadPool::run_parts(uint32_t run) {
-  int ran = 0;
+void ThreadPool::run_parts(uint32_t run) {
   uint64_t c = claim_.load(std::memory_order_acquire);
   for (;;) {
     const auto claim_run = static_cast<uint32_t>(c >> 32);
     const auto parts = static_cast<uint32_t>((c >> 16) & 0xffff), next = static_cast<uint32_t>(c & 0xffff);
-    if (claim_run != run || next >= parts) return ran;
+    if (claim_run != run || next >= parts) return;
     if (!claim_.compare_exchange_weak(c, pack(run, parts, next + 1), std::memory_order_acq_rel, std::memory_order_acquire))
       continue;
     // The run cannot end before this part is done, so fn_ and task_ are still this run's.
     fn_.load(std::memory_order_acquire)(task_.load(std::memory_order_acquire), static_cast<int>(next));
-    ++ran;
     if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == static_cast<int>(parts) - 1) done_.notify_one();
     c = claim_.load(std::memory_order_acquire);
   }

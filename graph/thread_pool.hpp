@@ -40,8 +40,8 @@ class ThreadPool {
   using Trampoline = void (*)(const void*, int);
   void run_erased(int parts, Trampoline fn, const void* task);
   void worker_loop();
-  // Claims and runs parts of run `run` until none is left; returns how many it ran.
-  int run_parts(uint32_t run);
+  // Claims and runs parts of run `run` until none is left.
+  void run_parts(uint32_t run);
 
   std::vector<std::thread> workers_;
   // The current run's claim word: run number (high 32 bits), part count (next 16), next unclaimed
