@@ -12,14 +12,14 @@
 #include <vector>
 
 #include "cli_test_support.hpp"
-#include "tools/plots.hpp"
-#include "tools/run_stats.hpp"
-#include "tools/run_store.hpp"
-#include "tools/study_criteria.hpp"
+#include "lab/plots.hpp"
+#include "lab/run_stats.hpp"
+#include "lab/run_store.hpp"
+#include "lab/study_criteria.hpp"
 
 namespace fs = std::filesystem;
 using namespace bnlab::test;
-using bnlab::tool::Verdict;
+using bnlab::lab::Verdict;
 
 namespace {
 
@@ -47,20 +47,20 @@ const std::set<std::string> kVerdicts = {"supported", "not supported", "mixed"};
 }  // namespace
 
 TEST_CASE("mean_std and tolerance") {
-  const auto m = bnlab::tool::mean_std({0.8, 0.9, NAN});
+  const auto m = bnlab::lab::mean_std({0.8, 0.9, NAN});
   CHECK(m.n == 2);
   CHECK(m.mean == doctest::Approx(0.85));
   CHECK(m.std == doctest::Approx(std::sqrt(0.005)));
-  CHECK(bnlab::tool::format_mean_std(m, 2) == "0.85 ± 0.07");
-  CHECK(std::isnan(bnlab::tool::mean_std({0.5}).std));
-  CHECK(bnlab::tool::format_mean_std(bnlab::tool::mean_std({}), 2) == "-");
-  CHECK(bnlab::tool::tolerance({NAN, 0.003}, 0.01) == 0.01);
-  CHECK(bnlab::tool::tolerance({0.02, NAN}, 0.01) == 0.02);
+  CHECK(bnlab::lab::format_mean_std(m, 2) == "0.85 ± 0.07");
+  CHECK(std::isnan(bnlab::lab::mean_std({0.5}).std));
+  CHECK(bnlab::lab::format_mean_std(bnlab::lab::mean_std({}), 2) == "-");
+  CHECK(bnlab::lab::tolerance({NAN, 0.003}, 0.01) == 0.01);
+  CHECK(bnlab::lab::tolerance({0.02, NAN}, 0.01) == 0.02);
 }
 
 TEST_CASE("convergence verdict: fewer epochs in every seed and less time, or not") {
-  using bnlab::tool::ConvergenceSeed;
-  using bnlab::tool::convergence_verdict;
+  using bnlab::lab::ConvergenceSeed;
+  using bnlab::lab::convergence_verdict;
   // BN at epoch 2, plain at 4, BN faster in wall time too.
   CHECK(convergence_verdict({{4, 2, 8.0, 5.0}, {5, 3, 10.0, 7.0}}) == Verdict::supported);
   // Fewer epochs but more wall time (slower epochs): mixed.
@@ -76,20 +76,20 @@ TEST_CASE("convergence verdict: fewer epochs in every seed and less time, or not
 }
 
 TEST_CASE("learning-rate verdict: the largest rate that trains well") {
-  using bnlab::tool::LrCell;
+  using bnlab::lab::LrCell;
   const std::vector<LrCell> plain = {{1e-3, 0.85, 0}, {1e-2, 0.86, 0}, {1e-1, 0.40, 0}, {1.0, 0.10, 2}};
   const std::vector<LrCell> bn = {{1e-3, 0.85, 0}, {1e-2, 0.87, 0}, {1e-1, 0.86, 0}, {1.0, 0.84, 1}};
-  CHECK(bnlab::tool::max_good_lr(plain, 0.87, 0.02) == doctest::Approx(1e-2));
-  CHECK(bnlab::tool::max_good_lr(bn, 0.87, 0.02) == doctest::Approx(1e-1));  // 1.0: a seed diverged
-  CHECK(bnlab::tool::max_good_lr(plain, 0.99, 0.02) == 0);
-  using bnlab::tool::learning_rate_verdict;
+  CHECK(bnlab::lab::max_good_lr(plain, 0.87, 0.02) == doctest::Approx(1e-2));
+  CHECK(bnlab::lab::max_good_lr(bn, 0.87, 0.02) == doctest::Approx(1e-1));  // 1.0: a seed diverged
+  CHECK(bnlab::lab::max_good_lr(plain, 0.99, 0.02) == 0);
+  using bnlab::lab::learning_rate_verdict;
   CHECK(learning_rate_verdict({{1e-2, 1e-1}, {1e-3, 1e-2}}) == Verdict::supported);
   CHECK(learning_rate_verdict({{1e-2, 1e-1}, {1e-2, 1e-2}}) == Verdict::mixed);
   CHECK(learning_rate_verdict({{1e-1, 1e-2}, {1e-2, 1e-2}}) == Verdict::not_supported);
 }
 
 TEST_CASE("initialization, depth, small-batch, regularization, train/eval and cost verdicts") {
-  using namespace bnlab::tool;
+  using namespace bnlab::lab;
   // Spreads (plain, bn) after the last and the first epoch.
   CHECK(init_verdict({.final_plain = 0.2, .final_bn = 0.02, .first_plain = 0.5, .first_bn = 0.1}, 0.01) == Verdict::supported);
   CHECK(init_verdict({.final_plain = 0.2, .final_bn = 0.02, .first_plain = 0.1, .first_bn = 0.1}, 0.01) == Verdict::mixed);
@@ -125,9 +125,9 @@ TEST_CASE("initialization, depth, small-batch, regularization, train/eval and co
 }
 
 TEST_CASE("config_difference names the first differing field and ignores the split sizes") {
-  using bnlab::tool::config_difference;
-  const bnlab::tool::json a = {{"epochs", 3}, {"lr", 0.001}, {"train_size", 100}};
-  bnlab::tool::json b = a;
+  using bnlab::lab::config_difference;
+  const bnlab::lab::json a = {{"epochs", 3}, {"lr", 0.001}, {"train_size", 100}};
+  bnlab::lab::json b = a;
   b["train_size"] = 0;
   CHECK(config_difference(a, b).empty());
   b["epochs"] = 5;
@@ -135,7 +135,7 @@ TEST_CASE("config_difference names the first differing field and ignores the spl
 }
 
 TEST_CASE("figure files: a data block per series and a script that writes SVG and PNG") {
-  using namespace bnlab::tool;
+  using namespace bnlab::lab;
   Figure f;
   f.name = "demo";
   f.title = "demo figure";

@@ -15,11 +15,12 @@
 
 #include <fmt/format.h>
 
-#include "tools/atomic_file.hpp"
+#include "lab/atomic_file.hpp"
 #include "tools/command.hpp"
-#include "tools/numbers.hpp"
+#include "lab/numbers.hpp"
 #include "tools/progress.hpp"
-#include "tools/run_control.hpp"
+#include "lab/run_control.hpp"
+#include "tools/signals.hpp"
 #include "tools/train_flags.hpp"
 #include "train/checkpoint.hpp"
 

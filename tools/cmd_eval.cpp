@@ -11,11 +11,12 @@
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
-#include "tools/atomic_file.hpp"
+#include "lab/atomic_file.hpp"
 #include "tools/command.hpp"
-#include "tools/metrics_json.hpp"
-#include "tools/numbers.hpp"
-#include "tools/run_control.hpp"
+#include "lab/metrics_json.hpp"
+#include "lab/numbers.hpp"
+#include "lab/run_control.hpp"
+#include "tools/signals.hpp"
 #include "train/checkpoint.hpp"
 #include "train/predictor.hpp"
 

@@ -14,8 +14,8 @@
 
 #include "graph/errors.hpp"
 #include "tools/command.hpp"
-#include "tools/plots.hpp"
-#include "tools/report.hpp"
+#include "lab/plots.hpp"
+#include "lab/report.hpp"
 
 namespace bnlab::tool {
 

@@ -18,16 +18,17 @@
 
 #include "data/registry.hpp"
 #include "graph/errors.hpp"
-#include "tools/atomic_file.hpp"
+#include "lab/atomic_file.hpp"
 #include "tools/command.hpp"
-#include "tools/plots.hpp"
-#include "tools/report.hpp"
-#include "tools/run_job.hpp"
-#include "tools/run_stats.hpp"
-#include "tools/run_store.hpp"
-#include "tools/study_analysis.hpp"
-#include "tools/study_criteria.hpp"
-#include "tools/study_plan.hpp"
+#include "lab/plots.hpp"
+#include "lab/report.hpp"
+#include "lab/run_job.hpp"
+#include "tools/progress.hpp"
+#include "lab/run_stats.hpp"
+#include "lab/run_store.hpp"
+#include "lab/study_analysis.hpp"
+#include "lab/study_criteria.hpp"
+#include "lab/study_plan.hpp"
 
 namespace bnlab::tool {
 
@@ -183,8 +184,8 @@ void run_study(StudyFlags& f) {
         for (size_t i = 0; i < job.runs.size(); ++i)
           fmt::print(stderr, "[{}/{}] item {}: {} training ({} epochs)\n", index + 1 + i, total_runs, job.item, job.runs[i].name,
                      job.runs[i].config.epochs);
-      results = job.runs.size() == 1 ? std::vector<json>{run_job(job.runs.front(), data_for(job.seed), mode)}
-                                     : run_jobs_interleaved(job.runs, data_for(job.seed), mode);
+      results = job.runs.size() == 1 ? std::vector<json>{run_job(job.runs.front(), data_for(job.seed), progress_factory(mode))}
+                                     : run_jobs_interleaved(job.runs, data_for(job.seed), progress_factory(mode));
       for (const json& r : results) store.save(r);
       trained += results.size();
     }

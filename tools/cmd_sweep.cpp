@@ -13,14 +13,15 @@
 
 #include <fmt/format.h>
 
-#include "tools/atomic_file.hpp"
+#include "lab/atomic_file.hpp"
 #include "tools/command.hpp"
-#include "tools/metrics_json.hpp"
-#include "tools/plots.hpp"
-#include "tools/report.hpp"
-#include "tools/run_job.hpp"
-#include "tools/run_store.hpp"
-#include "tools/sweep_summary.hpp"
+#include "lab/metrics_json.hpp"
+#include "lab/plots.hpp"
+#include "lab/report.hpp"
+#include "lab/run_job.hpp"
+#include "tools/progress.hpp"
+#include "lab/run_store.hpp"
+#include "lab/sweep_summary.hpp"
 #include "tools/train_flags.hpp"
 
 namespace bnlab::tool {
@@ -168,7 +169,7 @@ void run_sweep(const SweepFlags& s) {
             }
           }
           if (mode != ProgressMode::quiet) fmt::print(stderr, "{}: training\n", progress);
-          json run = run_job(job, data_for(seed), mode);
+          json run = run_job(job, data_for(seed), progress_factory(mode));
           if (store) store->save(run);
           ++trained;
           if (mode != ProgressMode::quiet)

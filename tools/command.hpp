@@ -8,7 +8,12 @@
 
 #include <CLI/CLI.hpp>
 
+namespace bnlab::lab {}
+
 namespace bnlab::tool {
+
+// The commands are written in terms of the lab library they drive.
+using namespace bnlab::lab;
 
 // What a callback reports back to main(): CLI11 callbacks return nothing.
 struct CommandResult {

@@ -1,5 +1,7 @@
 #include "tools/progress.hpp"
 
+#include <memory>
+
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -8,9 +10,11 @@
 
 #include <fmt/format.h>
 
-#include "tools/numbers.hpp"
+#include "lab/numbers.hpp"
 
 namespace bnlab::tool {
+
+using lab::fixed;
 
 namespace {
 
@@ -86,6 +90,13 @@ std::string epoch_line(const EpochMetrics& m, int epochs) {
                                  fixed(m.val_acc, 4), fixed(m.seconds, m.seconds < 10 ? 2 : 1), m.samples_per_second);
   if (m.skipped_steps > 0) line += fmt::format("  {} non-finite steps skipped", m.skipped_steps);
   return line;
+}
+
+lab::ProgressFactory progress_factory(ProgressMode mode) {
+  if (mode != ProgressMode::live) return {};
+  return [](const std::string& name, int epochs) -> std::unique_ptr<lab::RunProgress> {
+    return std::make_unique<ProgressBar>(name, epochs);
+  };
 }
 
 }  // namespace bnlab::tool

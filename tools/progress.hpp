@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "lab/run_job.hpp"
 #include "train/trainer.hpp"
 
 namespace bnlab::tool {
@@ -22,7 +23,7 @@ enum class ProgressMode {
 // live when stderr is a terminal, else lines; quiet wins.
 ProgressMode progress_mode(bool quiet);
 
-class ProgressBar {
+class ProgressBar : public lab::RunProgress {
  public:
   // `label` names the run on the bar (the variant in compare); empty shows "epoch".
   ProgressBar(std::string label, int epochs);
@@ -32,7 +33,8 @@ class ProgressBar {
   ProgressBar& operator=(const ProgressBar&) = delete;
 
   // Hooks for Trainer::train_epoch; they refer to this bar, which must outlive them.
-  TrainObserver observer();
+  TrainObserver observer() override;
+  void epoch_done() override { clear(); }
   // Erases the bar line if one is drawn.
   void clear();
 
@@ -49,5 +51,8 @@ class ProgressBar {
 
 // "epoch 3/10  train loss 0.4123 acc 0.8512  val loss 0.4021 acc 0.8560  12.3s  3900 samples/s"
 std::string epoch_line(const EpochMetrics& m, int epochs);
+
+// For the run loop: a bar per job when `mode` is live, none otherwise.
+lab::ProgressFactory progress_factory(ProgressMode mode);
 
 }  // namespace bnlab::tool

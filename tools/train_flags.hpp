@@ -22,10 +22,14 @@
 #include "data/registry.hpp"
 #include "graph/errors.hpp"
 #include "models/mlp.hpp"
-#include "tools/outputs.hpp"
+#include "lab/outputs.hpp"
+#include "lab/run_control.hpp"
 #include "train/trainer.hpp"
 
 namespace bnlab::tool {
+
+// The commands are written in terms of the lab library they drive.
+using namespace bnlab::lab;
 
 // Which of the model-choosing flags a command offers: compare fixes the model and norm per variant.
 struct TrainFlagSet {
@@ -107,6 +111,7 @@ TrainConfig train_config(const TrainFlags& flags, const std::string& preset, con
 
 // The data options that RunRecord does not carry, merged into each run's "config" in the metrics.
 nlohmann::ordered_json data_config(const TrainFlags& flags);
+using lab::data_config;  // the same from data::LoadOptions (lab/run_control.hpp)
 
 // Prefixes a library UsageError with the flag it came from: "--activation: unknown activation …".
 template <class F>

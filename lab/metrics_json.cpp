@@ -1,0 +1,93 @@
+#include "lab/metrics_json.hpp"
+
+#include <cmath>
+
+#include "graph/initializer.hpp"
+
+namespace bnlab::lab {
+
+// ordered: the document reads in the order METRICS.md shows, not alphabetically.
+using json = nlohmann::ordered_json;
+
+json json_number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+namespace {
+
+json config_json(const RunRecord& run, const json& extra) {
+  const TrainConfig& c = run.config;
+  const MlpSpec& s = run.spec;
+  const OptimizerConfig& o = c.optimizer;
+  json j = {
+      {"dataset", c.dataset},
+      {"model", s.sizes()},
+      {"preset", c.model},
+      {"inputs", s.inputs},
+      {"hidden", s.hidden},
+      {"classes", s.classes},
+      {"norm", to_string(s.norm)},
+      {"norm_placement", to_string(s.placement)},
+      {"activation", to_string(s.activation)},
+      {"init", to_string(s.init)},
+      {"weight_scale", json_number(s.weight_scale)},
+      {"bn_momentum", json_number(s.bn_momentum)},
+      {"norm_eps", json_number(s.norm_eps)},
+      {"optimizer", to_string(o.kind)},
+      {"lr", json_number(o.lr)},
+      {"momentum", json_number(o.momentum)},
+      {"beta1", json_number(o.beta1)},
+      {"beta2", json_number(o.beta2)},
+      {"adam_eps", json_number(o.eps)},
+      {"weight_decay", json_number(o.weight_decay)},
+      {"batch_size", c.batch_size},
+      {"drop_last", c.drop_last},
+      {"epochs", c.epochs},
+      {"seed", c.seed},
+      {"threads", c.threads},
+      {"on_nonfinite", to_string(c.on_nonfinite)},
+      {"train_size", run.train_size},
+      {"val_size", run.val_size},
+      {"test_size", run.test_size},
+  };
+  if (extra.is_object()) j.update(extra);
+  return j;
+}
+
+json epoch_json(const EpochMetrics& m) {
+  json layers = json::array();
+  for (const LayerStats& l : m.layers) layers.push_back({{"layer", l.layer}, {"mean", json_number(l.mean)}, {"std", json_number(l.std)}});
+  json grads = json::array();
+  for (const GradNorm& g : m.grad_norms) grads.push_back({{"parameter", g.parameter}, {"mean_norm", json_number(g.mean_norm)}});
+  return {
+      {"epoch", m.epoch},
+      {"train_loss", json_number(m.train_loss)},
+      {"train_acc", json_number(m.train_acc)},
+      {"val_loss", json_number(m.val_loss)},
+      {"val_acc", json_number(m.val_acc)},
+      {"seconds", json_number(m.seconds)},
+      {"samples_per_second", json_number(m.samples_per_second)},
+      {"steps", m.steps},
+      {"skipped_steps", m.skipped_steps},
+      {"layers", std::move(layers)},
+      {"grad_norms", std::move(grads)},
+  };
+}
+
+}  // namespace
+
+json run_json(const RunRecord& run, const json& extra_config) {
+  json epochs = json::array();
+  for (const EpochMetrics& m : run.epochs) epochs.push_back(epoch_json(m));
+  json j = {{"name", run.name}, {"config", config_json(run, extra_config)}, {"epochs", std::move(epochs)}};
+  // Absent until training finished, as METRICS.md says.
+  if (run.test) j["test"] = {{"loss", json_number(run.test->loss)}, {"acc", json_number(run.test->acc)}};
+  j["total_seconds"] = json_number(run.total_seconds);
+  return j;
+}
+
+json metrics_document(const std::string& command, const std::vector<RunRecord>& runs, const json& extra_config) {
+  json list = json::array();
+  for (const RunRecord& r : runs) list.push_back(run_json(r, extra_config));
+  return {{"tool", "bnlab"}, {"version", BNLAB_VERSION}, {"command", command}, {"runs", std::move(list)}};
+}
+
+}  // namespace bnlab::lab

@@ -1,0 +1,66 @@
+#include "lab/run_control.hpp"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "lab/atomic_file.hpp"
+#include "lab/metrics_csv.hpp"
+#include "lab/metrics_json.hpp"
+
+namespace bnlab::lab {
+
+namespace {
+
+void copy_store(std::vector<float>& dst, const TensorStore<float>& src) { dst.assign(src.data.begin(), src.data.end()); }
+void copy_back(TensorStore<float>& dst, const std::vector<float>& src) {
+  // In place: sessions hold views into these buffers.
+  std::copy(src.begin(), src.end(), dst.data.begin());
+}
+
+}  // namespace
+
+void TrainerSnapshot::take(const Trainer& t) {
+  copy_store(parameters_, t.session().parameters());
+  copy_store(state_, t.session().state());
+  copy_store(first_, t.optimizer().first_moment());
+  copy_store(second_, t.optimizer().second_moment());
+  steps_ = t.optimizer().steps();
+  epoch_ = t.epoch();
+}
+
+void TrainerSnapshot::restore(Trainer& t) const {
+  copy_back(t.session().parameters(), parameters_);
+  copy_back(t.session().state(), state_);
+  copy_back(t.optimizer().first_moment(), first_);
+  copy_back(t.optimizer().second_moment(), second_);
+  t.optimizer().set_steps(steps_);
+  t.set_epoch(epoch_);
+}
+
+data::LoadOptions checkpoint_load_options(const Checkpoint& ckpt) {
+  if (ckpt.data) return *ckpt.data;
+  data::LoadOptions o;
+  o.seed = ckpt.config.seed;
+  return o;
+}
+
+nlohmann::ordered_json data_config(const data::LoadOptions& o) {
+  return {{"val_fraction", o.val_fraction},
+          {"standardize", o.standardize},
+          {"limit_train", o.limit_train},
+          {"limit_test", o.limit_test},
+          {"data_dir", o.data_dir}};
+}
+
+void write_interrupted_outputs(const OutputPaths& paths, const std::string& command, const std::vector<RunRecord>& runs,
+                               const nlohmann::ordered_json& extra_config, const nlohmann::ordered_json& interrupted) {
+  if (!paths.json.empty()) {
+    nlohmann::ordered_json doc = metrics_document(command, runs, extra_config);
+    doc["interrupted"] = interrupted;
+    write_file_atomically(paths.json, doc.dump(2) + "\n");
+  }
+  if (!paths.csv.empty()) write_file_atomically(paths.csv, metrics_csv(runs));
+}
+
+}  // namespace bnlab::lab

@@ -1,0 +1,115 @@
+// The decision rules of `bnlab study`: for each claim about batch normalization, the criterion that
+// turns measured numbers into a verdict — supported, not supported or mixed. They are written down
+// here, before any run, as plain functions of plain numbers, so they can be read, unit-tested and
+// quoted verbatim in the report (criterion_text). They were NOT chosen or adjusted after looking at
+// results; the grids and defaults of study_plan.hpp were fixed the same way.
+//
+// Noise: a difference in accuracy counts only when it exceeds the tolerance
+//   tol = max(kMinAccTolerance, the largest seed-to-seed standard deviation of the compared cells),
+// so with one seed (no spread) differences under one percentage point are "no difference". Times
+// use a relative tolerance, max(kMinTimeTolerance, the largest relative seed-to-seed std).
+// A diverged run (non-finite loss or gradient) counts as chance accuracy (1 / classes).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bnlab::lab {
+
+enum class Verdict { supported, not_supported, mixed };
+const char* to_string(Verdict v);  // "supported", "not supported", "mixed"
+
+inline constexpr double kMinAccTolerance = 0.01;   // one percentage point of accuracy
+inline constexpr double kMinTimeTolerance = 0.05;  // 5% of a time
+inline constexpr double kLrMargin = 0.02;          // item 2: "trains well" = within this of the best
+
+// max(floor, the largest finite value of `stds`).
+double tolerance(const std::vector<double>& stds, double floor);
+
+// The claim each item tests (as usually stated, e.g. in the notebook bnlab grew from) and its
+// criterion, for the report. `item` is 1..8.
+std::string claim_text(int item);
+std::string criterion_text(int item);
+std::string item_title(int item);  // short: "faster convergence", …
+
+// ---- 1. Faster convergence -------------------------------------------------------------------
+// Per seed: the first epoch each variant's validation accuracy reached the threshold (nullopt =
+// never), and the training seconds up to the end of that epoch (ignored when never).
+struct ConvergenceSeed {
+  std::optional<int> epochs_plain, epochs_bn;
+  double seconds_plain = 0, seconds_bn = 0;
+};
+// supported: BN reaches the threshold in every seed, in fewer epochs than plain in every seed
+//   (never = slower than any epoch), and in less mean wall time than plain (or plain never reaches it);
+// not supported: in every seed BN needs at least as many epochs as plain (never counts as more;
+//   neither variant reaching it in a seed counts as "not faster");
+// mixed: otherwise.
+Verdict convergence_verdict(const std::vector<ConvergenceSeed>& seeds);
+
+// ---- 2. Higher learning rates ----------------------------------------------------------------
+// One learning rate of the grid for one variant and optimizer.
+struct LrCell {
+  double lr = 0;
+  double acc_mean = 0;  // final validation accuracy, mean over seeds (diverged seeds at chance)
+  int diverged = 0;     // seeds that diverged
+};
+// The largest learning rate at which the variant "trains well": no seed diverged and its mean final
+// validation accuracy is at least `best − margin`, where `best` is the best mean of either variant
+// with this optimizer at any learning rate. 0 when it trains well at none.
+double max_good_lr(const std::vector<LrCell>& cells, double best, double margin);
+struct LrOutcome {
+  double max_good_plain = 0, max_good_bn = 0;  // per optimizer
+};
+// supported: for every optimizer BN trains well at a larger learning rate than plain;
+// not supported: for no optimizer; mixed: for some.
+Verdict learning_rate_verdict(const std::vector<LrOutcome>& optimizers);
+
+// ---- 3. Initialization -----------------------------------------------------------------------
+// The spread (max − min over weight scales) of the mean validation accuracy, after the last epoch
+// and after the first epoch.
+struct InitSpread {
+  double final_plain = 0, final_bn = 0;
+  double first_plain = 0, first_bn = 0;
+};
+// supported: BN's spread is smaller than plain's by more than tol in both measures;
+// not supported: in neither; mixed: in one.
+Verdict init_verdict(const InitSpread& s, double tol);
+
+// ---- 4. Depth --------------------------------------------------------------------------------
+// Mean final validation accuracy per depth (same order for both, shallowest first).
+// supported: at the deepest network BN beats plain by more than tol, AND BN loses less accuracy
+//   from the shallowest to the deepest than plain does (by more than tol);
+// not supported: at no depth does BN beat plain by more than tol;
+// mixed: otherwise.
+Verdict depth_verdict(const std::vector<double>& acc_plain, const std::vector<double>& acc_bn, double tol);
+
+// ---- 5. Small batches ------------------------------------------------------------------------
+// gap(b) = BN's mean final validation accuracy − no-normalization's, at batch size b; the smallest
+// and the largest batch size of the grid.
+// supported: gap(smallest) < −tol (BN is worse than no normalization there) and gap(smallest) <
+//   gap(largest) − tol (and its deficit grows as the batch shrinks);
+// not supported: gap(smallest) >= gap(largest) − tol (no deterioration at small batches);
+// mixed: otherwise (BN deteriorates relative to none but is not worse than none).
+Verdict small_batch_verdict(double gap_smallest, double gap_largest, double tol);
+
+// ---- 6. Regularization -----------------------------------------------------------------------
+// gap = accuracy on the training split (eval mode, after training) − validation accuracy.
+// supported: BN's gap is smaller than plain's by more than tol AND BN's validation accuracy is
+//   higher by more than tol; not supported: neither; mixed: one of the two.
+Verdict regularization_verdict(double gap_plain, double gap_bn, double val_plain, double val_bn, double tol);
+
+// ---- 7. Train/eval difference ----------------------------------------------------------------
+// Per training batch size: validation accuracy with running statistics − with batch statistics
+// (chunks of the training batch size).
+// supported: >= −tol at every batch size (running statistics are at least as good);
+// not supported: < −tol at every batch size; mixed: otherwise.
+Verdict train_eval_verdict(const std::vector<double>& running_minus_batch, double tol);
+
+// ---- 8. Cost ---------------------------------------------------------------------------------
+// Per batch size: BN's seconds per training step / plain's.
+// supported (BN costs more): ratio > 1 + tol_rel at every batch size;
+// not supported: ratio <= 1 + tol_rel at every batch size; mixed: otherwise.
+Verdict cost_verdict(const std::vector<double>& ratios, double tol_rel);
+
+}  // namespace bnlab::lab
