@@ -17,7 +17,8 @@
 #include "graph/compile.hpp"
 #include "graph/random.hpp"
 #include "graph/session.hpp"
-#include "models/mlp.hpp"
+#include "models/model.hpp"
+#include "models/presets.hpp"
 #include "train/optimizer.hpp"
 
 namespace bench {
@@ -60,12 +61,12 @@ inline bnlab::OptimizerConfig reference_adam() {
 // One reference variant compiled for training at `max_batch`, with Adam: what the trainer runs,
 // without its metrics.
 struct BnlabModel {
-  bnlab::Mlp mlp;
+  bnlab::Model mlp;
   bnlab::Session session;
   bnlab::Optimizer optimizer;
 
   BnlabModel(const std::string& preset, int64_t max_batch, uint64_t seed = 0, int threads = kBenchThreads)
-      : mlp(bnlab::build_mlp(bnlab::MlpSpec::preset(preset))),
+      : mlp(bnlab::build_model(bnlab::preset_spec(preset, 784, 10))),
         session(bnlab::compile(mlp.graph, mlp.loss), {.seed = seed, .max_batch = max_batch, .threads = threads}),
         optimizer(reference_adam(), session.parameters()) {
     session.set_batch(max_batch);
@@ -74,9 +75,9 @@ struct BnlabModel {
   // Random inputs in [0,1) and labels for the current batch (for step benchmarks).
   void fill_random(uint64_t seed) {
     bnlab::Rng rng(seed);
-    auto x = session.input(mlp.x).vec();
+    auto x = session.input(mlp.input).vec();
     for (Eigen::Index i = 0; i < x.size(); ++i) x[i] = static_cast<float>(rng.uniform());
-    for (int32_t& y : session.labels(mlp.y)) y = static_cast<int32_t>(rng.below(kClasses));
+    for (int32_t& y : session.labels(mlp.labels)) y = static_cast<int32_t>(rng.below(kClasses));
   }
 
   float step() {
@@ -93,7 +94,7 @@ struct BnlabModel {
     for (int64_t b = 0; b < order.num_batches(); ++b) {
       const auto rows = order.batch(b);
       session.set_batch(static_cast<int64_t>(rows.size()));
-      d.gather(rows, session.input(mlp.x).data, session.labels(mlp.y).data(), session.pool());
+      d.gather(rows, session.input(mlp.input).data, session.labels(mlp.labels).data(), session.pool());
       loss = step();
     }
     return loss;

@@ -79,7 +79,7 @@ void BM_Gather(benchmark::State& state) {
     for (int64_t b = 0; b < order.num_batches(); ++b) {
       const auto rows = order.batch(b);
       m.session.set_batch(static_cast<int64_t>(rows.size()));
-      d.gather(rows, m.session.input(m.mlp.x).data, m.session.labels(m.mlp.y).data(), m.session.pool());
+      d.gather(rows, m.session.input(m.mlp.input).data, m.session.labels(m.mlp.labels).data(), m.session.pool());
     }
     benchmark::ClobberMemory();
   }
@@ -111,7 +111,7 @@ void trainer_epoch(benchmark::State& state, const char* preset) {
   config.optimizer = bench::reference_adam();
   config.record_internals = state.range(1) != 0;
   config.threads = bench::kBenchThreads;
-  bnlab::Trainer trainer(bnlab::MlpSpec::preset(preset), config, splits);
+  bnlab::Trainer trainer(bnlab::preset_spec(preset, 784, 10), config, splits);
   for (auto _ : state) benchmark::DoNotOptimize(trainer.train_epoch().train_loss);
   set_counters(state, splits.train.size());
   state.counters["epoch_s"] = benchmark::Counter(static_cast<double>(state.iterations()),

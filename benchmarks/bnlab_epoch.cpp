@@ -112,7 +112,7 @@ int main(int argc, char** argv) try {
     config.seed = a.seed;
     config.threads = a.threads;
     config.record_internals = false;
-    trainer = std::make_unique<bnlab::Trainer>(bnlab::MlpSpec::preset(a.variant), config, splits);
+    trainer = std::make_unique<bnlab::Trainer>(bnlab::preset_spec(a.variant, 784, 10), config, splits);
     run_epoch = [&] { return trainer->train_epoch().train_loss; };
   } else {
     order = std::make_unique<bnlab::data::BatchOrder>(train.size(), a.batch, false, a.seed);

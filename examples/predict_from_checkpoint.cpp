@@ -14,7 +14,7 @@
 #include "graph/compile.hpp"
 #include "graph/errors.hpp"
 #include "graph/session.hpp"
-#include "models/mlp.hpp"
+#include "models/model.hpp"
 #include "train/checkpoint.hpp"
 
 int main(int argc, char** argv) {
@@ -25,8 +25,8 @@ int main(int argc, char** argv) {
   try {
     // Parsed and validated completely (format, version, every tensor against the stored spec).
     const bnlab::Checkpoint ck = bnlab::read_checkpoint(argv[1]);
-    std::printf("%s: %s model (%s norm), trained %d epoch(s) on %s\n", argv[1], ck.spec.sizes().c_str(),
-                bnlab::to_string(ck.spec.norm), ck.epoch, ck.dataset.c_str());
+    std::printf("%s: %s model (%zu layers), trained %d epoch(s) on %s\n", argv[1], ck.spec.describe().c_str(),
+                ck.spec.layers.size(), ck.epoch, ck.dataset.c_str());
 
     // The same data preparation as in training (split seed, standardization, …) when the checkpoint says.
     const bnlab::data::Splits data = bnlab::data::load(ck.dataset, ck.data.value_or(bnlab::data::LoadOptions{}));
@@ -34,14 +34,14 @@ int main(int argc, char** argv) {
     const int64_t rows = std::min<int64_t>(argc > 2 ? std::atoll(argv[2]) : 5, test.size());
 
     // Rebuild the graph from the spec and compile it up to the logits: no labels, no backward pass.
-    const bnlab::Mlp mlp = bnlab::build_mlp(ck.spec);
-    bnlab::Session session(bnlab::compile(mlp.graph, mlp.logits, {.backward = false}));
+    const bnlab::Model model = bnlab::build_model(ck.spec);
+    bnlab::Session session(bnlab::compile(model.graph, model.logits, {.backward = false}));
     bnlab::load_parameters(session, ck);  // weights and batch-norm running statistics, in place
 
     session.set_batch(rows);
-    std::copy(test.row(0), test.row(rows), session.input(mlp.x).data);
+    std::copy(test.row(0), test.row(rows), session.input(model.input).data);
     session.forward(bnlab::Mode::eval);   // running statistics, as at test time
-    const auto logits = session.value(mlp.logits).mat();  // [rows, classes]
+    const auto logits = session.value(model.logits).mat();  // [rows, classes]
 
     for (int64_t r = 0; r < rows; ++r) {
       // softmax, with the row maximum subtracted so exp cannot overflow

@@ -1,4 +1,4 @@
-// A model written directly against bnlab's graph API rather than through MlpSpec: a residual block.
+// A model written directly against bnlab's graph API rather than through a ModelSpec: a residual block.
 //
 //   x [B,20] → dense 64 → relu ─┬───────────────────────┐
 //                               └→ dense 64 → relu ──→ add → batch norm → dense 4 → softmax cross-entropy

@@ -1,4 +1,4 @@
-// Trains an MlpSpec model with bnlab::Trainer and saves a checkpoint after every epoch — what
+// Trains a preset model with bnlab::Trainer and saves a checkpoint after every epoch — what
 // `bnlab train --checkpoint` does, as a library user writes it.
 //   train_checkpoint OUT.safetensors [epochs]        (default 2; synthetic data, no download needed)
 // Then: predict_from_checkpoint OUT.safetensors
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "data/registry.hpp"
+#include "models/presets.hpp"
 #include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
 
@@ -20,10 +21,9 @@ int main(int argc, char** argv) {
     const bnlab::data::LoadOptions load{.seed = 0};
     const bnlab::data::Splits data = bnlab::data::load("synthetic", load);
 
-    bnlab::MlpSpec spec = bnlab::MlpSpec::preset("batchnorm");  // dense → relu → batch norm, per hidden layer
-    spec.inputs = data.train.feature_count;
-    spec.classes = data.train.num_classes;
-    spec.hidden = {32, 16};
+    // dense → relu → batch norm, per hidden layer
+    const bnlab::ModelSpec spec =
+        bnlab::preset_spec("batchnorm", data.train.feature_count, data.train.num_classes, {.hidden = {{32, 16}}});
     bnlab::TrainConfig config;                                  // Adam 1e-3, batch 32, seed 0
     config.dataset = "synthetic";
     config.epochs = argc > 2 ? std::atoi(argv[2]) : 2;

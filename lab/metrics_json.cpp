@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "graph/initializer.hpp"
+#include <type_traits>
+#include <variant>
 
 namespace bnlab::lab {
 
@@ -15,22 +17,22 @@ namespace {
 
 json config_json(const RunRecord& run, const json& extra) {
   const TrainConfig& c = run.config;
-  const MlpSpec& s = run.spec;
+  const ModelSpec& s = run.spec;
   const OptimizerConfig& o = c.optimizer;
-  json j = {
-      {"dataset", c.dataset},
-      {"model", s.sizes()},
-      {"preset", c.model},
-      {"inputs", s.inputs},
-      {"hidden", s.hidden},
-      {"classes", s.classes},
-      {"norm", to_string(s.norm)},
-      {"norm_placement", to_string(s.placement)},
-      {"activation", to_string(s.activation)},
-      {"init", to_string(s.init)},
-      {"weight_scale", json_number(s.weight_scale)},
-      {"bn_momentum", json_number(s.bn_momentum)},
-      {"norm_eps", json_number(s.norm_eps)},
+  json j = {{"dataset", c.dataset}, {"model", s.describe()}, {"preset", c.model}};
+  // How the model was made (a preset's parameters, METRICS.md's order); a spec without a recipe
+  // still says its input and class counts.
+  if (s.recipe.empty()) {
+    j["inputs"] = s.input_features();
+    j["classes"] = s.classes;
+  }
+  for (const RecipeField& f : s.recipe)
+    j[f.name] = std::visit(
+        [](const auto& v) -> json {
+          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>) return json_number(v); else return json(v);
+        },
+        f.value);
+  j.update(json{
       {"optimizer", to_string(o.kind)},
       {"lr", json_number(o.lr)},
       {"momentum", json_number(o.momentum)},
@@ -47,7 +49,7 @@ json config_json(const RunRecord& run, const json& extra) {
       {"train_size", run.train_size},
       {"val_size", run.val_size},
       {"test_size", run.test_size},
-  };
+  });
   if (extra.is_object()) j.update(extra);
   return j;
 }

@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.hpp"
-#include "models/mlp.hpp"
+#include "models/model_spec.hpp"
 #include <functional>
 #include <memory>
 #include "train/trainer.hpp"
@@ -27,7 +27,7 @@ namespace bnlab::lab {
 
 struct RunJob {
   std::string name;
-  MlpSpec spec;
+  ModelSpec spec;
   TrainConfig config;
   nlohmann::ordered_json extra_config = nullptr;  // merged into the run's "config" (data options)
   bool eval_train = false;        // record evals.train

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
+#include "models/presets.hpp"
 
 namespace bnlab::lab {
 
@@ -90,12 +91,10 @@ std::string cost_run_name(int64_t batch, const std::string& variant, uint64_t se
 namespace {
 
 RunJob base_job(const StudyOptions& o, const std::string& name, const std::string& variant, uint64_t seed, int epochs,
-                int64_t inputs, int64_t classes) {
+                int64_t inputs, int64_t classes, const ModelOptions& refine = {}) {
   RunJob j;
   j.name = name;
-  j.spec = MlpSpec::preset(variant);
-  j.spec.inputs = inputs;
-  j.spec.classes = classes;
+  j.spec = preset_spec(variant, inputs, classes, refine);
   j.config.dataset = o.dataset;
   j.config.model = variant;
   j.config.epochs = epochs;
@@ -149,16 +148,15 @@ std::vector<StudyJob> study_jobs(const StudyOptions& o, int64_t inputs, int64_t 
     for (uint64_t seed : b.seeds)
       for (double scale : b.weight_scales)
         for (const std::string& v : pair) {
-          RunJob j = base_job(o, init_run_name(scale, v, seed), v, seed, b.epochs_grid, inputs, classes);
-          j.spec.weight_scale = scale;
+          RunJob j = base_job(o, init_run_name(scale, v, seed), v, seed, b.epochs_grid, inputs, classes, {.weight_scale = scale});
           single(3, seed, std::move(j));
         }
   if (has(items, 4))
     for (uint64_t seed : b.seeds)
       for (int depth : b.depths)
         for (const std::string& v : pair) {
-          RunJob j = base_job(o, depth_run_name(depth, v, seed), v, seed, b.epochs_grid, inputs, classes);
-          j.spec.hidden.assign(static_cast<size_t>(depth), b.depth_width);
+          RunJob j = base_job(o, depth_run_name(depth, v, seed), v, seed, b.epochs_grid, inputs, classes,
+                              {.hidden = std::vector<int64_t>(static_cast<size_t>(depth), b.depth_width)});
           single(4, seed, std::move(j));
         }
   if (has(items, 5) || has(items, 7))

@@ -1,10 +1,6 @@
 #include "models/mlp.hpp"
 
 #include "graph/errors.hpp"
-#include "models/layers.hpp"
-#include "ops/relu.hpp"
-#include "ops/softmax_cross_entropy.hpp"
-#include "ops/tanh.hpp"
 
 namespace bnlab {
 
@@ -15,8 +11,6 @@ MlpSpec MlpSpec::preset(const std::string& name) {
   if (name == "layernorm") { s.norm = Norm::layer; return s; }
   throw UsageError("unknown model '" + name + "' (known: plain, batchnorm, layernorm)");
 }
-
-std::vector<std::string> MlpSpec::preset_names() { return {"plain", "batchnorm", "layernorm"}; }
 
 std::string MlpSpec::sizes() const {
   std::string s = std::to_string(inputs);
@@ -61,69 +55,76 @@ void MlpSpec::validate() const {
   if (!(norm_eps > 0)) throw UsageError("norm eps must be positive, got " + std::to_string(norm_eps));
 }
 
-const char* to_string(Activation a) { return a == Activation::relu ? "relu" : "tanh"; }
-const char* to_string(Norm n) {
-  switch (n) {
-    case Norm::none: return "none";
-    case Norm::batch: return "batch";
-    case Norm::layer: return "layer";
-  }
-  return "?";
-}
-const char* to_string(NormPlacement p) {
-  return p == NormPlacement::after_activation ? "after_activation" : "before_activation";
-}
-
-Activation activation_from_string(const std::string& s) {
-  if (s == "relu") return Activation::relu;
-  if (s == "tanh") return Activation::tanh;
-  throw UsageError("unknown activation '" + s + "' (known: relu, tanh)");
-}
-Norm norm_from_string(const std::string& s) {
-  if (s == "none") return Norm::none;
-  if (s == "batch") return Norm::batch;
-  if (s == "layer") return Norm::layer;
-  throw UsageError("unknown norm '" + s + "' (known: none, batch, layer)");
-}
-NormPlacement placement_from_string(const std::string& s) {
-  if (s == "after_activation" || s == "after") return NormPlacement::after_activation;
-  if (s == "before_activation" || s == "before") return NormPlacement::before_activation;
-  throw UsageError("unknown norm placement '" + s + "' (known: after_activation, before_activation)");
-}
-
-Mlp build_mlp(const MlpSpec& spec) {
-  spec.validate();  // also bounds the sizes: classes fits the int32 of labels()
-  Mlp m;
-  m.spec = spec;
-  Graph& g = m.graph;
-  Var h = g.input("x", {batch, spec.inputs});
-  const Var y = g.labels("y", static_cast<int32_t>(spec.classes));
-  const DenseOptions dense_options{spec.init, spec.weight_scale, true};
-  auto normalize = [&](Var v, size_t layer) {
-    const std::string n = std::to_string(layer);
-    switch (spec.norm) {
-      case Norm::none: return v;
-      case Norm::batch: return batch_norm_layer(v, "bn" + n, {spec.bn_momentum, spec.norm_eps});
-      case Norm::layer: return layer_norm_layer(v, "ln" + n, spec.norm_eps);
-    }
-    return v;
+ModelSpec MlpSpec::model_spec() const {
+  validate();
+  ModelSpec m;
+  m.input_shape = {inputs};
+  m.classes = classes;
+  auto norm_layer = [&](const std::string& n, const std::string& probe) {
+    LayerSpec l;
+    l.kind = norm == Norm::batch ? LayerKind::batch_norm : LayerKind::layer_norm;
+    l.name = (norm == Norm::batch ? "bn" : "ln") + n;
+    if (norm == Norm::batch) l.momentum = bn_momentum;
+    l.eps = norm_eps;
+    l.probe = probe;
+    return l;
   };
-  for (size_t i = 0; i < spec.hidden.size(); ++i) {
-    const size_t layer = i + 1;
-    h = dense(h, spec.hidden[i], "fc" + std::to_string(layer), dense_options);
-    if (spec.placement == NormPlacement::before_activation) h = normalize(h, layer);
-    m.pre_activations.push_back(h.id);
-    const std::string act = "act" + std::to_string(layer);
-    h = spec.activation == Activation::relu ? relu(h, act) : tanh(h, act);
-    if (spec.placement == NormPlacement::after_activation) h = normalize(h, layer);
+  for (size_t i = 0; i < hidden.size(); ++i) {
+    const std::string n = std::to_string(i + 1);
+    const bool before = norm != Norm::none && placement == NormPlacement::before_activation;
+    const bool after = norm != Norm::none && placement == NormPlacement::after_activation;
+    LayerSpec fc;
+    fc.kind = LayerKind::dense;
+    fc.name = "fc" + n;
+    fc.units = hidden[i];
+    fc.init = init;
+    fc.weight_scale = weight_scale;
+    if (!before) fc.probe = "fc" + n;  // the pre-activation values: the dense output, or the norm's before the activation
+    m.layers.push_back(fc);
+    if (before) m.layers.push_back(norm_layer(n, "fc" + n));
+    LayerSpec act;
+    act.kind = LayerKind::activation;
+    act.name = "act" + n;
+    act.activation = activation;
+    m.layers.push_back(act);
+    if (after) m.layers.push_back(norm_layer(n, ""));
   }
-  const Var logits = dense(h, spec.classes, "out", dense_options);
-  const Var loss = softmax_cross_entropy(logits, y, "loss");
-  m.x = g.find("x");
-  m.y = y.id;
-  m.logits = logits.id;
-  m.loss = loss.id;
+  LayerSpec out;
+  out.kind = LayerKind::dense;
+  out.name = "out";
+  out.units = classes;
+  out.init = init;
+  out.weight_scale = weight_scale;
+  m.layers.push_back(out);
+  // In the order of the metrics document's config block (METRICS.md).
+  m.recipe = {{"inputs", inputs},
+              {"hidden", hidden},
+              {"classes", classes},
+              {"norm", std::string(to_string(norm))},
+              {"norm_placement", std::string(to_string(placement))},
+              {"activation", std::string(to_string(activation))},
+              {"init", std::string(to_string(init))},
+              {"weight_scale", weight_scale},
+              {"bn_momentum", bn_momentum},
+              {"norm_eps", norm_eps}};
   return m;
+}
+
+ModelOptions MlpSpec::options() const {
+  return {hidden, activation, norm, placement, init, weight_scale, bn_momentum, norm_eps};
+}
+
+MlpSpec MlpSpec::refined(const ModelOptions& o) const {
+  MlpSpec s = *this;
+  if (o.hidden) s.hidden = *o.hidden;
+  if (o.activation) s.activation = *o.activation;
+  if (o.norm) s.norm = *o.norm;
+  if (o.placement) s.placement = *o.placement;
+  if (o.init) s.init = *o.init;
+  if (o.weight_scale) s.weight_scale = *o.weight_scale;
+  if (o.bn_momentum) s.bn_momentum = *o.bn_momentum;
+  if (o.norm_eps) s.norm_eps = *o.norm_eps;
+  return s;
 }
 
 }  // namespace bnlab

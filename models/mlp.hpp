@@ -1,27 +1,24 @@
-// The MLP family, declared as data, and the builder that turns a spec into a graph.
+// The MLP family: the parameters of the reference models (DESIGN.md) and the layer list they make.
+// The presets of models/presets.hpp are values of it; train/ and lab/ see only the ModelSpec.
 //
 //   bnlab::MlpSpec spec = bnlab::MlpSpec::preset("batchnorm");  // 784-128-64-10, ReLU, BN after each hidden ReLU
 //   spec.hidden = {256, 256, 256};                               // refine it
-//   bnlab::Mlp mlp = bnlab::build_mlp(spec);
-//   auto program = bnlab::compile(mlp.graph, mlp.loss);
+//   bnlab::Model m = bnlab::build_model(spec.model_spec());
 //
 // Layer i (1-based) of `hidden` is: dense "fc<i>" → [norm "bn<i>"/"ln<i>" if before] → activation
-// → [norm if after]; then dense "out" to the classes and softmax cross-entropy "loss".
+// "act<i>" → [norm if after]; then dense "out" to the classes. The pre-activation values (what
+// enters "act<i>") are probed as "fc<i>".
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "graph/graph.hpp"
-#include "ops/batch_norm.hpp"
+#include "graph/initializer.hpp"
+#include "models/model_spec.hpp"
+#include "models/presets.hpp"
 
 namespace bnlab {
-
-enum class Activation { relu, tanh };
-enum class Norm { none, batch, layer };
-enum class NormPlacement { after_activation, before_activation };
-
 struct MlpSpec {
   int64_t inputs = 784;
   std::vector<int64_t> hidden = {128, 64};
@@ -36,7 +33,6 @@ struct MlpSpec {
 
   // "plain" or "batchnorm": the reference variants of DESIGN.md; "layernorm" for comparison.
   static MlpSpec preset(const std::string& name);
-  static std::vector<std::string> preset_names();
   // The largest model validate() accepts: far beyond any MLP bnlab trains (the study's deepest has
   // 16 hidden layers), small enough that building it is quick, its sizes fit the graph (class ids
   // are int32) and its parameters fit in memory. A spec read from a file is checked against these
@@ -52,24 +48,13 @@ struct MlpSpec {
   int64_t dense_parameters() const;
   // Throws UsageError naming the field that is out of range and its value.
   void validate() const;
+  // The layer list (validated first), with the family's parameters as its recipe.
+  ModelSpec model_spec() const;
+  // The options as refinements: every field set.
+  ModelOptions options() const;
+  // This spec refined by `options` (the fields they set).
+  MlpSpec refined(const ModelOptions& options) const;
   friend bool operator==(const MlpSpec&, const MlpSpec&) = default;
 };
-
-const char* to_string(Activation a);
-const char* to_string(Norm n);
-const char* to_string(NormPlacement p);
-Activation activation_from_string(const std::string& s);
-Norm norm_from_string(const std::string& s);
-NormPlacement placement_from_string(const std::string& s);
-
-struct Mlp {
-  Graph graph;
-  NodeId x = -1, y = -1, logits = -1, loss = -1;
-  // Per hidden layer: the node whose value enters the activation (the pre-activation values).
-  std::vector<NodeId> pre_activations;
-  MlpSpec spec;
-};
-
-Mlp build_mlp(const MlpSpec& spec);
 
 }  // namespace bnlab

@@ -20,6 +20,8 @@
 
 #include "data/registry.hpp"
 #include "graph/errors.hpp"
+#include "models/mlp.hpp"
+#include "models/model.hpp"
 #include "train/checkpoint.hpp"
 #include "train/predictor.hpp"
 #include "train/serialize.hpp"
@@ -84,12 +86,28 @@ const data::Splits& synthetic() {
   return d;
 }
 
-MlpSpec small_spec(const std::string& preset, std::vector<int64_t> hidden = {32, 16}) {
+MlpSpec small_mlp(const std::string& preset, std::vector<int64_t> hidden = {32, 16}) {
   MlpSpec s = MlpSpec::preset(preset);
   s.inputs = synthetic().train.feature_count;
   s.classes = synthetic().train.num_classes;
   s.hidden = std::move(hidden);
   return s;
+}
+
+ModelSpec small_spec(const std::string& preset, std::vector<int64_t> hidden = {32, 16}) {
+  return small_mlp(preset, std::move(hidden)).model_spec();
+}
+
+// A spec as checkpoint format 1 stored it: the MLP family's parameters.
+std::string format1_json(const MlpSpec& s) {
+  std::string hidden;
+  for (size_t i = 0; i < s.hidden.size(); ++i) hidden += (i ? "," : "") + std::to_string(s.hidden[i]);
+  char numbers[128];
+  std::snprintf(numbers, sizeof numbers, "\"weight_scale\":%.17g,\"bn_momentum\":%.17g,\"norm_eps\":%.17g", s.weight_scale,
+                s.bn_momentum, s.norm_eps);
+  return "{\"inputs\":" + std::to_string(s.inputs) + ",\"hidden\":[" + hidden + "],\"classes\":" + std::to_string(s.classes) +
+         ",\"activation\":\"" + to_string(s.activation) + "\",\"norm\":\"" + to_string(s.norm) + "\",\"norm_placement\":\"" +
+         to_string(s.placement) + "\",\"init\":\"" + to_string(s.init) + "\"," + numbers + "}";
 }
 
 TrainConfig small_config(OptimizerKind kind = OptimizerKind::adam, int epochs = 4) {
@@ -174,7 +192,7 @@ TEST_CASE("exact resume: 2 epochs, save, resume for 2 more = 4 epochs in one go,
     CAPTURE(to_string(c.optimizer));
     CAPTURE(c.threads);
     TempDir dir;
-    const MlpSpec spec = small_spec(c.preset);
+    const ModelSpec spec = small_spec(c.preset);
     TrainConfig cfg = small_config(c.optimizer);
     cfg.threads = c.threads;
 
@@ -208,13 +226,14 @@ TEST_CASE("exact resume: 2 epochs, save, resume for 2 more = 4 epochs in one go,
 TEST_CASE("round trip: every tensor and every metadata field") {
   const data::Splits& d = synthetic();
   TempDir dir;
-  MlpSpec spec = small_spec("batchnorm", {24, 12, 8});
-  spec.activation = Activation::tanh;
-  spec.placement = NormPlacement::before_activation;
-  spec.init = Init::Kind::he_uniform;
-  spec.weight_scale = 0.75;
-  spec.bn_momentum = 0.05;
-  spec.norm_eps = 1e-3;
+  MlpSpec family = small_mlp("batchnorm", {24, 12, 8});
+  family.activation = Activation::tanh;
+  family.placement = NormPlacement::before_activation;
+  family.init = Init::Kind::he_uniform;
+  family.weight_scale = 0.75;
+  family.bn_momentum = 0.05;
+  family.norm_eps = 1e-3;
+  const ModelSpec spec = family.model_spec();
   TrainConfig cfg = small_config(OptimizerKind::adamw, 3);
   cfg.model = "custom";
   cfg.batch_size = 50;
@@ -282,7 +301,7 @@ TEST_CASE("round trip: every tensor and every metadata field") {
   check_same_metrics(ck.history[0], history[0], true);  // NaN compared by its bits: the same quiet NaN
 
   CHECK(ck.metadata.at("format") == "bnlab-checkpoint");
-  CHECK(ck.metadata.at("format_version") == "1");
+  CHECK(ck.metadata.at("format_version") == "2");
   CHECK(contains(ck.metadata.at("progress"), "\"data_order\":\"seed+epoch\""));
   CHECK(contains(ck.metadata.at("progress"), "\"generator\":\"xoshiro256**\""));
 
@@ -371,12 +390,12 @@ TEST_CASE("a checkpoint of another model or configuration is refused, and the tr
                    "missing tensor 'bn1.gamma' (the model has it with shape [32])"));
   }
   SUBCASE("same shapes, another activation: the spec field") {
-    MlpSpec s = small_spec("batchnorm");
+    MlpSpec s = small_mlp("batchnorm");
     s.activation = Activation::tanh;
-    Trainer other(s, small_config(), d);
+    Trainer other(s.model_spec(), small_config(), d);
     const AlignedVector<float> before = other.session().parameters().data;
     CHECK(contains(error_of([&] { restore(other, ck); }),
-                   "the model differs: spec field 'activation' is \"relu\" in the checkpoint but \"tanh\" in the model"));
+                   "the model differs: spec field 'layers[1].activation' is \"relu\" in the checkpoint but \"tanh\" in the model"));
     CHECK(same_bits(other.session().parameters().data, before));
   }
   SUBCASE("another optimizer setting: a resume takes the checkpoint's") {
@@ -400,8 +419,8 @@ TEST_CASE("a checkpoint of another model or configuration is refused, and the tr
     CHECK(other.epoch() == 1);
   }
   SUBCASE("load_parameters into a session of another model") {
-    const Mlp mlp = build_mlp(small_spec("batchnorm", {32, 8}));
-    Session s(compile(mlp.graph, mlp.loss, {.backward = false}));
+    const Model model = build_model(small_spec("batchnorm", {32, 8}));
+    Session s(compile(model.graph, model.loss, {.backward = false}));
     const AlignedVector<float> before = s.parameters().data;
     CHECK(contains(error_of([&] { load_parameters(s, ck); }),
                    "tensor 'fc2.weight' has shape [32,16] in the checkpoint but [32,8] in the model"));
@@ -444,12 +463,12 @@ TEST_CASE("a damaged or foreign file is an InputError naming the file and the pr
     CHECK(contains(error_for(b), "the header is not valid JSON at byte 8"));
   }
   CHECK(contains(error_for(patched(good, "\"F32\"", "\"F16\"")), "has dtype F16; bnlab reads F32 tensors only"));
-  CHECK(contains(error_for(patched(good, "\"format_version\":\"1\"", "\"format_version\":\"7\"")),
-                 "checkpoint format version '7' is not supported (this bnlab reads version 1)"));
+  CHECK(contains(error_for(patched(good, "\"format_version\":\"2\"", "\"format_version\":\"7\"")),
+                 "checkpoint format version '7' is not supported (this bnlab reads versions 1 to 2)"));
   CHECK(contains(error_for(patched(good, "bnlab-checkpoint", "other-checkpoint")),
                  "unknown format 'other-checkpoint' (expected 'bnlab-checkpoint')"));
-  CHECK(contains(error_for(patched(good, "\\\"norm\\\":\\\"batch\\\"", "\\\"norm\\\":\\\"bunch\\\"")),
-                 "__metadata__ \"spec\": field 'norm': unknown norm 'bunch'"));
+  CHECK(contains(error_for(patched(good, "\\\"kind\\\":\\\"batch_norm\\\"", "\\\"kind\\\":\\\"bunch_norm\\\"")),
+                 "__metadata__ \"spec\": field 'layers[2].kind': unknown layer kind 'bunch_norm'"));
   CHECK(contains(error_for(patched(good, "\\\"epoch\\\":1,\\\"optimizer_steps", "\\\"epoch\\\":0,\\\"optimizer_steps")), "progress says 0 epochs were completed but the history holds 1"));
 
   // Files written with the format layer alone: a tensor missing, one too many, a shape that does not fit the spec.
@@ -517,10 +536,17 @@ TEST_CASE("fuzz findings: a spec beyond bnlab's limits or a number beyond double
     CHECK(e.find('\n') == std::string::npos);
     return e;
   };
+  // A spec of format 1 (the MLP family's parameters), edited; read with format_version "1".
   auto spec_error = [&](auto edit) {
-    MlpSpec s = ck.spec;
+    MlpSpec s = small_mlp("batchnorm");
     edit(s);
-    return error_with("spec", to_json(s));
+    std::map<std::string, std::string> metadata = ck.metadata;
+    metadata["spec"] = format1_json(s);
+    metadata["format_version"] = "1";
+    std::vector<TensorRef> refs;
+    for (const auto& [name, tensor] : ck.tensors) refs.push_back({name, tensor.shape, tensor.data});
+    write_safetensors(bad, refs, metadata);
+    return error_of([&] { read_checkpoint(bad); });
   };
 
   // found-header-number-overflow: the same in the safetensors header itself.
@@ -534,7 +560,7 @@ TEST_CASE("fuzz findings: a spec beyond bnlab's limits or a number beyond double
   history.insert(acc + 12, "1e999,\"x\":");
   CHECK(error_with("history", history) ==
         bad + ": __metadata__ \"history\": not valid JSON ([json.exception.out_of_range.406] number overflow parsing '1e999')");
-  CHECK(error_of([] { mlp_spec_from_json(R"({"inputs":1e999})"); }) ==
+  CHECK(error_of([] { model_spec_from_format1_json(R"({"inputs":1e999})"); }) ==
         "not valid JSON ([json.exception.out_of_range.406] number overflow parsing '1e999')");
 
   // found-classes-2pow32: 2^32 classes passed validate() and was truncated to the int32 of labels() (to 0).
@@ -556,9 +582,9 @@ TEST_CASE("fuzz findings: a spec beyond bnlab's limits or a number beyond double
   // At the limit the spec is read, and the tensors are checked against it.
   CHECK(contains(spec_error([](MlpSpec& s) { s.hidden.assign(MlpSpec::max_hidden_layers, 2); }),
                  ": tensor 'fc1.weight' has shape [20,32] but the checkpoint's 20-2-2-"));
-  MlpSpec deepest = ck.spec;
+  MlpSpec deepest = small_mlp("batchnorm");
   deepest.hidden.assign(MlpSpec::max_hidden_layers, 1);
-  CHECK(build_mlp(deepest).pre_activations.size() == MlpSpec::max_hidden_layers);
+  CHECK(build_model(deepest.model_spec()).probes.size() == MlpSpec::max_hidden_layers);
 }
 
 TEST_CASE("a model loaded from a checkpoint evaluates exactly as the trainer that saved it") {
@@ -580,17 +606,17 @@ TEST_CASE("a model loaded from a checkpoint evaluates exactly as the trainer tha
   }
 
   // The same by hand: Session + load_parameters, eval mode, chunks of the eval batch size.
-  const Mlp mlp = build_mlp(ck.spec);
-  Session s(compile(mlp.graph, mlp.loss, {.backward = false}));
+  const Model model = build_model(ck.spec);
+  Session s(compile(model.graph, model.loss, {.backward = false}));
   load_parameters(s, ck);
   double loss_sum = 0, correct = 0;
   for (int64_t start = 0; start < d.test.size(); start += ck.config.eval_batch_size) {
     const int64_t n = std::min(ck.config.eval_batch_size, d.test.size() - start);
     s.set_batch(n);
-    std::copy(d.test.row(start), d.test.row(start + n), s.input(mlp.x).data);
-    std::copy(d.test.labels.begin() + start, d.test.labels.begin() + start + n, s.labels(mlp.y).begin());
+    std::copy(d.test.row(start), d.test.row(start + n), s.input(model.input).data);
+    std::copy(d.test.labels.begin() + start, d.test.labels.begin() + start + n, s.labels(model.labels).begin());
     loss_sum += static_cast<double>(s.forward(Mode::eval)) * static_cast<double>(n);
-    correct += s.saved(mlp.loss, "correct").data[0];
+    correct += s.saved(model.loss, "correct").data[0];
   }
   const EvalMetrics want = t.evaluate(d.test);
   CHECK(same_bits(loss_sum / static_cast<double>(d.test.size()), want.loss));
@@ -615,10 +641,12 @@ TEST_CASE("a model loaded from a checkpoint evaluates exactly as the trainer tha
 }
 
 TEST_CASE("serialization: exact round trips; missing, unknown and mistyped fields are named") {
-  MlpSpec s = MlpSpec::preset("batchnorm");
-  s.hidden = {7, 5, 3};
-  s.weight_scale = 0.1;  // not exactly representable: must still read back bit for bit
-  CHECK(mlp_spec_from_json(to_json(s)) == s);
+  MlpSpec family = MlpSpec::preset("batchnorm");
+  family.hidden = {7, 5, 3};
+  family.weight_scale = 0.1;  // not exactly representable: must still read back bit for bit
+  const ModelSpec s = family.model_spec();
+  CHECK(model_spec_from_json(to_json(s)) == s);
+  CHECK(model_spec_from_format1_json(format1_json(family)) == s);
   OptimizerConfig o;
   o.lr = 1.0 / 3.0;
   CHECK(to_json(optimizer_config_from_json(to_json(o))) == to_json(o));
@@ -631,13 +659,23 @@ TEST_CASE("serialization: exact round trips; missing, unknown and mistyped field
   CHECK(history_from_json("[]").empty());
 
   auto error = [](auto f) { return error_of(f); };
-  CHECK(error([] { mlp_spec_from_json("{}"); }) == "missing field 'inputs'");
-  CHECK(error([] { mlp_spec_from_json("{"); }).rfind("not valid JSON", 0) == 0);
+  CHECK(error([] { model_spec_from_json("{}"); }) == "missing field 'input_shape'");
+  CHECK(error([] { model_spec_from_json("{"); }).rfind("not valid JSON", 0) == 0);
   std::string text = to_json(s);
-  CHECK(error([&] { mlp_spec_from_json(text.substr(0, text.size() - 1) + ",\"dropout\":0.5}"); }) == "unknown field 'dropout'");
+  CHECK(error([&] { model_spec_from_json(text.substr(0, text.size() - 1) + ",\"dropout\":0.5}"); }) == "unknown field 'dropout'");
+  const auto units = text.find("\"units\":7");
+  REQUIRE(units != std::string::npos);
+  CHECK(error([&] { model_spec_from_json(std::string(text).replace(units, 9, "\"units\":\"x\"")); }) ==
+        "field 'layers[0].units': expected an integer, got string");
+  const auto kind = text.find("\"kind\":\"dense\"");
+  REQUIRE(kind != std::string::npos);
+  CHECK(error([&] { model_spec_from_json(std::string(text).replace(kind, 14, "\"kind\":\"conv\"")); }) ==
+        "field 'layers[0].kind': unknown layer kind 'conv' (known: dense, batch_norm, layer_norm, activation)");
+  CHECK(error([] { model_spec_from_format1_json("{}"); }) == "missing field 'inputs'");
+  text = format1_json(family);
   const auto hidden = text.find("[7,5,3]");
   REQUIRE(hidden != std::string::npos);
-  CHECK(error([&] { mlp_spec_from_json(std::string(text).replace(hidden, 7, "[7,\"x\",3]")); }) ==
+  CHECK(error([&] { model_spec_from_format1_json(std::string(text).replace(hidden, 7, "[7,\"x\",3]")); }) ==
         "field 'hidden[1]': expected an integer, got string");
   TrainConfig c;
   text = to_json(c);
@@ -674,8 +712,8 @@ TEST_CASE("the Python reader of docs/checkpoints.md reads a checkpoint with json
   REQUIRE(std::system(command.c_str()) == 0);
   const std::string out = read_bytes(dir / "out.txt");
   CAPTURE(out);
-  CHECK(contains(out, "format bnlab-checkpoint version 1\n"));
-  CHECK(contains(out, "model 20-32-16-4 norm batch\n"));
+  CHECK(contains(out, "format bnlab-checkpoint version 2\n"));
+  CHECK(contains(out, "model 20-32-16-4 layers dense,activation,batch_norm,dense,activation,batch_norm,dense\n"));
   CHECK(contains(out, "epoch 1 optimizer_steps " + std::to_string(ck.optimizer_steps) + "\n"));
   std::istringstream lines(out);
   std::string line;

@@ -13,6 +13,7 @@
 
 #include "cli_test_support.hpp"
 #include "data/idx.hpp"
+#include "train/checkpoint.hpp"
 
 using namespace bnlab::test;
 
@@ -356,4 +357,31 @@ TEST_CASE("SIGINT during compare: every variant's last completed epoch is saved"
   }
   CHECK(doc["interrupted"]["checkpoints"].size() == 2);
   CHECK(leftover_tmp_files(dir.path()).empty());
+}
+
+// tests/data/format1-batchnorm.safetensors was written by bnlab at checkpoint format 1 (the MLP
+// family's parameters as the spec; commit 6c4fa9b): `bnlab train --dataset synthetic --model
+// batchnorm --hidden 16,8 --epochs 2 --seed 3 --checkpoint format1-batchnorm.safetensors`. Beside
+// it, that bnlab's metrics (times removed) of `bnlab eval` on it and of `bnlab train --resume` on a
+// copy to 3 epochs. Today's bnlab must give the same numbers, bit for bit.
+TEST_CASE("a checkpoint of format 1 still loads, evaluates and resumes exactly as the bnlab that wrote it") {
+  const std::string data = std::string(BNLAB_SOURCE_DIR) + "/tests/data/";
+  TempDir dir;
+  const std::string ck = dir / "old.safetensors";
+  fs::copy_file(data + "format1-batchnorm.safetensors", ck);
+  REQUIRE(checkpoint_parts(ck).header["__metadata__"]["format_version"] == "1");
+
+  const Run eval = run_bnlab("eval --checkpoint " + ck + " --json " + (dir / "eval.json"), dir);
+  REQUIRE(eval.status == 0);
+  CHECK(contains(eval.out, "batchnorm 20-16-8-4 (epoch 2) on synthetic/test: 1000 rows, loss 0.6750 acc 0.7610"));
+  json got = without_times(read_json(dir / "eval.json")), want = read_json(data + "format1-batchnorm.eval.json");
+  got["runs"][0]["eval"].erase("checkpoint");  // where the file was read from
+  want["runs"][0]["eval"].erase("checkpoint");
+  CHECK(got == want);
+
+  const Run resume = run_bnlab("train --resume " + ck + " --epochs 3 --quiet --json " + (dir / "resumed.json"), dir);
+  REQUIRE(resume.status == 0);
+  CHECK(without_times(read_json(dir / "resumed.json")) == read_json(data + "format1-batchnorm.resumed-to-3.json"));
+  // Saved back in today's format.
+  CHECK(checkpoint_parts(ck).header["__metadata__"]["format_version"] == std::to_string(bnlab::kCheckpointVersion));
 }

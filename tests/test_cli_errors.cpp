@@ -259,11 +259,11 @@ TEST_CASE("bad checkpoints: wrong header, truncated data, a dtype or shape that 
     check_all({"dtype F16", "F32"});
   }
   SUBCASE("a tensor shape that does not match the model") {
-    // The spec says 8 hidden units; make it 9 (same length, so the header stays well formed).
+    // The spec says the first dense layer has 8 units; make it 9 (same length, so the header stays well formed).
     std::string b = original;
-    const size_t at = b.find("\\\"hidden\\\":[8]");
+    const size_t at = b.find("\\\"units\\\":8,");
     REQUIRE(at != std::string::npos);
-    b.replace(at, 14, "\\\"hidden\\\":[9]");
+    b.replace(at, 12, "\\\"units\\\":9,");
     with_bytes(b);
     check_all({"tensor 'fc1.weight' has shape [20,8]", "needs [20,9]"});
   }

@@ -5,12 +5,13 @@
 
 #include "graph/gradcheck.hpp"
 #include "models/mlp.hpp"
+#include "models/model.hpp"
 
 using namespace bnlab;
 
 namespace {
 void check_spec(const MlpSpec& spec, const char* label) {
-  Mlp m = build_mlp(spec);
+  Model m = build_model((spec).model_spec());
   const GradCheckResult r = gradcheck(m.graph, m.loss, {.batch = 6, .seed = 3, .mode = Mode::train});
   REQUIRE(!r.tensors.empty());
   for (const auto& t : r.tensors) {
@@ -46,10 +47,10 @@ TEST_CASE("small MLP with layer norm and tanh") {
 }
 
 TEST_CASE("the reference presets have the reference shapes") {
-  const Mlp plain = build_mlp(MlpSpec::preset("plain"));
-  CHECK(plain.spec.sizes() == "784-128-64-10");
+  const Model plain = build_model((MlpSpec::preset("plain")).model_spec());
+  CHECK(plain.spec.describe() == "784-128-64-10");
   CHECK(plain.graph.find("bn1") < 0);
-  const Mlp bn = build_mlp(MlpSpec::preset("batchnorm"));
+  const Model bn = build_model((MlpSpec::preset("batchnorm")).model_spec());
   // dense → relu → batch norm, for both hidden layers
   const Node& bn1 = bn.graph.node(bn.graph.find("bn1"));
   CHECK(std::string(bn.graph.node(bn1.inputs[0]).op->name) == "relu");

@@ -13,6 +13,7 @@
 #include "graph/compile.hpp"
 #include "graph/session.hpp"
 #include "models/mlp.hpp"
+#include "models/model.hpp"
 #include "train/optimizer.hpp"
 
 namespace {
@@ -91,14 +92,14 @@ TEST_CASE("a training step allocates nothing after the first, for both reference
   so.test_rows = 10;
   const data::Splits d = data::load("synthetic", {.val_fraction = 0, .synthetic = so});
   for (const char* preset : {"plain", "batchnorm"}) {
-    const Mlp m = build_mlp(MlpSpec::preset(preset));
+    const Model m = build_model((MlpSpec::preset(preset)).model_spec());
     Session s(compile(m.graph, m.loss), {.seed = 0});
     Optimizer opt({.kind = OptimizerKind::adam}, s.parameters());
     data::BatchOrder order(d.train.size(), 64, false, 0);  // 600 = 9·64 + 24: a smaller last batch
     auto step = [&](int64_t b) {
       const auto rows = order.batch(b);
       s.set_batch(static_cast<int64_t>(rows.size()));
-      d.train.gather(rows, s.input(m.x).data, s.labels(m.y).data());
+      d.train.gather(rows, s.input(m.input).data, s.labels(m.labels).data());
       s.forward(Mode::train);
       s.backward();
       opt.step(s.parameters(), s.gradients());

@@ -8,6 +8,7 @@
 #include "graph/session.hpp"
 #include "graph/thread_pool.hpp"
 #include "models/mlp.hpp"
+#include "models/model.hpp"
 
 using namespace bnlab;
 
@@ -17,13 +18,13 @@ struct Step {
   AlignedVector<float> grads, state;
 };
 
-Step run(const Mlp& m, int threads, int64_t batch) {
+Step run(const Model& m, int threads, int64_t batch) {
   Session s(compile(m.graph, m.loss), {.seed = 5, .threads = threads});
   s.set_batch(batch);
   Rng rng(9);
-  auto x = s.input(m.x).vec();
+  auto x = s.input(m.input).vec();
   for (Eigen::Index k = 0; k < x.size(); ++k) x[k] = static_cast<float>(rng.uniform());
-  for (int32_t& y : s.labels(m.y)) y = static_cast<int32_t>(rng.below(10));
+  for (int32_t& y : s.labels(m.labels)) y = static_cast<int32_t>(rng.below(10));
   Step r;
   r.loss = s.forward(Mode::train);
   s.backward();
@@ -35,7 +36,7 @@ Step run(const Mlp& m, int threads, int64_t batch) {
 
 TEST_CASE("a step on two threads matches one thread and repeats bit for bit") {
   for (const char* preset : {"plain", "batchnorm"}) {
-    const Mlp m = build_mlp(MlpSpec::preset(preset));
+    const Model m = build_model((MlpSpec::preset(preset)).model_spec());
     const Step one = run(m, 1, 256), two = run(m, 2, 256), again = run(m, 2, 256);
     CAPTURE(preset);
     CHECK(two.loss == doctest::Approx(one.loss).epsilon(1e-6));

@@ -4,6 +4,7 @@
 
 #include "data/registry.hpp"
 #include "graph/errors.hpp"
+#include "models/mlp.hpp"
 #include "train/trainer.hpp"
 
 using namespace bnlab;
@@ -11,13 +12,14 @@ using namespace bnlab;
 namespace {
 data::Splits synthetic() { return data::load("synthetic", {.seed = 1}); }
 
-MlpSpec spec_for(const data::Splits& d, const std::string& preset) {
+MlpSpec mlp_for(const data::Splits& d, const std::string& preset) {
   MlpSpec s = MlpSpec::preset(preset);
   s.inputs = d.train.feature_count;
   s.classes = d.train.num_classes;
   s.hidden = {32, 16};
   return s;
 }
+ModelSpec spec_for(const data::Splits& d, const std::string& preset) { return mlp_for(d, preset).model_spec(); }
 }  // namespace
 
 TEST_CASE("both reference variants learn the synthetic task well above chance") {
@@ -90,10 +92,10 @@ TEST_CASE("trainer refuses settings that cannot work, naming the flag") {
   cfg.batch_size = 32;
   cfg.epochs = 0;
   CHECK_THROWS_WITH_AS(Trainer(spec_for(d, "plain"), cfg, d), doctest::Contains("--epochs"), UsageError);
-  MlpSpec wrong = spec_for(d, "plain");
+  MlpSpec wrong = mlp_for(d, "plain");
   wrong.inputs = 784;
   cfg.epochs = 1;
-  CHECK_THROWS_WITH_AS(Trainer(wrong, cfg, d), doctest::Contains("784 inputs"), UsageError);
+  CHECK_THROWS_WITH_AS(Trainer(wrong.model_spec(), cfg, d), doctest::Contains("784 inputs"), UsageError);
 }
 
 TEST_CASE("a diverging run stops at the first non-finite loss, naming epoch, step and node; skip goes on") {
@@ -128,9 +130,9 @@ TEST_CASE("per-layer statistics: batch norm before the activation gives pre-acti
   TrainConfig cfg;
   cfg.epochs = 1;
   cfg.optimizer.lr = 1e-9;
-  MlpSpec s = spec_for(d, "batchnorm");
+  MlpSpec s = mlp_for(d, "batchnorm");
   s.placement = NormPlacement::before_activation;
-  Trainer t(s, cfg, d);
+  Trainer t(s.model_spec(), cfg, d);
   const EpochMetrics m = t.train_epoch();
   REQUIRE(m.layers.size() == 2);
   for (const auto& l : m.layers) {

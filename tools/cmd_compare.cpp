@@ -175,7 +175,7 @@ void run_compare(const CompareFlags& c, CommandResult& result) {
   for (const std::string& name : c.variants) {
     const auto start = Clock::now();
     Variant v;
-    const MlpSpec spec = model_spec(f, name, data);
+    const ModelSpec spec = model_spec(f, name, data);
     const TrainConfig config = train_config(f, name, data);
     v.trainer = std::make_unique<Trainer>(spec, config, data);
     v.record.name = name;
@@ -195,7 +195,7 @@ void run_compare(const CompareFlags& c, CommandResult& result) {
   const TrainConfig& config = variants.front().record.config;
   fmt::print("compare {} on {}: {} train / {} val / {} test rows, {}, {} lr {}, batch {}, {} epoch{}, seed {}\n",
              fmt::join(c.variants, " vs "), f.dataset, data.train.size(), data.val.size(), data.test.size(),
-             variants.front().record.spec.sizes(), to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size,
+             variants.front().record.spec.describe(), to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size,
              config.epochs, config.epochs == 1 ? "" : "s", config.seed);
   if (mode != ProgressMode::quiet) {
     std::string groups = fmt::format("{:>5}", ""), columns = fmt::format("{:>5}", "epoch");
@@ -258,7 +258,7 @@ void register_compare(CLI::App& app, CommandResult& result) {
   auto flags = std::make_shared<CompareFlags>();
   add_train_flags(*cmd, flags->train, {.model = false, .norm = false});
   cmd->add_option("--variants", flags->variants, "models to compare, comma-separated: " +
-                                                     fmt::format("{}", fmt::join(MlpSpec::preset_names(), ", ")) +
+                                                     fmt::format("{}", fmt::join(preset_names(), ", ")) +
                                                      "; the first is the baseline")
       ->delimiter(',')
       ->type_name("NAME,NAME")

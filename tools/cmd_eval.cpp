@@ -68,7 +68,7 @@ void run_eval(const EvalFlags& f) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   const std::string name = ck.config.model;
-  fmt::print("{} {} (epoch {}) on {}: {} rows, loss {} acc {}\n", name, ck.spec.sizes(), ck.epoch, d.name, d.size(),
+  fmt::print("{} {} (epoch {}) on {}: {} rows, loss {} acc {}\n", name, ck.spec.describe(), ck.epoch, d.name, d.size(),
              fixed(m.loss, 4), fixed(m.acc, 4));
   std::fflush(stdout);
   if (f.json.empty()) return;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "graph/gradcheck.hpp"
+#include "models/model.hpp"
 #include "tools/command.hpp"
 #include "tools/train_flags.hpp"
 
@@ -33,20 +34,20 @@ void run_gradcheck(const GradcheckFlags& g, CommandResult& result) {
   if (!(std::isfinite(g.tolerance) && g.tolerance > 0))
     throw UsageError(fmt::format("--tolerance {}: must be a positive finite number", g.tolerance));
   if (g.max_elements < 0) throw UsageError(fmt::format("--max-elements {}: must be >= 0 (0 = all)", g.max_elements));
-  const MlpSpec spec = model_spec(g.refine, g.model, g.inputs, g.classes);
-  if (spec.norm == Norm::batch && g.batch < 2)
+  const ModelSpec spec = model_spec(g.refine, g.model, g.inputs, g.classes);
+  if (spec.has(LayerKind::batch_norm) && g.batch < 2)
     throw UsageError(fmt::format("--batch {}: batch norm needs at least 2 samples per batch", g.batch));
 
-  const Mlp mlp = build_mlp(spec);
+  const Model model = build_model(spec);
   GradCheckOptions options;
   options.batch = g.batch;
   options.seed = g.seed;
   options.tolerance = g.tolerance;
   options.max_elements_per_tensor = g.max_elements;
-  const GradCheckResult r = gradcheck(mlp.graph, mlp.loss, options);
+  const GradCheckResult r = gradcheck(model.graph, model.loss, options);
 
-  fmt::print("gradcheck {} {} ({} {}, norm {} {}), batch {}, seed {}, double precision, train mode\n", g.model, spec.sizes(),
-             to_string(spec.activation), to_string(spec.init), to_string(spec.norm), to_string(spec.placement), g.batch,
+  fmt::print("gradcheck {} {} ({} {}, norm {} {}), batch {}, seed {}, double precision, train mode\n", g.model, spec.describe(),
+             spec.recipe_text("activation"), spec.recipe_text("init"), spec.recipe_text("norm"), spec.recipe_text("norm_placement"), g.batch,
              g.seed);
   size_t name_width = 9;
   for (const TensorCheck& t : r.tensors) name_width = std::max(name_width, t.name.size() + (t.is_parameter ? 0 : 8));
@@ -70,7 +71,7 @@ void run_gradcheck(const GradcheckFlags& g, CommandResult& result) {
 void register_gradcheck(CLI::App& app, CommandResult& result) {
   CLI::App* cmd = app.add_subcommand("gradcheck", "check a model's gradients against finite differences (exit 1 on failure)");
   auto g = std::make_shared<GradcheckFlags>();
-  cmd->add_option("--model", g->model, "preset: " + fmt::format("{}", fmt::join(MlpSpec::preset_names(), ", ")))
+  cmd->add_option("--model", g->model, "preset: " + fmt::format("{}", fmt::join(preset_names(), ", ")))
       ->capture_default_str();
   TrainFlags& f = g->refine;
   f.hidden_opt = cmd->add_option("--hidden", f.hidden, "hidden layer sizes, comma-separated (preset: 128,64)")

@@ -74,9 +74,9 @@ Rows read_idx_rows(const std::string& path, const Checkpoint& ck, int64_t limit)
   }
   Rows r;
   r.format = a.dims.size() == 1 ? "IDX rank 1 (one value per row: a labels file?)" : "IDX " + dims + " images";
-  if (features != ck.spec.inputs)
+  if (features != ck.spec.input_features())
     throw InputError(fmt::format("{}: {} features per row ({}), but the model in {} takes {} inputs", path, features, r.format,
-                                 ck.path, ck.spec.inputs));
+                                 ck.path, ck.spec.input_features()));
   r.n = a.dims[0];
   if (limit > 0) r.n = std::min(r.n, limit);
   r.x.resize(static_cast<size_t>(r.n * features));
@@ -87,7 +87,7 @@ Rows read_idx_rows(const std::string& path, const Checkpoint& ck, int64_t limit)
 
 Rows read_csv_rows(const std::string& path, const std::vector<uint8_t>& bytes, const Checkpoint& ck, int64_t limit) {
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  const int64_t inputs = ck.spec.inputs;
+  const int64_t inputs = ck.spec.input_features();
   const double divisor = ck.data && ck.data->csv_pixels ? 255.0 : 1.0;
   Rows r;
   r.format = "CSV";
@@ -174,7 +174,7 @@ void standardize(Rows& rows, const Checkpoint& ck, const PredictFlags& f) {
   data::Dataset d;
   d.features = std::move(rows.x);
   d.labels.assign(static_cast<size_t>(rows.n), 0);
-  d.feature_count = ck.spec.inputs;
+  d.feature_count = ck.spec.input_features();
   d.name = f.input;
   data::apply_standardization(d, z);
   rows.x = std::move(d.features);
@@ -226,7 +226,7 @@ void run_predict(const PredictFlags& f) {
   }
   nlohmann::ordered_json doc = {{"tool", "bnlab"},        {"version", BNLAB_VERSION}, {"command", "predict"},
                                 {"checkpoint", ck.path},  {"input", f.input},         {"format", rows.format},
-                                {"model", ck.spec.sizes()}, {"classes", c}};
+                                {"model", ck.spec.describe()}, {"classes", c}};
   if (labelled) doc["accuracy"] = accuracy;
   doc["rows"] = std::move(list);
   write_file_atomically(f.json, doc.dump(2) + "\n");

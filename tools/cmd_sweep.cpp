@@ -211,7 +211,7 @@ void register_sweep(CLI::App& app, CommandResult&) {
   cmd->remove_option(cmd->get_option("--batch-size"));
   cmd->remove_option(cmd->get_option("--seed"));
   cmd->add_option("--variants", flags->variants,
-                  "models, comma-separated: " + fmt::format("{}", fmt::join(MlpSpec::preset_names(), ", ")))
+                  "models, comma-separated: " + fmt::format("{}", fmt::join(preset_names(), ", ")))
       ->delimiter(',')
       ->type_name("NAME,NAME")
       ->capture_default_str()

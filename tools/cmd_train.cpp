@@ -146,7 +146,7 @@ bool run_epochs(Trainer& trainer, RunRecord& run, const Saving& s, const TrainFl
 }
 
 void finish(const RunRecord& run, const TrainFlags& f, const nlohmann::ordered_json& data_config) {
-  fmt::print("{} {}: test loss {} acc {}  ({:.1f}s)\n", run.name, run.spec.sizes(), fixed(run.test->loss, 4),
+  fmt::print("{} {}: test loss {} acc {}  ({:.1f}s)\n", run.name, run.spec.describe(), fixed(run.test->loss, 4),
              fixed(run.test->acc, 4), run.total_seconds);
   std::fflush(stdout);
   write_outputs(f.outputs, "train", {run}, data_config);
@@ -179,14 +179,14 @@ void run_train(const TrainCommand& c, CommandResult& result) {
   check_checkpoint_paths(s, f.outputs);
 
   const data::Splits data = data::load(f.dataset, s.data);
-  const MlpSpec spec = model_spec(f, f.model, data);
+  const ModelSpec spec = model_spec(f, f.model, data);
   const TrainConfig config = train_config(f, f.model, data);
 
   const auto start = Clock::now();
   Trainer trainer(spec, config, data);  // before the first line: it may still refuse the configuration
   if (progress_mode(f.quiet) != ProgressMode::quiet)
     fmt::print(stderr, "train {} {} on {}: {} train / {} val / {} test rows, {} lr {}, batch {}, {} epoch{}\n", f.model,
-               spec.sizes(), f.dataset, data.train.size(), data.val.size(), data.test.size(), to_string(config.optimizer.kind),
+               spec.describe(), f.dataset, data.train.size(), data.val.size(), data.test.size(), to_string(config.optimizer.kind),
                config.optimizer.lr, config.batch_size, config.epochs, config.epochs == 1 ? "" : "s");
   RunRecord run = make_record(trainer, f.model, data);
   run.total_seconds = seconds_since(start);
@@ -241,7 +241,7 @@ void run_resume(const TrainCommand& c, CommandResult& result) {
 
   if (progress_mode(f.quiet) != ProgressMode::quiet)
     fmt::print(stderr, "resume {} {} on {} from {} at epoch {} of {}: {} train / {} val / {} test rows\n", config.model,
-               ck.spec.sizes(), ck.dataset, ck.path, ck.epoch, config.epochs, data.train.size(), data.val.size(),
+               ck.spec.describe(), ck.dataset, ck.path, ck.epoch, config.epochs, data.train.size(), data.val.size(),
                data.test.size());
   if (run_epochs(trainer, run, s, f, result)) finish(run, f, s.data_config);
 }

@@ -53,7 +53,7 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
 
   const std::string model = "Model";
   if (set.model)
-    cmd.add_option("--model", f.model, "preset: " + join(MlpSpec::preset_names()) + "; the flags below refine it")
+    cmd.add_option("--model", f.model, "preset: " + join(preset_names()) + "; the flags below refine it")
         ->capture_default_str()
         ->group(model);
   f.hidden_opt = cmd.add_option("--hidden", f.hidden, "hidden layer sizes, comma-separated (preset: 128,64)")
@@ -110,8 +110,7 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
 }
 
 void check_preset(const std::string& flag, const std::string& name) {
-  const auto names = MlpSpec::preset_names();
-  if (std::find(names.begin(), names.end(), name) == names.end()) bad(flag, name, "unknown model (known: " + join(names) + ")");
+  if (!is_preset(name)) bad(flag, name, "unknown model (known: " + join(preset_names()) + ")");
 }
 
 void check_before_loading(const TrainFlags& f, const std::vector<std::string>& presets) {
@@ -123,9 +122,9 @@ void check_before_loading(const TrainFlags& f, const std::vector<std::string>& p
   if (!(f.val_fraction >= 0 && f.val_fraction < 1)) bad("--val-fraction", fmt::format("{}", f.val_fraction), "must be in [0, 1)");
   if (f.limit_train < 0) bad("--limit-train", std::to_string(f.limit_train), "must be >= 0 (0 = all rows)");
   if (f.limit_test < 0) bad("--limit-test", std::to_string(f.limit_test), "must be >= 0 (0 = all rows)");
-  const MlpSpec defaults;
+  // The model's sizes come from the data; Fashion-MNIST's stand in until it is loaded.
   for (const auto& p : presets) {
-    model_spec(f, p, defaults.inputs, defaults.classes);
+    model_spec(f, p, 784, 10);
     train_config(f, p);
   }
   check_outputs(f.outputs);
@@ -144,10 +143,8 @@ data::LoadOptions load_options(const TrainFlags& f) {
 
 data::Splits load_data(const TrainFlags& f) { return data::load(f.dataset, load_options(f)); }
 
-MlpSpec model_spec(const TrainFlags& f, const std::string& preset, int64_t inputs, int64_t classes) {
-  MlpSpec s = MlpSpec::preset(preset);
-  s.inputs = inputs;
-  s.classes = classes;
+ModelSpec model_spec(const TrainFlags& f, const std::string& preset, int64_t inputs, int64_t classes) {
+  ModelOptions s;
   if (given(f.hidden_opt)) {
     for (int64_t h : f.hidden)
       if (h < 1) bad("--hidden", std::to_string(h), "hidden layer sizes must be positive");
@@ -182,11 +179,10 @@ MlpSpec model_spec(const TrainFlags& f, const std::string& preset, int64_t input
     if (!(std::isfinite(f.bn_eps) && f.bn_eps > 0)) bad("--bn-eps", fmt::format("{}", f.bn_eps), "must be a positive finite number");
     s.norm_eps = f.bn_eps;
   }
-  s.validate();
-  return s;
+  return preset_spec(preset, inputs, classes, s);
 }
 
-MlpSpec model_spec(const TrainFlags& f, const std::string& preset, const data::Splits& data) {
+ModelSpec model_spec(const TrainFlags& f, const std::string& preset, const data::Splits& data) {
   return model_spec(f, preset, data.train.feature_count, data.train.num_classes);
 }
 

@@ -8,7 +8,7 @@
 //   ... parse ...
 //   check_before_loading(f, {f.model});
 //   data::Splits s = load_data(f);
-//   MlpSpec spec = model_spec(f, f.model, s);
+//   ModelSpec spec = model_spec(f, f.model, s);
 //   TrainConfig cfg = train_config(f, f.model, s);
 #pragma once
 
@@ -21,7 +21,7 @@
 
 #include "data/registry.hpp"
 #include "graph/errors.hpp"
-#include "models/mlp.hpp"
+#include "models/presets.hpp"
 #include "lab/outputs.hpp"
 #include "lab/run_control.hpp"
 #include "train/trainer.hpp"
@@ -101,9 +101,9 @@ data::LoadOptions load_options(const TrainFlags& flags);
 data::Splits load_data(const TrainFlags& flags);
 
 // The preset refined by the flags, sized to the data (inputs = feature count, classes = class count).
-MlpSpec model_spec(const TrainFlags& flags, const std::string& preset, const data::Splits& data);
+ModelSpec model_spec(const TrainFlags& flags, const std::string& preset, const data::Splits& data);
 // With inputs/classes given explicitly (gradcheck, and the checks before loading).
-MlpSpec model_spec(const TrainFlags& flags, const std::string& preset, int64_t inputs, int64_t classes);
+ModelSpec model_spec(const TrainFlags& flags, const std::string& preset, int64_t inputs, int64_t classes);
 
 // The validated training configuration; with data, also checks the batch size against the split.
 TrainConfig train_config(const TrainFlags& flags, const std::string& preset);

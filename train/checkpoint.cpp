@@ -33,6 +33,13 @@ constexpr uint64_t kMaxHeader = 100'000'000;
 
 std::string where(const std::string& path) { return path + ": "; }
 
+// "batch", "layer" or "none": the kind of normalization a model uses (for messages).
+std::string norm_label(const ModelSpec& spec) {
+  if (spec.has(LayerKind::batch_norm)) return "batch";
+  if (spec.has(LayerKind::layer_norm)) return "layer";
+  return "none";
+}
+
 std::vector<int64_t> dims(const Shape& s) {
   std::vector<int64_t> d;
   for (int i = 0; i < s.rank(); ++i) d.push_back(s[i]);
@@ -173,6 +180,16 @@ std::string first_difference(const json& a, const json& b, const std::string& pr
     if (other != b.end() && *other == item.value()) continue;
     if (other != b.end() && item.value().is_object() && other->is_object())
       return first_difference(item.value(), *other, name + ".");
+    // Arrays of the same length (the layer list): the first element that differs, by index.
+    if (other != b.end() && item.value().is_array() && other->is_array() && item.value().size() == other->size())
+      for (size_t i = 0; i < other->size(); ++i) {
+        const json& x = item.value()[i];
+        const json& y = (*other)[i];
+        if (x == y) continue;
+        const std::string element = name + "[" + std::to_string(i) + "]";
+        if (x.is_object() && y.is_object()) return first_difference(x, y, element + ".");
+        return "'" + element + "' is " + x.dump() + " in the checkpoint but " + y.dump() + " in the model";
+      }
     return "'" + name + "' is " + item.value().dump() + " in the checkpoint but " +
            (other == b.end() ? std::string("absent") : other->dump()) + " in the model";
   }
@@ -385,9 +402,9 @@ const CheckpointTensor& Checkpoint::tensor(const std::string& name) const {
   return it->second;
 }
 
-std::vector<std::pair<std::string, std::vector<int64_t>>> checkpoint_layout(const MlpSpec& spec, OptimizerKind optimizer) {
-  const Mlp mlp = build_mlp(spec);
-  const Program p = compile(mlp.graph, mlp.loss, {.backward = false});
+std::vector<std::pair<std::string, std::vector<int64_t>>> checkpoint_layout(const ModelSpec& spec, OptimizerKind optimizer) {
+  const Model model = build_model(spec);
+  const Program p = compile(model.graph, model.loss, {.backward = false});
   std::vector<std::pair<std::string, std::vector<int64_t>>> params, out;
   for (NodeId id : p.parameters) params.emplace_back(p.graph.node(id).name, dims(p.graph.node(id).shape));
   out = params;
@@ -457,12 +474,14 @@ Checkpoint read_checkpoint(const std::string& path) {
   if (format->second != kCheckpointFormat)
     throw InputError(where(path) + "unknown format '" + format->second + "' (expected '" + kCheckpointFormat + "')");
   const std::string version = metadata_field(f, path, "format_version");
-  if (version != std::to_string(kCheckpointVersion))
-    throw InputError(where(path) + "checkpoint format version '" + version + "' is not supported (this bnlab reads version " +
+  if (version != "1" && version != std::to_string(kCheckpointVersion))
+    throw InputError(where(path) + "checkpoint format version '" + version + "' is not supported (this bnlab reads versions 1 to " +
                      std::to_string(kCheckpointVersion) + ")");
 
+  // Version 1 stored the MLP family's parameters; version 2 the layer list (ModelSpec).
   c.spec = parse_field(path, "spec", [&] {
-    MlpSpec s = mlp_spec_from_json(metadata_field(f, path, "spec"));
+    const std::string text = metadata_field(f, path, "spec");
+    ModelSpec s = version == "1" ? model_spec_from_format1_json(text) : model_spec_from_json(text);
     s.validate();
     return s;
   });
@@ -511,7 +530,7 @@ Checkpoint read_checkpoint(const std::string& path) {
 
   // The tensors against what the stored spec and optimizer need.
   const auto layout = checkpoint_layout(c.spec, c.config.optimizer.kind);
-  const std::string model = c.spec.sizes() + " " + to_string(c.spec.norm) + "-norm model with " + to_string(c.config.optimizer.kind);
+  const std::string model = c.spec.describe() + " " + norm_label(c.spec) + "-norm model with " + to_string(c.config.optimizer.kind);
   std::set<std::string> expected;
   for (const auto& [name, shape] : layout) {
     expected.insert(name);

@@ -12,15 +12,15 @@
 //   while (t.epoch() < ck.config.epochs) history.push_back(t.train_epoch());
 //
 //   // Inference without a Trainer: rebuild the model from the spec, load parameters and state.
-//   bnlab::Mlp mlp = bnlab::build_mlp(ck.spec);
-//   bnlab::Session s(bnlab::compile(mlp.graph, mlp.loss, {.backward = false}));
+//   bnlab::Model model = bnlab::build_model(ck.spec);
+//   bnlab::Session s(bnlab::compile(model.graph, model.loss, {.backward = false}));
 //   bnlab::load_parameters(s, ck);              // then s.forward(bnlab::Mode::eval)
 //   // (train/predictor.hpp wraps this: evaluate a split, class probabilities of rows.)
 //
 // The file (docs/checkpoints.md has the details and a Python reader):
 //   8 bytes   N, the header length, little-endian uint64 (a multiple of 8: the header is padded with spaces)
 //   N bytes   JSON: {"<tensor>": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, …,
-//                    "__metadata__": {"format": "bnlab-checkpoint", "format_version": "1", "spec": "{…}",
+//                    "__metadata__": {"format": "bnlab-checkpoint", "format_version": "2", "spec": "{…}",
 //                                     "train_config": "{…}", "progress": "{…}", "history": "[…]",
 //                                     "dataset": "…", "data": "{…}" (when the writer gave the data options)}}
 //   the rest  raw little-endian float32 data; offsets are relative to the start of this section
@@ -43,13 +43,15 @@
 
 #include "data/registry.hpp"
 #include "graph/session.hpp"
-#include "models/mlp.hpp"
+#include "models/model.hpp"
 #include "train/trainer.hpp"
 
 namespace bnlab {
 
 inline constexpr const char* kCheckpointFormat = "bnlab-checkpoint";
-inline constexpr int kCheckpointVersion = 1;
+// Version 2 stores the model as a layer list (ModelSpec); version 1 (the MLP family's parameters)
+// still loads.
+inline constexpr int kCheckpointVersion = 2;
 
 struct CheckpointTensor {
   std::vector<int64_t> shape;  // [] scalar, [n], [r,c], …
@@ -85,7 +87,7 @@ SafetensorsFile read_safetensors(const std::string& path);
 
 struct Checkpoint {
   std::string path;                        // where it was read from (messages)
-  MlpSpec spec;
+  ModelSpec spec;
   TrainConfig config;                      // the optimizer's configuration included
   std::string dataset;                     // the data::load name
   std::optional<data::LoadOptions> data;   // how the data were prepared, if the writer said
@@ -124,7 +126,7 @@ void restore(Trainer& trainer, const Checkpoint& ckpt);
 void load_parameters(Session& session, const Checkpoint& ckpt);
 
 // The tensors a checkpoint of this model and optimizer holds, in file order: (name, shape).
-std::vector<std::pair<std::string, std::vector<int64_t>>> checkpoint_layout(const MlpSpec& spec, OptimizerKind optimizer);
+std::vector<std::pair<std::string, std::vector<int64_t>>> checkpoint_layout(const ModelSpec& spec, OptimizerKind optimizer);
 
 // Where --save-best keeps the best epoch beside `path`: "run.safetensors" → "run.best.safetensors",
 // "run" → "run.best".

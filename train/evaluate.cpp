@@ -7,7 +7,7 @@
 
 namespace bnlab {
 
-EvalMetrics evaluate_dataset(Session& session, const Mlp& mlp, const data::Dataset& d, Mode mode, int64_t chunk) {
+EvalMetrics evaluate_dataset(Session& session, const Model& model, const data::Dataset& d, Mode mode, int64_t chunk) {
   if (mode == Mode::train) throw UsageError("evaluation runs in Mode::eval or Mode::eval_batch_stats, not train");
   if (chunk < 1) throw UsageError("evaluation chunk size must be at least 1, got " + std::to_string(chunk));
   EvalMetrics r;
@@ -20,10 +20,10 @@ EvalMetrics evaluate_dataset(Session& session, const Mlp& mlp, const data::Datas
     int64_t n = std::min(chunk, d.size() - start);
     if (mode == Mode::eval_batch_stats && d.size() - start - n == 1) n += 1;
     session.set_batch(n);
-    std::copy(d.row(start), d.row(start + n), session.input(mlp.x).data);
-    std::copy(d.labels.begin() + start, d.labels.begin() + start + n, session.labels(mlp.y).begin());
+    std::copy(d.row(start), d.row(start + n), session.input(model.input).data);
+    std::copy(d.labels.begin() + start, d.labels.begin() + start + n, session.labels(model.labels).begin());
     loss_sum += static_cast<double>(session.forward(mode)) * static_cast<double>(n);
-    correct += session.saved(mlp.loss, "correct").data[0];
+    correct += session.saved(model.loss, "correct").data[0];
     start += n;
   }
   r.samples = d.size();

@@ -1,10 +1,10 @@
-// Evaluation of an MLP's session over a whole dataset, chunk by chunk: the one loop that the trainer
+// Evaluation of a model's session over a whole dataset, chunk by chunk: the one loop that the trainer
 // (validation and test passes) and the predictor (a loaded checkpoint) share, so both sum in the
 // same order and agree bit for bit.
 //
-//   bnlab::EvalMetrics m = bnlab::evaluate_dataset(session, mlp, data.val, bnlab::Mode::eval, 1000);
+//   bnlab::EvalMetrics m = bnlab::evaluate_dataset(session, model, data.val, bnlab::Mode::eval, 1000);
 //
-// requires: the session was compiled from mlp.graph with mlp.loss as target; mode is not train.
+// requires: the session was compiled from model.graph with model.loss as target; mode is not train.
 // ensures: loss is the sample-weighted mean cross-entropy, acc the fraction of rows predicted right;
 //          both NaN for an empty dataset. With Mode::eval_batch_stats a trailing chunk of one row is
 //          folded into the chunk before it (one row has no batch statistics).
@@ -14,7 +14,7 @@
 
 #include "data/dataset.hpp"
 #include "graph/session.hpp"
-#include "models/mlp.hpp"
+#include "models/model.hpp"
 
 namespace bnlab {
 
@@ -24,6 +24,6 @@ struct EvalMetrics {
   int64_t samples = 0;
 };
 
-EvalMetrics evaluate_dataset(Session& session, const Mlp& mlp, const data::Dataset& d, Mode mode, int64_t chunk);
+EvalMetrics evaluate_dataset(Session& session, const Model& model, const data::Dataset& d, Mode mode, int64_t chunk);
 
 }  // namespace bnlab

@@ -8,29 +8,29 @@
 namespace bnlab {
 
 Predictor::Predictor(const Checkpoint& ckpt)
-    : mlp_(build_mlp(ckpt.spec)),
-      session_(compile(mlp_.graph, mlp_.loss, {.backward = false}), {.seed = ckpt.config.seed}),
+    : model_(build_model(ckpt.spec)),
+      session_(compile(model_.graph, model_.loss, {.backward = false}), {.seed = ckpt.config.seed}),
       eval_batch_(ckpt.config.eval_batch_size),
       train_batch_(ckpt.config.batch_size) {
   load_parameters(session_, ckpt);
 }
 
 EvalMetrics Predictor::evaluate(const data::Dataset& d, Mode mode) {
-  if (d.feature_count != spec().inputs)
-    throw UsageError("the model takes " + std::to_string(spec().inputs) + " inputs but '" + d.name + "' has " +
+  if (d.feature_count != spec().input_features())
+    throw UsageError("the model takes " + std::to_string(spec().input_features()) + " inputs but '" + d.name + "' has " +
                      std::to_string(d.feature_count) + " features");
   if (d.num_classes > spec().classes)
     throw UsageError("the model has " + std::to_string(spec().classes) + " classes but '" + d.name + "' has " +
                      std::to_string(d.num_classes));
   // NOTE: the same chunk sizes as Trainer::evaluate, so the sums run in the same order and agree bit for bit.
-  return evaluate_dataset(session_, mlp_, d, mode, mode == Mode::eval ? eval_batch_ : train_batch_);
+  return evaluate_dataset(session_, model_, d, mode, mode == Mode::eval ? eval_batch_ : train_batch_);
 }
 
 namespace {
 // Runs `rows` through the model in eval mode, chunk by chunk, calling visit(first_row, n) after each forward.
 template <class F>
-void run_rows(Session& s, const Mlp& mlp, int64_t chunk, std::span<const float> rows, F visit) {
-  const int64_t f = mlp.spec.inputs;
+void run_rows(Session& s, const Model& model, int64_t chunk, std::span<const float> rows, F visit) {
+  const int64_t f = model.spec.input_features();
   if (rows.size() % static_cast<size_t>(f) != 0)
     throw UsageError("prediction input holds " + std::to_string(rows.size()) + " values, not a multiple of the model's " +
                      std::to_string(f) + " inputs");
@@ -38,10 +38,10 @@ void run_rows(Session& s, const Mlp& mlp, int64_t chunk, std::span<const float> 
   for (int64_t start = 0; start < total; start += chunk) {
     const int64_t n = std::min(chunk, total - start);
     s.set_batch(n);
-    std::copy(rows.begin() + start * f, rows.begin() + (start + n) * f, s.input(mlp.x).data);
+    std::copy(rows.begin() + start * f, rows.begin() + (start + n) * f, s.input(model.input).data);
     // NOTE: the graph ends in the loss, which needs labels; class 0 is a valid stand-in, and neither
     // the logits nor the probabilities depend on it.
-    auto y = s.labels(mlp.y);
+    auto y = s.labels(model.labels);
     std::fill(y.begin(), y.end(), 0);
     s.forward(Mode::eval);
     visit(start, n);
@@ -51,18 +51,18 @@ void run_rows(Session& s, const Mlp& mlp, int64_t chunk, std::span<const float> 
 
 std::vector<float> Predictor::probabilities(std::span<const float> rows) {
   const int64_t c = spec().classes;
-  std::vector<float> out(rows.size() / static_cast<size_t>(spec().inputs) * static_cast<size_t>(c));
-  run_rows(session_, mlp_, eval_batch_, rows, [&](int64_t start, int64_t n) {
-    const float* p = session_.saved(mlp_.loss, "probs").data;  // [n, C]
+  std::vector<float> out(rows.size() / static_cast<size_t>(spec().input_features()) * static_cast<size_t>(c));
+  run_rows(session_, model_, eval_batch_, rows, [&](int64_t start, int64_t n) {
+    const float* p = session_.saved(model_.loss, "probs").data;  // [n, C]
     std::copy(p, p + n * c, out.begin() + start * c);
   });
   return out;
 }
 
 std::vector<int32_t> Predictor::predict(std::span<const float> rows) {
-  std::vector<int32_t> out(rows.size() / static_cast<size_t>(spec().inputs));
-  run_rows(session_, mlp_, eval_batch_, rows, [&](int64_t start, int64_t n) {
-    const auto logits = session_.value(mlp_.logits).mat();  // [n, C]
+  std::vector<int32_t> out(rows.size() / static_cast<size_t>(spec().input_features()));
+  run_rows(session_, model_, eval_batch_, rows, [&](int64_t start, int64_t n) {
+    const auto logits = session_.value(model_.logits).mat();  // [n, C]
     for (int64_t r = 0; r < n; ++r) {
       Eigen::Index arg = 0;
       logits.row(r).maxCoeff(&arg);

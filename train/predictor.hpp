@@ -1,13 +1,13 @@
-// Inference from a checkpoint: the MLP rebuilt from the checkpoint's spec, its parameters and
+// Inference from a checkpoint: the model rebuilt from the checkpoint's spec, its parameters and
 // running statistics loaded, run forward only.
 //
 //   bnlab::Checkpoint ck = bnlab::read_checkpoint("run.safetensors");
 //   bnlab::Predictor p(ck);
 //   bnlab::EvalMetrics test = p.evaluate(data.test);        // bit-equal to the saving Trainer's evaluate(data.test)
-//   std::vector<float> probs = p.probabilities(rows);       // rows [n, inputs] → [n, classes], eval mode
+//   std::vector<float> probs = p.probabilities(rows);       // rows [n, input features] → [n, classes], eval mode
 //   std::vector<int32_t> classes = p.predict(rows);         // arg-max of each row
 //
-// requires: rows hold a multiple of spec().inputs floats, prepared as the training data were
+// requires: rows hold a multiple of spec().input_features() floats, prepared as the training data were
 // (same scaling and, if the checkpoint's data options say so, the same standardization).
 #pragma once
 
@@ -24,8 +24,8 @@ class Predictor {
   // Throws InputError (as load_parameters) when the checkpoint's tensors do not fit its spec.
   explicit Predictor(const Checkpoint& ckpt);
 
-  const MlpSpec& spec() const { return mlp_.spec; }
-  const Mlp& model() const { return mlp_; }
+  const ModelSpec& spec() const { return model_.spec; }
+  const Model& model() const { return model_; }
   Session& session() { return session_; }
 
   // Mean loss and accuracy over `d` in chunks of the checkpoint's eval batch size (Mode::eval) or
@@ -38,7 +38,7 @@ class Predictor {
   std::vector<int32_t> predict(std::span<const float> rows);
 
  private:
-  Mlp mlp_;
+  Model model_;
   Session session_;
   int64_t eval_batch_ = 0, train_batch_ = 0;
 };

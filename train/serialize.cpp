@@ -4,8 +4,10 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <variant>
 
 #include "graph/errors.hpp"
+#include "models/presets.hpp"
 
 namespace bnlab {
 
@@ -111,18 +113,41 @@ json parse(std::string_view text) {
 
 // ---- writers (ordered_json, struct order) ----
 
-ojson spec_json(const MlpSpec& s) {
+ojson recipe_value_json(const RecipeField::Value& v) {
+  return std::visit([](const auto& x) { return ojson(x); }, v);
+}
+
+ojson spec_json(const ModelSpec& s) {
   ojson j;
-  j["inputs"] = s.inputs;
-  j["hidden"] = s.hidden;
+  j["input_shape"] = s.input_shape;
   j["classes"] = s.classes;
-  j["activation"] = to_string(s.activation);
-  j["norm"] = to_string(s.norm);
-  j["norm_placement"] = to_string(s.placement);
-  j["init"] = to_string(s.init);
-  j["weight_scale"] = s.weight_scale;
-  j["bn_momentum"] = s.bn_momentum;
-  j["norm_eps"] = s.norm_eps;
+  j["layers"] = ojson::array();
+  for (const LayerSpec& l : s.layers) {
+    ojson o;
+    o["kind"] = to_string(l.kind);
+    o["name"] = l.name;
+    // Only the attributes of the layer's kind.
+    switch (l.kind) {
+      case LayerKind::dense:
+        o["units"] = l.units;
+        o["init"] = to_string(l.init);
+        o["weight_scale"] = l.weight_scale;
+        o["bias"] = l.bias;
+        break;
+      case LayerKind::batch_norm:
+        o["momentum"] = l.momentum;
+        o["eps"] = l.eps;
+        break;
+      case LayerKind::layer_norm: o["eps"] = l.eps; break;
+      case LayerKind::activation: o["activation"] = to_string(l.activation); break;
+    }
+    if (!l.probe.empty()) o["probe"] = l.probe;
+    j["layers"].push_back(std::move(o));
+  }
+  // [name, value] pairs: a JSON object's order is not kept by every reader, and the order is the
+  // metrics document's.
+  j["recipe"] = ojson::array();
+  for (const RecipeField& r : s.recipe) j["recipe"].push_back(ojson::array({r.name, recipe_value_json(r.value)}));
   return j;
 }
 
@@ -205,25 +230,89 @@ ojson load_options_json(const data::LoadOptions& o) {
 
 // ---- readers ----
 
-MlpSpec spec_from(const json& j, const std::string& where) {
+std::vector<int64_t> integers(Fields& f, const std::string& key) {
+  std::vector<int64_t> out;
+  const json& a = f.array(key);
+  for (size_t i = 0; i < a.size(); ++i)
+    out.push_back(Fields::integer_value(a[i], f.name(key) + "[" + std::to_string(i) + "]",
+                                        std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()));
+  return out;
+}
+
+// Format 2: the layer list.
+ModelSpec spec_from(const json& j, const std::string& where) {
   Fields f(j, where);
-  MlpSpec s;
-  s.inputs = f.integer("inputs");
-  s.hidden.clear();
-  const json& hidden = f.array("hidden");
-  for (size_t i = 0; i < hidden.size(); ++i)
-    s.hidden.push_back(Fields::integer_value(hidden[i], f.name("hidden") + "[" + std::to_string(i) + "]",
-                                             std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()));
+  ModelSpec s;
+  s.input_shape = integers(f, "input_shape");
   s.classes = f.integer("classes");
-  s.activation = f.choice("activation", activation_from_string);
-  s.norm = f.choice("norm", norm_from_string);
-  s.placement = f.choice("norm_placement", placement_from_string);
-  s.init = f.choice("init", init_kind_from_string);
-  s.weight_scale = f.number("weight_scale");
-  s.bn_momentum = f.number("bn_momentum");
-  s.norm_eps = f.number("norm_eps");
+  s.layers.clear();
+  const json& layers = f.array("layers");
+  for (size_t i = 0; i < layers.size(); ++i) {
+    Fields l(layers[i], f.name("layers") + "[" + std::to_string(i) + "]");
+    LayerSpec layer;
+    layer.kind = l.choice("kind", layer_kind_from_string);
+    layer.name = l.string("name");
+    switch (layer.kind) {
+      case LayerKind::dense:
+        layer.units = l.integer("units");
+        layer.init = l.choice("init", init_kind_from_string);
+        layer.weight_scale = l.number("weight_scale");
+        layer.bias = l.boolean("bias");
+        break;
+      case LayerKind::batch_norm:
+        layer.momentum = l.number("momentum");
+        layer.eps = l.number("eps");
+        break;
+      case LayerKind::layer_norm: layer.eps = l.number("eps"); break;
+      case LayerKind::activation: layer.activation = l.choice("activation", activation_from_string); break;
+    }
+    if (layers[i].contains("probe")) layer.probe = l.string("probe");
+    l.done();
+    s.layers.push_back(std::move(layer));
+  }
+  const json& recipe = f.array("recipe");
+  for (size_t i = 0; i < recipe.size(); ++i) {
+    const std::string field = f.name("recipe") + "[" + std::to_string(i) + "]";
+    const json& pair = recipe[i];
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string())
+      throw InputError("field '" + field + "': expected a [name, value] pair");
+    const std::string name = pair[0].get<std::string>();
+    const json& v = pair[1];
+    constexpr int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+    if (v.is_number_integer())
+      s.recipe.push_back({name, Fields::integer_value(v, field, lo, hi)});
+    else if (v.is_number())
+      s.recipe.push_back({name, v.get<double>()});
+    else if (v.is_string())
+      s.recipe.push_back({name, v.get<std::string>()});
+    else if (v.is_array()) {
+      std::vector<int64_t> values;
+      for (size_t k = 0; k < v.size(); ++k) values.push_back(Fields::integer_value(v[k], field + "[" + std::to_string(k) + "]", lo, hi));
+      s.recipe.push_back({name, std::move(values)});
+    } else
+      throw InputError(Fields::wrong_value(field, "a number, a string or an array of integers", v));
+  }
   f.done();
   return s;
+}
+
+// Format 1: the MLP family's parameters, every one given.
+ModelSpec format1_spec_from(const json& j, const std::string& where) {
+  Fields f(j, where);
+  const int64_t inputs = f.integer("inputs");
+  ModelOptions o;
+  o.hidden = integers(f, "hidden");
+  const int64_t classes = f.integer("classes");
+  o.activation = f.choice("activation", activation_from_string);
+  o.norm = f.choice("norm", norm_from_string);
+  o.placement = f.choice("norm_placement", placement_from_string);
+  o.init = f.choice("init", init_kind_from_string);
+  o.weight_scale = f.number("weight_scale");
+  o.bn_momentum = f.number("bn_momentum");
+  o.norm_eps = f.number("norm_eps");
+  f.done();
+  // Every option is set, so the preset only names the family.
+  return preset_spec("plain", inputs, classes, o);
 }
 
 OptimizerConfig optimizer_from(const json& j, const std::string& where) {
@@ -323,7 +412,7 @@ data::LoadOptions load_options_from(const json& j, const std::string& where) {
 
 }  // namespace
 
-std::string to_json(const MlpSpec& spec) { return spec_json(spec).dump(); }
+std::string to_json(const ModelSpec& spec) { return spec_json(spec).dump(); }
 std::string to_json(const OptimizerConfig& config) { return optimizer_json(config).dump(); }
 std::string to_json(const TrainConfig& config) { return train_config_json(config).dump(); }
 std::string to_json(const EvalMetrics& metrics) { return eval_json(metrics).dump(); }
@@ -335,7 +424,8 @@ std::string to_json(const std::vector<EpochMetrics>& history) {
 }
 std::string to_json(const data::LoadOptions& options) { return load_options_json(options).dump(); }
 
-MlpSpec mlp_spec_from_json(std::string_view text) { return spec_from(parse(text), ""); }
+ModelSpec model_spec_from_json(std::string_view text) { return spec_from(parse(text), ""); }
+ModelSpec model_spec_from_format1_json(std::string_view text) { return format1_spec_from(parse(text), ""); }
 OptimizerConfig optimizer_config_from_json(std::string_view text) { return optimizer_from(parse(text), ""); }
 TrainConfig train_config_from_json(std::string_view text) { return train_config_from(parse(text), ""); }
 EvalMetrics eval_metrics_from_json(std::string_view text) { return eval_from(parse(text), ""); }

@@ -2,8 +2,8 @@
 // configuration, the data options, and the metrics of each epoch. Checkpoints store these in their
 // `__metadata__`; a metrics writer can embed them (parse the text with any JSON library).
 //
-//   std::string text = bnlab::to_json(spec);              // {"inputs":784,"hidden":[128,64],…}
-//   bnlab::MlpSpec back = bnlab::mlp_spec_from_json(text);  // back == spec
+//   std::string text = bnlab::to_json(spec);                  // {"input_shape":[784],"classes":10,"layers":[…],"recipe":{…}}
+//   bnlab::ModelSpec back = bnlab::model_spec_from_json(text);  // back == spec
 //
 // Field names are the struct members' names (enums as their command-line names: "relu", "batch",
 // "after_activation", "glorot_uniform", "adam"). Doubles are written with enough digits to read
@@ -19,13 +19,13 @@
 #include <vector>
 
 #include "data/registry.hpp"
-#include "models/mlp.hpp"
+#include "models/model_spec.hpp"
 #include "train/optimizer.hpp"
 #include "train/trainer.hpp"
 
 namespace bnlab {
 
-std::string to_json(const MlpSpec& spec);
+std::string to_json(const ModelSpec& spec);   // a layer carries the attributes of its kind only
 std::string to_json(const OptimizerConfig& config);
 std::string to_json(const TrainConfig& config);   // the optimizer nested as "optimizer": {…}
 std::string to_json(const EvalMetrics& metrics);
@@ -33,7 +33,9 @@ std::string to_json(const EpochMetrics& metrics);
 std::string to_json(const std::vector<EpochMetrics>& history);  // a JSON array
 std::string to_json(const data::LoadOptions& options);          // synthetic options nested as "synthetic"
 
-MlpSpec mlp_spec_from_json(std::string_view text);
+ModelSpec model_spec_from_json(std::string_view text);
+// Checkpoint format 1's spec: the MLP family's parameters ({"inputs":784,"hidden":[128,64],…}).
+ModelSpec model_spec_from_format1_json(std::string_view text);
 OptimizerConfig optimizer_config_from_json(std::string_view text);
 TrainConfig train_config_from_json(std::string_view text);
 EvalMetrics eval_metrics_from_json(std::string_view text);

@@ -16,10 +16,10 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-const MlpSpec& checked(const MlpSpec& spec, const data::Splits& data) {
+const ModelSpec& checked(const ModelSpec& spec, const data::Splits& data) {
   if (data.train.size() == 0) throw InputError("dataset '" + data.train.name + "' has no training rows");
-  if (spec.inputs != data.train.feature_count)
-    throw UsageError("the model takes " + std::to_string(spec.inputs) + " inputs but '" + data.train.name + "' has " +
+  if (spec.input_features() != data.train.feature_count)
+    throw UsageError("the model takes " + std::to_string(spec.input_features()) + " inputs but '" + data.train.name + "' has " +
                      std::to_string(data.train.feature_count) + " features");
   if (spec.classes != data.train.num_classes)
     throw UsageError("the model has " + std::to_string(spec.classes) + " classes but '" + data.train.name + "' has " +
@@ -61,20 +61,20 @@ void TrainConfig::validate() const {
   optimizer.validate();
 }
 
-Trainer::Trainer(const MlpSpec& spec, TrainConfig config, const data::Splits& data)
-    : mlp_(build_mlp(checked(spec, data))),
+Trainer::Trainer(const ModelSpec& spec, TrainConfig config, const data::Splits& data)
+    : model_(build_model(checked(spec, data))),
       config_(std::move(config)),
       data_(data),
-      session_(compile(mlp_.graph, mlp_.loss),
+      session_(compile(model_.graph, model_.loss),
                {.seed = config_.seed, .max_batch = config_.batch_size, .threads = config_.threads}),
-      eval_session_(compile(mlp_.graph, mlp_.loss, {.backward = false}), {.seed = config_.seed, .threads = config_.threads}),
+      eval_session_(compile(model_.graph, model_.loss, {.backward = false}), {.seed = config_.seed, .threads = config_.threads}),
       optimizer_(config_.optimizer, session_.parameters()) {
   config_.validate();
   const int64_t n = data.train.size();
   if (config_.batch_size > n)
     throw UsageError("--batch-size " + std::to_string(config_.batch_size) + " is larger than the training split (" +
                      std::to_string(n) + " rows)");
-  if (spec.norm == Norm::batch) {
+  if (spec.has(LayerKind::batch_norm)) {
     if (config_.batch_size < 2)
       throw UsageError("--batch-size 1 cannot train batch norm: a batch of one sample has no variance");
     if (!config_.drop_last && n % config_.batch_size == 1)
@@ -90,7 +90,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
   const int64_t steps = order.num_batches();
   if (observer && observer->epoch_start) observer->epoch_start(epoch_ + 1, steps);
 
-  const std::vector<NodeId>& pre = mlp_.pre_activations;
+  const std::vector<Probe>& pre = model_.probes;
   std::vector<double> sum(pre.size(), 0.0), sum_sq(pre.size(), 0.0), count(pre.size(), 0.0);
   std::vector<double> step_sum(pre.size()), step_sum_sq(pre.size()), step_count(pre.size());
   std::vector<double> grad_norm_sum(static_cast<size_t>(session_.gradients().size()), 0.0);
@@ -106,7 +106,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
     const auto rows = order.batch(b);
     const int64_t n = static_cast<int64_t>(rows.size());
     session_.set_batch(n);
-    train.gather(rows, session_.input(mlp_.x).data, session_.labels(mlp_.y).data(), session_.pool());
+    train.gather(rows, session_.input(model_.input).data, session_.labels(model_.labels).data(), session_.pool());
     if (may_skip) std::copy(session_.state().data.begin(), session_.state().data.end(), state_before.begin());
     const float loss = session_.forward(Mode::train);
     if (!std::isfinite(loss)) {
@@ -117,10 +117,10 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
       continue;
     }
     // Read before backward: backward reuses the memory of tensors it no longer needs.
-    const float correct = session_.saved(mlp_.loss, "correct").data[0];
+    const float correct = session_.saved(model_.loss, "correct").data[0];
     if (config_.record_internals)
       for (size_t l = 0; l < pre.size(); ++l) {
-        const auto v = session_.value(pre[l]).vec().template cast<double>();
+        const auto v = session_.value(pre[l].node).vec().template cast<double>();
         step_sum[l] = v.sum();
         step_sum_sq[l] = v.square().sum();
         step_count[l] = static_cast<double>(v.size());
@@ -168,7 +168,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
     for (size_t l = 0; l < pre.size(); ++l) {
       const double mean = sum[l] / count[l];
       const double var = std::max(0.0, sum_sq[l] / count[l] - mean * mean);
-      m.layers.push_back({"fc" + std::to_string(l + 1), mean, std::sqrt(var)});
+      m.layers.push_back({pre[l].label, mean, std::sqrt(var)});
     }
     const auto& grads = session_.gradients();
     const double used = static_cast<double>(std::max<int64_t>(steps - skipped, 1));
@@ -185,10 +185,10 @@ EvalMetrics Trainer::evaluate(const data::Dataset& d, Mode mode, int64_t batch) 
   copy_into(eval_session_.parameters().data, session_.parameters().data);
   copy_into(eval_session_.state().data, session_.state().data);
   const int64_t chunk = batch > 0 ? batch : (mode == Mode::eval ? config_.eval_batch_size : config_.batch_size);
-  return evaluate_dataset(eval_session_, mlp_, d, mode, chunk);
+  return evaluate_dataset(eval_session_, model_, d, mode, chunk);
 }
 
-RunRecord train_run(const std::string& name, const MlpSpec& spec, const TrainConfig& config, const data::Splits& data,
+RunRecord train_run(const std::string& name, const ModelSpec& spec, const TrainConfig& config, const data::Splits& data,
                     const TrainObserver* observer, const std::function<void(const EpochMetrics&)>& on_epoch) {
   const auto start = Clock::now();
   Trainer trainer(spec, config, data);

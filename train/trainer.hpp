@@ -1,9 +1,9 @@
-// The trainer: one model (an MlpSpec) trained on prepared splits, epoch by epoch, producing exactly
+// The trainer: one model (a ModelSpec) trained on prepared splits, epoch by epoch, producing exactly
 // the metrics of METRICS.md, plus what happens inside the network (per-layer statistics).
 //
 //   bnlab::data::Splits data = bnlab::data::load("fashion-mnist", {.seed = 0});
 //   bnlab::TrainConfig cfg;                                  // batch 32, Adam 1e-3, 10 epochs, seed 0
-//   bnlab::Trainer t(bnlab::MlpSpec::preset("batchnorm"), cfg, data);
+//   bnlab::Trainer t(bnlab::preset_spec("batchnorm", 784, 10), cfg, data);
 //   while (t.epoch() < cfg.epochs) {
 //     bnlab::EpochMetrics m = t.train_epoch(&observer);     // train steps, then the val pass
 //   }
@@ -22,7 +22,7 @@
 
 #include "data/dataset.hpp"
 #include "graph/session.hpp"
-#include "models/mlp.hpp"
+#include "models/model.hpp"
 #include "train/evaluate.hpp"
 #include "train/optimizer.hpp"
 
@@ -52,10 +52,10 @@ struct TrainConfig {
   void validate() const;
 };
 
-// Per hidden layer and epoch: the pre-activation values (what enters the activation function) over
-// every training step of the epoch.
+// Per probe of the model and epoch: its values (the MLP presets probe what enters each activation
+// function) over every training step of the epoch.
 struct LayerStats {
-  std::string layer;   // "fc1", "fc2", …
+  std::string layer;   // the probe's label: "fc1", "fc2", …
   double mean = 0;
   double std = 0;
 };
@@ -105,9 +105,9 @@ struct TrainingInterrupted : std::runtime_error {
 
 class Trainer {
  public:
-  // requires: data.train non-empty, spec.inputs == feature count and spec.classes == class count
+  // requires: data.train non-empty, spec.input_features() == feature count and spec.classes == class count
   // (the constructor adjusts neither: a mismatch is a UsageError naming both sizes).
-  Trainer(const MlpSpec& spec, TrainConfig config, const data::Splits& data);
+  Trainer(const ModelSpec& spec, TrainConfig config, const data::Splits& data);
 
   EpochMetrics train_epoch(const TrainObserver* observer = nullptr);
   EvalMetrics evaluate(const data::Dataset& d, Mode mode = Mode::eval, int64_t batch = 0);
@@ -118,12 +118,12 @@ class Trainer {
   const Session& session() const { return session_; }
   Optimizer& optimizer() { return optimizer_; }
   const Optimizer& optimizer() const { return optimizer_; }
-  const Mlp& model() const { return mlp_; }
+  const Model& model() const { return model_; }
   const TrainConfig& config() const { return config_; }
   const data::Splits& data() const { return data_; }
 
  private:
-  Mlp mlp_;
+  Model model_;
   TrainConfig config_;
   const data::Splits& data_;
   Session session_;
@@ -136,7 +136,7 @@ class Trainer {
 struct RunRecord {
   std::string name;              // "plain", "batchnorm", "batchnorm-bs64-seed1", …
   TrainConfig config;
-  MlpSpec spec;
+  ModelSpec spec;
   int64_t train_size = 0, val_size = 0, test_size = 0;
   std::vector<EpochMetrics> epochs;
   std::optional<EvalMetrics> test;
@@ -145,7 +145,7 @@ struct RunRecord {
 
 // Trains `config.epochs` epochs, evaluates the test split, and returns the record. `on_epoch` is
 // called after each epoch (for tables and progress lines).
-RunRecord train_run(const std::string& name, const MlpSpec& spec, const TrainConfig& config, const data::Splits& data,
+RunRecord train_run(const std::string& name, const ModelSpec& spec, const TrainConfig& config, const data::Splits& data,
                     const TrainObserver* observer = nullptr,
                     const std::function<void(const EpochMetrics&)>& on_epoch = {});
 

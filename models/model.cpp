@@ -1,0 +1,44 @@
+#include "models/model.hpp"
+
+#include "models/layers.hpp"
+#include "ops/relu.hpp"
+#include "ops/softmax_cross_entropy.hpp"
+#include "ops/tanh.hpp"
+
+namespace bnlab {
+
+namespace {
+
+Var add_layer(Var h, const LayerSpec& l) {
+  switch (l.kind) {
+    case LayerKind::dense: return dense(h, l.units, l.name, {l.init, l.weight_scale, l.bias});
+    case LayerKind::batch_norm: return batch_norm_layer(h, l.name, {l.momentum, l.eps});
+    case LayerKind::layer_norm: return layer_norm_layer(h, l.name, l.eps);
+    case LayerKind::activation: return l.activation == Activation::relu ? relu(h, l.name) : tanh(h, l.name);
+  }
+  return h;
+}
+
+}  // namespace
+
+Model build_model(const ModelSpec& spec) {
+  spec.validate();  // also bounds the sizes: classes fits the int32 of labels()
+  Model m;
+  m.spec = spec;
+  Graph& g = m.graph;
+  const Var x = g.input("x", {batch, spec.input_features()});
+  Var h = x;
+  const Var y = g.labels("y", static_cast<int32_t>(spec.classes));
+  for (const LayerSpec& l : spec.layers) {
+    h = add_layer(h, l);
+    if (!l.probe.empty()) m.probes.push_back({l.probe, h.id});
+  }
+  const Var loss = softmax_cross_entropy(h, y, "loss");
+  m.input = x.id;
+  m.labels = y.id;
+  m.logits = h.id;
+  m.loss = loss.id;
+  return m;
+}
+
+}  // namespace bnlab

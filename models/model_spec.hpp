@@ -1,0 +1,97 @@
+// A model as data: the input's per-sample shape, the number of classes, and a list of layers, each
+// a kind with its attributes. build_model() (models/model.hpp) turns it into a graph; the trainer,
+// checkpoints, the predictor and the lab know models only through this and Model.
+//
+//   bnlab::ModelSpec spec = bnlab::preset_spec("batchnorm", 784, 10);   // models/presets.hpp
+//   spec.layers.size();        // 9: fc1 act1 bn1 fc2 act2 bn2 out — see presets.hpp for the list
+//   spec.describe();           // "784-128-64-10"
+//
+// The layers run in order; the output of the last one is the logits (a dense layer with `classes`
+// units), and the loss is softmax cross-entropy against the labels. A layer with a `probe` label
+// reports its output's statistics under that label (the pre-activation values the trainer
+// records per epoch: `probe = "fc1"` on the dense layer, or on the norm layer when the norm comes
+// before the activation).
+//
+// Why a flat list of kinds with attributes: it is what a JSON file, a checkpoint and a report can
+// hold without code, and a new kind (conv2d, pooling, reshape) is one more enum value, its
+// attributes and one case in build_model — train/, lab/ and tools/ do not change.
+//
+// `recipe` says how the spec was made, for outputs only: the preset's parameters (hidden sizes,
+// activation, norm, …) in the order the metrics document's config block lists them. Two specs
+// with the same layers but another recipe are different specs (a resume checks both).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "graph/initializer.hpp"
+
+namespace bnlab {
+
+enum class LayerKind { dense, batch_norm, layer_norm, activation };
+enum class Activation { relu, tanh };
+
+const char* to_string(LayerKind k);
+const char* to_string(Activation a);
+LayerKind layer_kind_from_string(const std::string& s);
+Activation activation_from_string(const std::string& s);
+
+struct LayerSpec {
+  LayerKind kind = LayerKind::dense;
+  std::string name;  // unique in the model: parameters are "<name>.weight", "<name>.gamma", …
+  // dense: x [B,in] → x·weight [in,units] (+ bias [units])
+  int64_t units = 0;
+  Init::Kind init = Init::Kind::glorot_uniform;
+  double weight_scale = 1.0;  // multiplies the drawn weights
+  bool bias = true;
+  // batch_norm (momentum, eps) and layer_norm (eps)
+  double momentum = 0.1;
+  double eps = 1e-5;
+  // activation
+  Activation activation = Activation::relu;
+  // non-empty: the trainer reports this layer's output statistics under this label
+  std::string probe;
+
+  friend bool operator==(const LayerSpec&, const LayerSpec&) = default;
+};
+
+// One parameter of how a spec was made ("hidden": [128, 64], "norm": "batch", …).
+struct RecipeField {
+  using Value = std::variant<int64_t, double, std::string, std::vector<int64_t>>;
+  std::string name;
+  Value value;
+  friend bool operator==(const RecipeField&, const RecipeField&) = default;
+};
+
+struct ModelSpec {
+  std::vector<int64_t> input_shape = {784};  // one sample's shape; the batch dimension is not part of it
+  int64_t classes = 10;
+  std::vector<LayerSpec> layers;
+  std::vector<RecipeField> recipe;
+
+  // Limits validate() enforces: far beyond any model bnlab trains, small enough that building one
+  // is quick, its sizes fit the graph (class ids are int32) and its parameters fit in memory. A
+  // spec read from a file is checked against them before anything is built from it.
+  static constexpr size_t max_layers = 1024;
+  static constexpr int64_t max_size = int64_t{1} << 24;         // one dimension: inputs, units, classes
+  static constexpr int64_t max_parameters = int64_t{1} << 32;   // weights and biases (16 GiB of float)
+
+  // The features of one sample (the product of input_shape).
+  int64_t input_features() const;
+  // "784-128-64-10": the input features, then the units of each dense layer.
+  std::string describe() const;
+  bool has(LayerKind kind) const;
+  // The recipe field `name`, or nullptr.
+  const RecipeField::Value* recipe_value(const std::string& name) const;
+  // The recipe field `name` as text ("relu", "0.1", "128,64"), or "" when there is none.
+  std::string recipe_text(const std::string& name) const;
+  // Throws UsageError naming the layer (index from 1, kind and name) or field that is wrong and its
+  // value: sizes out of range, an empty or duplicate name, a last layer that is not a dense layer
+  // with `classes` units, more than max_parameters weights and biases.
+  void validate() const;
+  friend bool operator==(const ModelSpec&, const ModelSpec&) = default;
+};
+
+}  // namespace bnlab

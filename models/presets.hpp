@@ -1,0 +1,52 @@
+// The named models bnlab knows, as ModelSpecs for given input and class counts, refined by the
+// options a user (a flag, a study item) gives. A model is chosen by name everywhere — train,
+// compare, sweep, study, checkpoints — and made here, once.
+//
+//   bnlab::ModelSpec spec = bnlab::preset_spec("batchnorm", 784, 10, {.hidden = {{256, 256}}});
+//
+// The presets are the reference variants of DESIGN.md, one family (models/mlp.hpp): hidden dense
+// layers, each followed by its activation, with the norm after the activation (or before it):
+//   plain      784-128-64-10, ReLU, Glorot-uniform weights, zero biases
+//   batchnorm  plain with batch norm after each hidden ReLU (momentum 0.1, eps 1e-5: PyTorch's)
+//   layernorm  plain with layer norm after each hidden ReLU
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "graph/initializer.hpp"
+#include "models/model_spec.hpp"
+
+namespace bnlab {
+
+enum class Norm { none, batch, layer };
+enum class NormPlacement { after_activation, before_activation };
+
+const char* to_string(Norm n);
+const char* to_string(NormPlacement p);
+Norm norm_from_string(const std::string& s);
+NormPlacement placement_from_string(const std::string& s);
+
+// What refines a preset; every field left empty keeps the preset's value.
+struct ModelOptions {
+  std::optional<std::vector<int64_t>> hidden;  // sizes of the hidden dense layers
+  std::optional<Activation> activation;
+  std::optional<Norm> norm;
+  std::optional<NormPlacement> placement;
+  std::optional<Init::Kind> init;
+  std::optional<double> weight_scale;  // multiplies every dense layer's initial weights
+  std::optional<double> bn_momentum;   // batch norm's running-statistics momentum
+  std::optional<double> norm_eps;      // batch and layer norm's epsilon
+};
+
+std::vector<std::string> preset_names();
+bool is_preset(const std::string& name);
+
+// The preset `name` for `inputs` features and `classes` classes, refined by `options`, validated.
+// UsageError for an unknown name ("unknown model 'x' (known: plain, batchnorm, layernorm)") or a
+// refinement out of range (naming the field and value).
+ModelSpec preset_spec(const std::string& name, int64_t inputs, int64_t classes, const ModelOptions& options = {});
+
+}  // namespace bnlab
