@@ -1,6 +1,6 @@
 // Checkpoints: a model and its training state in one safetensors file, readable outside bnlab.
 //
-//   // Save after every epoch (atomically: `<path>.tmp`, fsync, rename).
+//   // Save after every epoch (atomically: `<path>.tmp`, fsync, rename, fsync the directory).
 //   bnlab::save_checkpoint("run.safetensors", trainer, history, load_options);
 //
 //   // Resume: the model and the configuration come from the checkpoint.

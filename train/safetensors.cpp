@@ -4,16 +4,14 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
-
-#include <fcntl.h>
-#include <unistd.h>
+#include <string_view>
 
 #include "graph/errors.hpp"
+#include "train/atomic_file.hpp"
 
 namespace bnlab {
 
@@ -54,68 +52,6 @@ void get_floats_le(const unsigned char* src, std::span<float> dst) {
       for (int b = 0; b < 4; ++b) u |= static_cast<uint32_t>(src[4 * i + static_cast<size_t>(b)]) << (8 * b);
       std::memcpy(&dst[i], &u, 4);
     }
-  }
-}
-
-// ---- atomic write ----
-
-class File {
- public:
-  File(const std::string& path, int flags) : path_(path), fd_(::open(path.c_str(), flags | O_CLOEXEC, 0644)) {
-    if (fd_ < 0) fail("cannot open");
-  }
-  ~File() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  File(const File&) = delete;
-  File& operator=(const File&) = delete;
-
-  void write_all(const char* p, size_t n) {
-    while (n > 0) {
-      const ssize_t w = ::write(fd_, p, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) fail("cannot write");
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-  }
-  void sync() {
-    if (::fsync(fd_) != 0) fail("cannot fsync");
-  }
-  void close() {
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail("cannot close");
-  }
-
- private:
-  [[noreturn]] void fail(const char* what) const {
-    throw RuntimeError(std::string(what) + " '" + path_ + "': " + std::strerror(errno));
-  }
-  std::string path_;
-  int fd_;
-};
-
-void write_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  try {
-    File f(tmp, O_WRONLY | O_CREAT | O_TRUNC);
-    f.write_all(bytes.data(), bytes.size());
-    f.sync();
-    f.close();
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-      throw RuntimeError("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(errno));
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  // Make the rename itself durable. NOTE: best effort — some file systems refuse fsync on a directory.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)::fsync(fd);
-    ::close(fd);
   }
 }
 
@@ -170,16 +106,20 @@ void write_safetensors(const std::string& path, const std::vector<TensorRef>& te
   // Pad with spaces so the data section starts 8-byte aligned (the format allows trailing whitespace).
   text.append((8 - text.size() % 8) % 8, ' ');
 
-  std::string bytes(8 + text.size() + offset, '\0');
+  // Streamed: the length, the header, then each tensor's data (one tensor in memory at a time).
+  AtomicFile out(path);
   const uint64_t n = text.size();
-  for (int b = 0; b < 8; ++b) bytes[static_cast<size_t>(b)] = static_cast<char>((n >> (8 * b)) & 0xFF);
-  std::memcpy(bytes.data() + 8, text.data(), text.size());
-  char* data = bytes.data() + 8 + text.size();
+  char length[8];
+  for (int b = 0; b < 8; ++b) length[b] = static_cast<char>((n >> (8 * b)) & 0xFF);
+  out.write(std::string_view(length, 8));
+  out.write(text);
+  std::string buffer;
   for (const TensorRef& t : tensors) {
-    put_floats_le(t.data, data);
-    data += t.data.size_bytes();
+    buffer.resize(t.data.size_bytes());
+    put_floats_le(t.data, buffer.data());
+    out.write(buffer);
   }
-  write_atomically(path, bytes);
+  out.commit();
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {

@@ -39,9 +39,10 @@ struct TensorRef {
   std::span<const float> data;  // requires: data.size() == product of shape
 };
 
-// Writes `tensors` (in this order) and `metadata` to `path` atomically: to "<path>.tmp", fsync, then
-// rename over `path`. Throws RuntimeError (naming the file and the system's reason) when writing fails,
-// UsageError for a duplicate or reserved name or a data size that does not match its shape.
+// Writes `tensors` (in this order) and `metadata` to `path` atomically (train/atomic_file.hpp: to
+// "<path>.tmp", streamed one tensor at a time, fsync, rename over `path`, fsync the directory).
+// Throws RuntimeError (naming the file and the system's reason) when writing fails, UsageError for a
+// duplicate or reserved name or a data size that does not match its shape.
 void write_safetensors(const std::string& path, const std::vector<TensorRef>& tensors,
                        const std::map<std::string, std::string>& metadata);
 
