@@ -3,9 +3,9 @@
 #include <filesystem>
 
 #include "graph/errors.hpp"
-#include "lab/atomic_file.hpp"
 #include "lab/metrics_csv.hpp"
 #include "lab/metrics_json.hpp"
+#include "train/atomic_file.hpp"
 
 namespace bnlab::lab {
 

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
-#include "lab/atomic_file.hpp"
+#include "train/atomic_file.hpp"
 
 namespace bnlab::lab {
 
@@ -286,6 +286,8 @@ FigureOutput write_figures(const std::string& dir, const std::vector<Figure>& fi
     write_file_atomically(base + ".gp", gnuplot_script(f));
     out.names.push_back(f.name);
     if (!render) continue;
+    // NOTE: gnuplot writes the .svg and .png itself (and the shell the .log), outside the atomic
+    // writer: a render that fails half-way may leave a partial image, which `failed` then reports.
     const std::string log = base + ".log";
     const int status = std::system(fmt::format("gnuplot {} >/dev/null 2>{}", shell_quoted(base + ".gp"), shell_quoted(log)).c_str());
     if (status == 0 && fs::exists(base + ".png")) {

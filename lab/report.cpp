@@ -8,10 +8,10 @@
 
 #include <fmt/format.h>
 
-#include "lab/atomic_file.hpp"
 #include "lab/figures.hpp"
 #include "lab/run_stats.hpp"
 #include "lab/sweep_summary.hpp"
+#include "train/atomic_file.hpp"
 
 namespace bnlab::lab {
 

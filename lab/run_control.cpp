@@ -4,9 +4,9 @@
 
 #include <fmt/format.h>
 
-#include "lab/atomic_file.hpp"
 #include "lab/metrics_csv.hpp"
 #include "lab/metrics_json.hpp"
+#include "train/atomic_file.hpp"
 
 namespace bnlab::lab {
 

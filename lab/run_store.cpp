@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "graph/errors.hpp"
-#include "lab/atomic_file.hpp"
+#include "train/atomic_file.hpp"
 
 namespace bnlab::lab {
 

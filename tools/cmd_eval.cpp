@@ -11,12 +11,12 @@
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
-#include "lab/atomic_file.hpp"
-#include "tools/command.hpp"
 #include "lab/metrics_json.hpp"
 #include "lab/numbers.hpp"
 #include "lab/run_control.hpp"
+#include "tools/command.hpp"
 #include "tools/signals.hpp"
+#include "train/atomic_file.hpp"
 #include "train/checkpoint.hpp"
 #include "train/predictor.hpp"
 

@@ -27,10 +27,10 @@
 #include "data/csv.hpp"
 #include "data/idx.hpp"
 #include "graph/errors.hpp"
-#include "lab/atomic_file.hpp"
-#include "tools/command.hpp"
 #include "lab/run_control.hpp"
+#include "tools/command.hpp"
 #include "tools/signals.hpp"
+#include "train/atomic_file.hpp"
 #include "train/checkpoint.hpp"
 #include "train/predictor.hpp"
 

@@ -18,17 +18,17 @@
 
 #include "data/registry.hpp"
 #include "graph/errors.hpp"
-#include "lab/atomic_file.hpp"
-#include "tools/command.hpp"
 #include "lab/plots.hpp"
 #include "lab/report.hpp"
 #include "lab/run_job.hpp"
-#include "tools/progress.hpp"
 #include "lab/run_stats.hpp"
 #include "lab/run_store.hpp"
 #include "lab/study_analysis.hpp"
 #include "lab/study_criteria.hpp"
 #include "lab/study_plan.hpp"
+#include "tools/command.hpp"
+#include "tools/progress.hpp"
+#include "train/atomic_file.hpp"
 
 namespace bnlab::tool {
 

@@ -13,16 +13,16 @@
 
 #include <fmt/format.h>
 
-#include "lab/atomic_file.hpp"
-#include "tools/command.hpp"
 #include "lab/metrics_json.hpp"
 #include "lab/plots.hpp"
 #include "lab/report.hpp"
 #include "lab/run_job.hpp"
-#include "tools/progress.hpp"
 #include "lab/run_store.hpp"
 #include "lab/sweep_summary.hpp"
+#include "tools/command.hpp"
+#include "tools/progress.hpp"
 #include "tools/train_flags.hpp"
+#include "train/atomic_file.hpp"
 
 namespace bnlab::tool {
 

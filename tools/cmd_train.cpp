@@ -17,13 +17,13 @@
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
-#include "lab/atomic_file.hpp"
-#include "tools/command.hpp"
 #include "lab/numbers.hpp"
-#include "tools/progress.hpp"
 #include "lab/run_control.hpp"
+#include "tools/command.hpp"
+#include "tools/progress.hpp"
 #include "tools/signals.hpp"
 #include "tools/train_flags.hpp"
+#include "train/atomic_file.hpp"
 #include "train/checkpoint.hpp"
 
 namespace bnlab::tool {

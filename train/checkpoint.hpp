@@ -1,6 +1,6 @@
 // Checkpoints: a model and its training state in one safetensors file, readable outside bnlab.
 //
-//   // Save after every epoch (atomically: `<path>.tmp`, fsync, rename).
+//   // Save after every epoch (atomically: `<path>.tmp`, fsync, rename, fsync the directory).
 //   bnlab::save_checkpoint("run.safetensors", trainer, history, load_options);
 //
 //   // Resume: the model and the configuration come from the checkpoint.
@@ -17,13 +17,12 @@
 //   bnlab::load_parameters(s, ck);              // then s.forward(bnlab::Mode::eval)
 //   // (train/predictor.hpp wraps this: evaluate a split, class probabilities of rows.)
 //
-// The file (docs/checkpoints.md has the details and a Python reader):
-//   8 bytes   N, the header length, little-endian uint64 (a multiple of 8: the header is padded with spaces)
-//   N bytes   JSON: {"<tensor>": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, …,
-//                    "__metadata__": {"format": "bnlab-checkpoint", "format_version": "2", "spec": "{…}",
-//                                     "train_config": "{…}", "progress": "{…}", "history": "[…]",
-//                                     "dataset": "…", "data": "{…}" (when the writer gave the data options)}}
-//   the rest  raw little-endian float32 data; offsets are relative to the start of this section
+// The file is safetensors (train/safetensors.hpp has the layout; docs/checkpoints.md the details and
+// a Python reader) with these "__metadata__" strings:
+//   "format": "bnlab-checkpoint", "format_version": "2", "spec": "{…}" (the ModelSpec: input shape,
+//   classes, layers, recipe), "train_config": "{…}", "progress": "{…}", "history": "[…]",
+//   "dataset": "…", "data": "{…}" (when the writer gave the data options)
+// Version 1 files (whose "spec" held the MLP family's parameters) still load.
 // Tensors: every parameter ("fc1.weight", …), every state tensor ("bn1.running_mean", …) and the
 // optimizer's moments ("optimizer.m.<parameter>" for momentum, adam and adamw, "optimizer.v.<parameter>"
 // for adam and adamw; sgd has none), in that order.
@@ -36,7 +35,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +42,7 @@
 #include "data/registry.hpp"
 #include "graph/session.hpp"
 #include "models/model.hpp"
+#include "train/safetensors.hpp"
 #include "train/trainer.hpp"
 
 namespace bnlab {
@@ -52,38 +51,6 @@ inline constexpr const char* kCheckpointFormat = "bnlab-checkpoint";
 // Version 2 stores the model as a layer list (ModelSpec); version 1 (the MLP family's parameters)
 // still loads.
 inline constexpr int kCheckpointVersion = 2;
-
-struct CheckpointTensor {
-  std::vector<int64_t> shape;  // [] scalar, [n], [r,c], …
-  std::vector<float> data;     // row-major; the product of `shape` elements
-};
-
-// ---- The file format alone (any named float32 tensors and string metadata) ----
-
-struct SafetensorsFile {
-  std::map<std::string, CheckpointTensor> tensors;
-  std::map<std::string, std::string> metadata;   // "__metadata__"
-  std::vector<std::string> order;                // tensor names by data offset
-};
-
-struct TensorRef {
-  std::string name;
-  std::vector<int64_t> shape;
-  std::span<const float> data;  // requires: data.size() == product of shape
-};
-
-// Writes `tensors` (in this order) and `metadata` to `path` atomically: to "<path>.tmp", fsync, then
-// rename over `path`. Throws RuntimeError (naming the file and the system's reason) when writing fails,
-// UsageError for a duplicate or reserved name or a data size that does not match its shape.
-void write_safetensors(const std::string& path, const std::vector<TensorRef>& tensors,
-                       const std::map<std::string, std::string>& metadata);
-
-// Reads and checks the format: header length, JSON, dtype F32 only, shapes, offsets inside the data
-// section and not overlapping, metadata all strings. Throws InputError "<path>: …" naming the tensor
-// and the byte offset where it applies.
-SafetensorsFile read_safetensors(const std::string& path);
-
-// ---- bnlab checkpoints ----
 
 struct Checkpoint {
   std::string path;                        // where it was read from (messages)
@@ -131,7 +98,5 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> checkpoint_layout(cons
 // Where --save-best keeps the best epoch beside `path`: "run.safetensors" → "run.best.safetensors",
 // "run" → "run.best".
 std::string best_checkpoint_path(const std::string& path);
-
-std::string shape_string(const std::vector<int64_t>& shape);  // "[20,32]"
 
 }  // namespace bnlab

@@ -1,0 +1,223 @@
+// The one atomic writer every output goes through (train/atomic_file.hpp): the exact bytes on
+// success, the previous file whole and no "<path>.tmp" on failure, and a RuntimeError naming the path.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "graph/errors.hpp"
+#include "train/atomic_file.hpp"
+#include "train/safetensors.hpp"
+
+using namespace bnlab;
+namespace fs = std::filesystem;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = fs::temp_directory_path() / ("bnlab-atomic-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_plain(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// The message of the RuntimeError `f` throws ("" if it throws none; fails the test on another type).
+template <class F>
+std::string runtime_error_of(F f) {
+  try {
+    f();
+  } catch (const RuntimeError& e) {
+    return e.what();
+  }
+  FAIL("expected a RuntimeError");
+  return "";
+}
+
+// While alive, no file of this process may grow beyond `bytes` (RLIMIT_FSIZE): a write past it fails
+// with EFBIG, as it would on a full disk, instead of raising SIGXFSZ.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    previous_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit = saved_;
+    limit.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, previous_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit saved_{};
+  void (*previous_handler_)(int) = SIG_DFL;
+};
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("write_file_atomically: the file holds exactly the content, binary and empty included, and no .tmp is left") {
+  TempDir dir;
+  const std::string path = dir / "out.bin";
+  const std::string content = std::string("line 1\nline 2\r\n\0\xff tail", 21);
+  write_file_atomically(path, content);
+  CHECK(read_bytes(path) == content);
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"out.bin"});
+
+  write_file_atomically(dir / "empty.json", "");
+  CHECK(fs::exists(dir / "empty.json"));
+  CHECK(fs::file_size(dir / "empty.json") == 0);
+}
+
+TEST_CASE("write_file_atomically: an existing destination is replaced whole (no tail of a longer old file)") {
+  TempDir dir;
+  const std::string path = dir / "metrics.json";
+  write_file_atomically(path, std::string(10000, 'a'));
+  write_file_atomically(path, "short\n");
+  CHECK(read_bytes(path) == "short\n");
+  // A temporary file a crashed run left behind is overwritten and renamed away, not appended to.
+  write_plain(path + ".tmp", std::string(5000, 'z'));
+  write_file_atomically(path, "new\n");
+  CHECK(read_bytes(path) == "new\n");
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"metrics.json"});
+}
+
+TEST_CASE("write_file_atomically: a missing directory is a RuntimeError naming the path and the system's reason") {
+  TempDir dir;
+  const std::string path = dir / "no/such/dir/run.json";
+  const std::string message = runtime_error_of([&] { write_file_atomically(path, "{}\n"); });
+  CHECK(contains(message, "cannot write " + path + ": "));
+  CHECK(contains(message, "No such file or directory"));
+  CHECK(names_in(dir.path()).empty());
+}
+
+TEST_CASE("write_file_atomically: a write that fails half-way (file too large, as a full disk) leaves the old file and no .tmp") {
+  TempDir dir;
+  const std::string path = dir / "run.json";
+  write_plain(path, "old content\n");
+  std::string message;
+  {
+    const FileSizeLimit limit(4096);  // (no test output inside: it might go to a file)
+    message = runtime_error_of([&] { write_file_atomically(path, std::string(100000, 'x')); });
+  }
+  CHECK(contains(message, "cannot write " + path + ": "));
+  CHECK(contains(message, "File too large"));
+  CHECK(read_bytes(path) == "old content\n");
+  CHECK_FALSE(fs::exists(path + ".tmp"));
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"run.json"});
+}
+
+TEST_CASE("write_file_atomically: a rename that fails (the destination is a directory) removes the .tmp, the directory untouched") {
+  TempDir dir;
+  const std::string path = dir / "report.md";
+  fs::create_directories(path);
+  write_plain(path + "/inside", "kept\n");
+  const std::string message = runtime_error_of([&] { write_file_atomically(path, "# report\n"); });
+  CHECK(contains(message, "cannot write " + path + ": renaming " + path + ".tmp failed: "));
+  CHECK_FALSE(fs::exists(path + ".tmp"));
+  CHECK(fs::is_directory(path));
+  CHECK(read_bytes(path + "/inside") == "kept\n");
+}
+
+TEST_CASE("AtomicFile: pieces are concatenated on commit; destroyed without commit it leaves the old file and no .tmp") {
+  TempDir dir;
+  const std::string path = dir / "ck.safetensors";
+  {
+    AtomicFile f(path);
+    CHECK(f.path() == path);
+    f.write("head");
+    f.write(std::string_view("\0\1", 2));
+    f.write("");
+    f.write("tail");
+    CHECK_FALSE(fs::exists(path));  // nothing at the destination until commit()
+    f.commit();
+  }
+  CHECK(read_bytes(path) == std::string("head\0\1tail", 10));
+
+  {
+    AtomicFile f(path);
+    f.write("half of a new checkpoint");
+    CHECK(fs::exists(path + ".tmp"));
+    // (an exception between pieces unwinds through here)
+  }
+  CHECK(read_bytes(path) == std::string("head\0\1tail", 10));
+  CHECK_FALSE(fs::exists(path + ".tmp"));
+}
+
+TEST_CASE("write_safetensors streams through the writer: a failed write keeps the previous checkpoint readable") {
+  TempDir dir;
+  const std::string path = dir / "w.safetensors";
+  const std::vector<float> small(6, 0.5f);
+  write_safetensors(path, {{"w", {2, 3}, small}}, {{"note", "old"}});
+  const std::string before = read_bytes(path);
+
+  const std::vector<float> big(100000, 1.0f);  // 400 kB of data, far past the limit below
+  std::string message;
+  {
+    const FileSizeLimit limit(4096);
+    message = runtime_error_of([&] { write_safetensors(path, {{"w", {100000}, big}}, {{"note", "new"}}); });
+  }
+  CHECK(contains(message, "cannot write " + path + ": "));
+  CHECK(read_bytes(path) == before);
+  CHECK_FALSE(fs::exists(path + ".tmp"));
+  const SafetensorsFile f = read_safetensors(path);
+  CHECK(f.metadata.at("note") == "old");
+  CHECK(f.tensors.at("w").data == small);
+}
+
+TEST_CASE("check_output_path: UsageError naming the flag and the path for a missing directory or a directory; no probe file left") {
+  TempDir dir;
+  const std::string missing = dir / "nope/run.json";
+  try {
+    check_output_path("--json", missing);
+    FAIL("expected a UsageError");
+  } catch (const UsageError& e) {
+    CHECK(contains(e.what(), "--json " + missing + ": directory "));
+  }
+  try {
+    check_output_path("--csv", dir.path().string());
+    FAIL("expected a UsageError");
+  } catch (const UsageError& e) {
+    CHECK(contains(e.what(), "--csv " + dir.path().string() + ": is a directory"));
+  }
+  check_output_path("--json", dir / "ok.json");
+  CHECK(names_in(dir.path()).empty());
+}

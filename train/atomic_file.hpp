@@ -1,0 +1,60 @@
+// Output files that are either complete or absent: a run that fails (or is interrupted, or a machine
+// that crashes) half-way through writing must not leave a truncated file that a later script — or a
+// resume — would trust. Every file bnlab writes goes through here: checkpoints, metrics JSON/CSV,
+// run files, figure data and scripts, reports.
+//
+//   bnlab::check_output_path("--json", "out/run.json");    // before training: UsageError if unusable
+//   bnlab::write_file_atomically("out/run.json", text);   // out/run.json.tmp, fsync, rename, fsync out/
+//
+//   bnlab::AtomicFile f("run.safetensors");              // streaming: creates run.safetensors.tmp
+//   f.write(header); f.write(tensor_bytes);              // …any number of pieces
+//   f.commit();                                          // fsync, rename over run.safetensors, fsync dir
+//   // (an AtomicFile destroyed without commit() removes its temporary file)
+//
+// Guarantees: the bytes go to "<path>.tmp" in the destination's directory, which is flushed to disk
+// (fsync) and then renamed over `path` (atomic on POSIX within one file system), and the directory is
+// flushed so that the rename itself survives a crash. Either `path` is afterwards the new content,
+// whole, or — on any failure — the call throws RuntimeError "cannot write <path>: <the system's
+// reason>", "<path>.tmp" is removed and `path` is as it was (absent, or the previous file unchanged).
+// NOTE: one writer per path at a time: two writers of the same path share its temporary file.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace bnlab {
+
+// Throws UsageError naming `flag` and `path` when the file could not be written: its directory does
+// not exist, the path is a directory, or the directory is not writable. Leaves no file behind.
+void check_output_path(const std::string& flag, const std::string& path);
+
+// Writes `content` to `path` atomically (above). Throws RuntimeError naming the path on failure.
+void write_file_atomically(const std::string& path, std::string_view content);
+
+// The same, for content written in pieces (a file too large to assemble in memory first).
+class AtomicFile {
+ public:
+  // Creates "<path>.tmp" (truncating a leftover one). Throws RuntimeError naming `path`.
+  explicit AtomicFile(std::string path);
+  // Closes and removes the temporary file unless commit() succeeded; `path` is left as it was.
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  // Appends `bytes`. requires: not committed. Throws RuntimeError (the temporary file removed).
+  void write(std::string_view bytes);
+  // fsync, close, rename over `path`, fsync the directory. requires: not committed, called once.
+  // Throws RuntimeError (the temporary file removed, `path` unchanged).
+  void commit();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& why);  // discards the temporary file, throws
+  std::string path_;
+  std::string tmp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+}  // namespace bnlab
