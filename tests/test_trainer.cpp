@@ -5,6 +5,7 @@
 #include "data/registry.hpp"
 #include "graph/errors.hpp"
 #include "models/mlp.hpp"
+#include "lab/run_loop.hpp"
 #include "train/trainer.hpp"
 
 using namespace bnlab;
@@ -20,6 +21,13 @@ MlpSpec mlp_for(const data::Splits& d, const std::string& preset) {
   return s;
 }
 ModelSpec spec_for(const data::Splits& d, const std::string& preset) { return mlp_for(d, preset).model_spec(); }
+
+// One run through the lab's run loop: its epochs, then the test pass.
+RunRecord train_run(const std::string& name, const ModelSpec& spec, const TrainConfig& cfg, const data::Splits& d) {
+  lab::RunLoop loop({{.name = name, .spec = spec, .config = cfg}}, d);
+  REQUIRE(loop.run());
+  return loop.runs().front().record;
+}
 }  // namespace
 
 TEST_CASE("both reference variants learn the synthetic task well above chance") {

@@ -6,7 +6,6 @@
 // variant's last completed epoch (to DIR, or ./bnlab-interrupted-<variant>.safetensors) and the
 // metrics so far, and exit with 130 / 143.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +16,7 @@
 
 #include "lab/numbers.hpp"
 #include "lab/run_control.hpp"
+#include "lab/run_loop.hpp"
 #include "tools/command.hpp"
 #include "tools/progress.hpp"
 #include "tools/signals.hpp"
@@ -34,18 +34,6 @@ struct CompareFlags {
   double threshold = 0.85;
   std::string checkpoint_dir;
 };
-
-// One variant: its trainer, the record its epochs accumulate into, and its progress bar.
-struct Variant {
-  std::unique_ptr<Trainer> trainer;
-  RunRecord record;
-  std::unique_ptr<ProgressBar> bar;
-  std::unique_ptr<TrainerSnapshot> last;  // the state after its last completed epoch
-  std::string checkpoint;                 // DIR/<name>.safetensors, or "" without --checkpoint-dir
-};
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 void check_variants(const CompareFlags& c) {
   const std::string list = fmt::format("{}", fmt::join(c.variants, ","));
@@ -83,25 +71,25 @@ void check_checkpoint_dir(const CompareFlags& c) {
   for (const std::string& v : c.variants) check_output_path("--checkpoint-dir", checkpoint_path(c.checkpoint_dir, v));
 }
 
-// Puts the interrupted variant back to its last completed epoch, saves every variant and the
-// metrics so far, and says how to go on.
-void save_interrupted(std::vector<Variant>& variants, const TrainingInterrupted& e, const std::string& interrupted_variant,
-                      const TrainFlags& f, const data::LoadOptions& options) {
-  std::vector<RunRecord> runs;
+// Saves every variant (each already back at its last completed epoch) and the metrics so far, and
+// says how to go on.
+void save_interrupted(const RunLoop& loop, const std::string& checkpoint_dir, const TrainFlags& f,
+                      const data::LoadOptions& options) {
+  const Interruption& e = *loop.interruption();
+  const std::string& interrupted_variant = loop.runs()[e.run].record.name;
   nlohmann::ordered_json paths = nlohmann::ordered_json::array();
   std::string saved;
-  for (Variant& v : variants) {
-    v.last->restore(*v.trainer);
+  for (const RunState& v : loop.runs()) {
+    const std::string& name = v.record.name;
     const std::string path =
-        v.checkpoint.empty() ? fmt::format("bnlab-interrupted-{}.safetensors", v.record.name) : v.checkpoint;
+        checkpoint_dir.empty() ? fmt::format("bnlab-interrupted-{}.safetensors", name) : checkpoint_path(checkpoint_dir, name);
     save_checkpoint(path, *v.trainer, v.record.epochs, options);
     paths.push_back(path);
-    saved += fmt::format("{}{} ({} epoch{}) to {}", saved.empty() ? "" : ", ", v.record.name, v.trainer->epoch(),
+    saved += fmt::format("{}{} ({} epoch{}) to {}", saved.empty() ? "" : ", ", name, v.trainer->epoch(),
                          v.trainer->epoch() == 1 ? "" : "s", path);
-    runs.push_back(v.record);
   }
   const std::string resume = "bnlab train --resume <checkpoint>";
-  write_interrupted_outputs(f.outputs, "compare", runs, data_config(f),
+  write_interrupted_outputs(f.outputs, "compare", loop.records(), data_config(f),
                             {{"signal", signal_name(interrupt_signal())},
                              {"variant", interrupted_variant},
                              {"epoch", e.epoch},
@@ -126,11 +114,11 @@ double mean_epoch_seconds(const RunRecord& r) {
   return r.epochs.empty() ? std::nan("") : s / static_cast<double>(r.epochs.size());
 }
 
-void print_summary(const std::vector<Variant>& variants, double threshold) {
-  const RunRecord& base = variants.front().record;
+void print_summary(const std::vector<RunRecord>& variants, double threshold) {
+  const RunRecord& base = variants.front();
   std::vector<std::string> heads;
-  for (const Variant& v : variants) heads.push_back(v.record.name);
-  for (size_t i = 1; i < variants.size(); ++i) heads.push_back(variants[i].record.name + " - " + base.name);
+  for (const RunRecord& v : variants) heads.push_back(v.name);
+  for (size_t i = 1; i < variants.size(); ++i) heads.push_back(variants[i].name + " - " + base.name);
   std::vector<size_t> widths;
   for (const auto& h : heads) widths.push_back(std::max<size_t>(h.size(), 9));
 
@@ -144,9 +132,8 @@ void print_summary(const std::vector<Variant>& variants, double threshold) {
   // One row: each variant's value, then each variant's difference from the first.
   auto metric_row = [&](const std::string& label, auto value, int precision) {
     std::vector<std::string> cells;
-    for (const Variant& v : variants) cells.push_back(fixed(value(v.record), precision));
-    for (size_t i = 1; i < variants.size(); ++i)
-      cells.push_back(signed_fixed(value(variants[i].record) - value(base), precision));
+    for (const RunRecord& v : variants) cells.push_back(fixed(value(v), precision));
+    for (size_t i = 1; i < variants.size(); ++i) cells.push_back(signed_fixed(value(variants[i]) - value(base), precision));
     row(label, cells);
   };
 
@@ -155,8 +142,8 @@ void print_summary(const std::vector<Variant>& variants, double threshold) {
   metric_row("test loss", [](const RunRecord& r) { return r.test->loss; }, 4);
   metric_row("test acc", [](const RunRecord& r) { return r.test->acc; }, 4);
   std::vector<std::string> reached;
-  for (const Variant& v : variants) {
-    const auto e = first_epoch_reaching(v.record, threshold);
+  for (const RunRecord& v : variants) {
+    const auto e = first_epoch_reaching(v, threshold);
     reached.push_back(e ? std::to_string(*e) : "never");
   }
   row(threshold_label, reached);
@@ -171,36 +158,42 @@ void run_compare(const CompareFlags& c, CommandResult& result) {
   const data::LoadOptions options = load_options(f);
   const data::Splits data = data::load(f.dataset, options);
 
-  std::vector<Variant> variants;
-  for (const std::string& name : c.variants) {
-    const auto start = Clock::now();
-    Variant v;
-    const ModelSpec spec = model_spec(f, name, data);
-    const TrainConfig config = train_config(f, name, data);
-    v.trainer = std::make_unique<Trainer>(spec, config, data);
-    v.record.name = name;
-    v.record.config = config;
-    v.record.spec = spec;
-    v.record.train_size = data.train.size();
-    v.record.val_size = data.val.size();
-    v.record.test_size = data.test.size();
-    v.record.total_seconds = seconds_since(start);
-    v.bar = std::make_unique<ProgressBar>(name, config.epochs);
-    v.last = std::make_unique<TrainerSnapshot>(*v.trainer);
-    if (!c.checkpoint_dir.empty()) v.checkpoint = checkpoint_path(c.checkpoint_dir, name);
-    variants.push_back(std::move(v));
-  }
+  std::vector<RunJob> jobs;
+  for (const std::string& name : c.variants)
+    jobs.push_back({.name = name, .spec = model_spec(f, name, data), .config = train_config(f, name, data)});
 
   const ProgressMode mode = progress_mode(f.quiet);
-  const TrainConfig& config = variants.front().record.config;
+  std::string line, notes;  // the epoch's table row, built run by run
+  RunHooks hooks;
+  hooks.progress = progress_factory(mode);
+  hooks.should_stop = interrupt_requested;
+  hooks.epoch_done = [&](RunState& v) {
+    const EpochMetrics& m = v.record.epochs.back();
+    if (!c.checkpoint_dir.empty()) save_checkpoint(checkpoint_path(c.checkpoint_dir, v.record.name), *v.trainer, v.record.epochs, options);
+    if (line.empty()) line = fmt::format("{:>5}", m.epoch);
+    line += group_row(m);
+    if (m.skipped_steps > 0) notes += fmt::format("  ({}: {} non-finite steps skipped)", v.record.name, m.skipped_steps);
+  };
+  hooks.round_done = [&](int) {
+    if (mode != ProgressMode::quiet) {
+      fmt::print("{}{}\n", line, notes);
+      // Rows are the progress report: show each as soon as it exists, even through a pipe.
+      std::fflush(stdout);
+    }
+    line.clear();
+    notes.clear();
+  };
+  RunLoop loop(jobs, data, std::move(hooks));
+
+  const TrainConfig& config = jobs.front().config;
   fmt::print("compare {} on {}: {} train / {} val / {} test rows, {}, {} lr {}, batch {}, {} epoch{}, seed {}\n",
              fmt::join(c.variants, " vs "), f.dataset, data.train.size(), data.val.size(), data.test.size(),
-             variants.front().record.spec.describe(), to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size,
+             jobs.front().spec.describe(), to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size,
              config.epochs, config.epochs == 1 ? "" : "s", config.seed);
   if (mode != ProgressMode::quiet) {
     std::string groups = fmt::format("{:>5}", ""), columns = fmt::format("{:>5}", "epoch");
-    for (const Variant& v : variants) {
-      groups += group_header(v.record.name);
+    for (const RunJob& j : jobs) {
+      groups += group_header(j.name);
       columns += group_columns();
     }
     fmt::print("{}\n{}\n", groups, columns);
@@ -208,45 +201,14 @@ void run_compare(const CompareFlags& c, CommandResult& result) {
   std::fflush(stdout);
 
   InterruptGuard guard;
-  for (int epoch = 1; epoch <= config.epochs; ++epoch) {
-    std::string line = fmt::format("{:>5}", epoch), notes;
-    for (Variant& v : variants) {
-      const auto start = Clock::now();
-      TrainObserver observer = mode == ProgressMode::live ? v.bar->observer() : TrainObserver{};
-      observer.should_stop = interrupt_requested;
-      try {
-        v.record.epochs.push_back(v.trainer->train_epoch(&observer));
-      } catch (const TrainingInterrupted& e) {
-        v.bar->clear();
-        v.record.total_seconds += seconds_since(start);
-        save_interrupted(variants, e, v.record.name, f, options);
-        result.exit_code = interrupted_exit_status();
-        return;
-      }
-      v.bar->clear();
-      if (!v.checkpoint.empty()) save_checkpoint(v.checkpoint, *v.trainer, v.record.epochs, options);
-      v.last->take(*v.trainer);
-      v.record.total_seconds += seconds_since(start);
-      line += group_row(v.record.epochs.back());
-      if (const int64_t skipped = v.record.epochs.back().skipped_steps; skipped > 0)
-        notes += fmt::format("  ({}: {} non-finite steps skipped)", v.record.name, skipped);
-    }
-    if (mode != ProgressMode::quiet) {
-      fmt::print("{}{}\n", line, notes);
-      // Rows are the progress report: show each as soon as it exists, even through a pipe.
-      std::fflush(stdout);
-    }
+  if (!loop.run()) {
+    save_interrupted(loop, c.checkpoint_dir, f, options);
+    result.exit_code = interrupted_exit_status();
+    return;
   }
-  for (Variant& v : variants) {
-    const auto start = Clock::now();
-    v.record.test = v.trainer->evaluate(data.test);
-    v.record.total_seconds += seconds_since(start);
-  }
-
-  print_summary(variants, c.threshold);
+  const std::vector<RunRecord> runs = loop.records();
+  print_summary(runs, c.threshold);
   std::fflush(stdout);
-  std::vector<RunRecord> runs;
-  for (const Variant& v : variants) runs.push_back(v.record);
   write_outputs(f.outputs, "compare", runs, data_config(f));
 }
 

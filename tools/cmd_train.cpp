@@ -7,7 +7,7 @@
 // completed epoch (a partial epoch cannot be resumed exactly: its batch order is drawn per epoch),
 // saves it to --checkpoint (or ./bnlab-interrupted.safetensors), writes the metrics so far, prints
 // how to resume, and exits with 130 (SIGINT) or 143 (SIGTERM).
-#include <chrono>
+#include <functional>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
@@ -19,6 +19,7 @@
 #include "graph/errors.hpp"
 #include "lab/numbers.hpp"
 #include "lab/run_control.hpp"
+#include "lab/run_loop.hpp"
 #include "tools/command.hpp"
 #include "tools/progress.hpp"
 #include "tools/signals.hpp"
@@ -29,9 +30,6 @@
 namespace bnlab::tool {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 struct TrainCommand {
   TrainFlags train;
@@ -86,63 +84,59 @@ void check_checkpoint_paths(const Saving& s, const OutputPaths& outputs) {
   if (s.save_best) check_output_path("--save-best", best_checkpoint_path(s.checkpoint));
 }
 
-// The epochs from trainer.epoch() to the configured count, saving as asked. Returns false (having
-// set the exit code) when interrupted.
-bool run_epochs(Trainer& trainer, RunRecord& run, const Saving& s, const TrainFlags& f, CommandResult& result) {
-  const TrainConfig& config = trainer.config();
+// Trains `job` (a new run, or a resumed one) to its configured epochs through the run loop, saving
+// as asked. Returns false (having set the exit code) when interrupted.
+bool run_epochs(const RunJob& job, const data::Splits& data, const Saving& s, const TrainFlags& f, CommandResult& result,
+                RunRecord& run, const std::function<void(const Trainer&, const data::Splits&)>& announce) {
   const ProgressMode mode = progress_mode(f.quiet);
   const std::string best_path = s.save_best ? best_checkpoint_path(s.checkpoint) : "";
   double best = -std::numeric_limits<double>::infinity();
   // A resumed run's earlier best is the one beside the checkpoint, if it was kept.
-  if (s.save_best && std::filesystem::exists(best_path))
-    for (const EpochMetrics& m : run.epochs)
+  if (s.save_best && std::filesystem::exists(best_path) && job.resume)
+    for (const EpochMetrics& m : job.resume->history)
       if (m.val_acc > best) best = m.val_acc;
 
-  ProgressBar bar("", config.epochs);
-  TrainObserver observer = mode == ProgressMode::live ? bar.observer() : TrainObserver{};
-  observer.should_stop = interrupt_requested;
-  InterruptGuard guard;
-  TrainerSnapshot last(trainer);
-  const auto start = Clock::now();
-  while (trainer.epoch() < config.epochs) {
-    EpochMetrics m;
-    try {
-      m = trainer.train_epoch(&observer);
-    } catch (const TrainingInterrupted& e) {
-      bar.clear();
-      last.restore(trainer);
-      run.total_seconds += seconds_since(start);
-      const std::string path = s.checkpoint.empty() ? kInterruptedCheckpoint : s.checkpoint;
-      save_checkpoint(path, trainer, run.epochs, s.data);
-      const std::string resume = "bnlab train --resume " + path;
-      write_interrupted_outputs(f.outputs, "train", {run}, s.data_config,
-                                {{"signal", signal_name(interrupt_signal())},
-                                 {"epoch", e.epoch},
-                                 {"step", e.step},
-                                 {"checkpoints", {path}},
-                                 {"resume", resume}});
-      const int done = trainer.epoch();
-      std::fprintf(stderr, "bnlab: %s during epoch %d (step %lld of %lld): saved %d completed epoch%s to %s "
-                           "(a partial epoch cannot be resumed exactly); resume with: %s\n",
-                   signal_name(interrupt_signal()).c_str(), e.epoch, static_cast<long long>(e.step),
-                   static_cast<long long>(e.steps), done, done == 1 ? "" : "s", path.c_str(), resume.c_str());
-      result.exit_code = interrupted_exit_status();
-      return false;
-    }
-    bar.clear();
-    run.epochs.push_back(m);
-    if (mode != ProgressMode::quiet) fmt::print(stderr, "{}\n", epoch_line(m, config.epochs));
-    if (!s.checkpoint.empty()) save_checkpoint(s.checkpoint, trainer, run.epochs, s.data);
+  RunHooks hooks;
+  if (mode == ProgressMode::live)
+    hooks.progress = [](const std::string&, int epochs) -> std::unique_ptr<RunProgress> {
+      return std::make_unique<ProgressBar>("", epochs);
+    };
+  hooks.should_stop = interrupt_requested;
+  hooks.epoch_done = [&](RunState& r) {
+    const EpochMetrics& m = r.record.epochs.back();
+    if (mode != ProgressMode::quiet) fmt::print(stderr, "{}\n", epoch_line(m, r.job->config.epochs));
+    if (!s.checkpoint.empty()) save_checkpoint(s.checkpoint, *r.trainer, r.record.epochs, s.data);
     if (s.save_best && m.val_acc > best) {
       best = m.val_acc;
-      save_checkpoint(best_path, trainer, run.epochs, s.data);
+      save_checkpoint(best_path, *r.trainer, r.record.epochs, s.data);
     }
-    last.take(trainer);
-  }
-  // A signal after the last epoch: the test pass takes a moment, so finish the run normally.
-  run.test = trainer.evaluate(trainer.data().test);
-  run.total_seconds += seconds_since(start);
-  return true;
+  };
+  RunLoop loop({job}, data, std::move(hooks));  // before the first line: it may still refuse the configuration
+  RunState& state = loop.runs().front();
+  announce(*state.trainer, data);
+  InterruptGuard guard;
+  const bool completed = loop.run();
+  run = state.record;
+  if (completed) return true;
+
+  const Interruption& e = *loop.interruption();
+  const Trainer& trainer = *state.trainer;
+  const std::string path = s.checkpoint.empty() ? kInterruptedCheckpoint : s.checkpoint;
+  save_checkpoint(path, trainer, run.epochs, s.data);
+  const std::string resume = "bnlab train --resume " + path;
+  write_interrupted_outputs(f.outputs, "train", {run}, s.data_config,
+                            {{"signal", signal_name(interrupt_signal())},
+                             {"epoch", e.epoch},
+                             {"step", e.step},
+                             {"checkpoints", {path}},
+                             {"resume", resume}});
+  const int done = trainer.epoch();
+  std::fprintf(stderr, "bnlab: %s during epoch %d (step %lld of %lld): saved %d completed epoch%s to %s "
+                       "(a partial epoch cannot be resumed exactly); resume with: %s\n",
+               signal_name(interrupt_signal()).c_str(), e.epoch, static_cast<long long>(e.step),
+               static_cast<long long>(e.steps), done, done == 1 ? "" : "s", path.c_str(), resume.c_str());
+  result.exit_code = interrupted_exit_status();
+  return false;
 }
 
 void finish(const RunRecord& run, const TrainFlags& f, const nlohmann::ordered_json& data_config) {
@@ -150,17 +144,6 @@ void finish(const RunRecord& run, const TrainFlags& f, const nlohmann::ordered_j
              fixed(run.test->acc, 4), run.total_seconds);
   std::fflush(stdout);
   write_outputs(f.outputs, "train", {run}, data_config);
-}
-
-RunRecord make_record(const Trainer& t, const std::string& name, const data::Splits& data) {
-  RunRecord r;
-  r.name = name;
-  r.config = t.config();
-  r.spec = t.model().spec;
-  r.train_size = data.train.size();
-  r.val_size = data.val.size();
-  r.test_size = data.test.size();
-  return r;
 }
 
 void run_train(const TrainCommand& c, CommandResult& result) {
@@ -182,15 +165,16 @@ void run_train(const TrainCommand& c, CommandResult& result) {
   const ModelSpec spec = model_spec(f, f.model, data);
   const TrainConfig config = train_config(f, f.model, data);
 
-  const auto start = Clock::now();
-  Trainer trainer(spec, config, data);  // before the first line: it may still refuse the configuration
-  if (progress_mode(f.quiet) != ProgressMode::quiet)
-    fmt::print(stderr, "train {} {} on {}: {} train / {} val / {} test rows, {} lr {}, batch {}, {} epoch{}\n", f.model,
-               spec.describe(), f.dataset, data.train.size(), data.val.size(), data.test.size(), to_string(config.optimizer.kind),
-               config.optimizer.lr, config.batch_size, config.epochs, config.epochs == 1 ? "" : "s");
-  RunRecord run = make_record(trainer, f.model, data);
-  run.total_seconds = seconds_since(start);
-  if (run_epochs(trainer, run, s, f, result)) finish(run, f, s.data_config);
+  const RunJob job{.name = f.model, .spec = spec, .config = config};
+  RunRecord run;
+  const auto announce = [&](const Trainer&, const data::Splits&) {
+    if (progress_mode(f.quiet) != ProgressMode::quiet)
+      fmt::print(stderr, "train {} {} on {}: {} train / {} val / {} test rows, {} lr {}, batch {}, {} epoch{}\n", f.model,
+                 spec.describe(), f.dataset, data.train.size(), data.val.size(), data.test.size(),
+                 to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size, config.epochs,
+                 config.epochs == 1 ? "" : "s");
+  };
+  if (run_epochs(job, data, s, f, result, run, announce)) finish(run, f, s.data_config);
 }
 
 void run_resume(const TrainCommand& c, CommandResult& result) {
@@ -232,18 +216,15 @@ void run_resume(const TrainCommand& c, CommandResult& result) {
   check_checkpoint_paths(s, f.outputs);
 
   const data::Splits data = data::load(ck.dataset, s.data);
-  const auto start = Clock::now();
-  Trainer trainer(ck.spec, config, data);
-  restore(trainer, ck);
-  RunRecord run = make_record(trainer, config.model, data);
-  run.epochs = ck.history;
-  run.total_seconds = seconds_since(start);
-
-  if (progress_mode(f.quiet) != ProgressMode::quiet)
-    fmt::print(stderr, "resume {} {} on {} from {} at epoch {} of {}: {} train / {} val / {} test rows\n", config.model,
-               ck.spec.describe(), ck.dataset, ck.path, ck.epoch, config.epochs, data.train.size(), data.val.size(),
-               data.test.size());
-  if (run_epochs(trainer, run, s, f, result)) finish(run, f, s.data_config);
+  const RunJob job{.name = config.model, .spec = ck.spec, .config = config, .resume = &ck};
+  RunRecord run;
+  const auto announce = [&](const Trainer&, const data::Splits&) {
+    if (progress_mode(f.quiet) != ProgressMode::quiet)
+      fmt::print(stderr, "resume {} {} on {} from {} at epoch {} of {}: {} train / {} val / {} test rows\n", config.model,
+                 ck.spec.describe(), ck.dataset, ck.path, ck.epoch, config.epochs, data.train.size(), data.val.size(),
+                 data.test.size());
+  };
+  if (run_epochs(job, data, s, f, result, run, announce)) finish(run, f, s.data_config);
 }
 
 }  // namespace

@@ -111,7 +111,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
     const float loss = session_.forward(Mode::train);
     if (!std::isfinite(loss)) {
       if (!may_skip)
-        throw RuntimeError(nonfinite_message(session_, "training loss", epoch_ + 1, b + 1, session_.first_nonfinite_value()));
+        throw NonFiniteError(nonfinite_message(session_, "training loss", epoch_ + 1, b + 1, session_.first_nonfinite_value()));
       copy_into(session_.state().data, state_before);
       ++skipped;
       continue;
@@ -132,7 +132,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
                                                      static_cast<Eigen::Index>(session_.gradients().data.size()));
     if ((all_grads - all_grads).sum() != 0.0f) {
       if (!may_skip)
-        throw RuntimeError(nonfinite_message(session_, "gradient", epoch_ + 1, b + 1, session_.first_nonfinite_gradient()));
+        throw NonFiniteError(nonfinite_message(session_, "gradient", epoch_ + 1, b + 1, session_.first_nonfinite_gradient()));
       copy_into(session_.state().data, state_before);
       ++skipped;
       continue;
@@ -186,26 +186,6 @@ EvalMetrics Trainer::evaluate(const data::Dataset& d, Mode mode, int64_t batch) 
   copy_into(eval_session_.state().data, session_.state().data);
   const int64_t chunk = batch > 0 ? batch : (mode == Mode::eval ? config_.eval_batch_size : config_.batch_size);
   return evaluate_dataset(eval_session_, model_, d, mode, chunk);
-}
-
-RunRecord train_run(const std::string& name, const ModelSpec& spec, const TrainConfig& config, const data::Splits& data,
-                    const TrainObserver* observer, const std::function<void(const EpochMetrics&)>& on_epoch) {
-  const auto start = Clock::now();
-  Trainer trainer(spec, config, data);
-  RunRecord r;
-  r.name = name;
-  r.config = config;
-  r.spec = spec;
-  r.train_size = data.train.size();
-  r.val_size = data.val.size();
-  r.test_size = data.test.size();
-  while (trainer.epoch() < config.epochs) {
-    r.epochs.push_back(trainer.train_epoch(observer));
-    if (on_epoch) on_epoch(r.epochs.back());
-  }
-  r.test = trainer.evaluate(data.test);
-  r.total_seconds = seconds_since(start);
-  return r;
 }
 
 }  // namespace bnlab

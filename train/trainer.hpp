@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "data/dataset.hpp"
+#include "graph/errors.hpp"
 #include "graph/session.hpp"
 #include "models/model.hpp"
 #include "train/evaluate.hpp"
@@ -90,6 +91,12 @@ struct TrainObserver {
   std::function<bool()> should_stop;
 };
 
+// Thrown by Trainer::train_epoch under NonFinitePolicy::stop when a step's loss or a gradient is not
+// finite: the run diverged. The message names the epoch, the step and the first node.
+struct NonFiniteError : RuntimeError {
+  using RuntimeError::RuntimeError;
+};
+
 // Thrown by Trainer::train_epoch when TrainObserver::should_stop said so. The steps already taken in
 // the epoch have changed the parameters, so only a copy (or checkpoint) from before the epoch can be
 // resumed exactly: a partial epoch cannot be continued, its batch order is drawn per epoch.
@@ -132,6 +139,8 @@ class Trainer {
   int epoch_ = 0;
 };
 
+enum class RunStatus { finished, diverged };
+
 // A finished (or partial) run as it goes into the metrics document.
 struct RunRecord {
   std::string name;              // "plain", "batchnorm", "batchnorm-bs64-seed1", …
@@ -141,12 +150,11 @@ struct RunRecord {
   std::vector<EpochMetrics> epochs;
   std::optional<EvalMetrics> test;
   double total_seconds = 0;
+  RunStatus status = RunStatus::finished;
+  std::string error;                           // the NonFiniteError's message of a diverged run
+  std::optional<EvalMetrics> eval_train;       // eval mode over the whole training split, if asked for
+  std::optional<EvalMetrics> val_batch_stats;  // the validation split with batch statistics, if asked for
+  int64_t val_batch_stats_batch = 0;           // in chunks of this many rows
 };
-
-// Trains `config.epochs` epochs, evaluates the test split, and returns the record. `on_epoch` is
-// called after each epoch (for tables and progress lines).
-RunRecord train_run(const std::string& name, const ModelSpec& spec, const TrainConfig& config, const data::Splits& data,
-                    const TrainObserver* observer = nullptr,
-                    const std::function<void(const EpochMetrics&)>& on_epoch = {});
 
 }  // namespace bnlab
