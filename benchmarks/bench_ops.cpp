@@ -97,7 +97,7 @@ std::vector<Case> cases() {
   return all;
 }
 
-// One op node of a compiled one-op graph, with the views its kernels see.
+// One op node of a compiled one-op graph, with the arguments its kernels get from the session.
 class OpHarness {
  public:
   OpHarness(const Case& c, int64_t b) {
@@ -109,8 +109,6 @@ class OpHarness {
     const Program& p = session_->program();
     const Node& n = p.graph.node(node_);
     op_ = n.op;
-    name_ = n.name;
-    attrs_ = n.attrs;
     Rng rng(3);
     auto fill = [&rng](TensorView<float> v) {
       for (int64_t i = 0; i < v.size(); ++i) v.data[i] = static_cast<float>(rng.normal());
@@ -118,50 +116,30 @@ class OpHarness {
     for (NodeId in : n.inputs) {
       const Node& i = p.graph.node(in);
       if (i.kind == NodeKind::labels) {
-        auto y = session_->labels(in);
-        for (int32_t& v : y) v = static_cast<int32_t>(rng.below(static_cast<uint64_t>(i.num_classes)));
-        labels_ = y;
-        in_.push_back({});
-        grad_in_.push_back({});
-        continue;
+        for (int32_t& v : session_->labels(in)) v = static_cast<int32_t>(rng.below(static_cast<uint64_t>(i.num_classes)));
+      } else if (i.kind == NodeKind::input) {
+        fill(session_->value(in));
       }
-      const TensorView<float> v = session_->value(in);
-      if (i.kind == NodeKind::input) fill(v);
-      in_.push_back(v);
-      grad_in_.push_back(p.at(in).needs_grad ? GradTarget<float>{session_->grad(in), false} : GradTarget<float>{});
     }
-    out_ = session_->value(node_);
-    grad_out_ = session_->grad(node_);
-    if (!grad_out_.empty()) {
-      if (grad_out_.size() == 1) grad_out_.data[0] = 1.0f;
-      else fill(grad_out_);
+    const TensorView<float> grad_out = session_->grad(node_);
+    if (!grad_out.empty()) {
+      if (grad_out.size() == 1) grad_out.data[0] = 1.0f;
+      else fill(grad_out);
     }
-    for (const char* s : op_->saved) saved_.push_back(session_->saved(node_, s));
-    for (const StateDecl& s : op_->state) state_.push_back(session_->state().view(session_->state().find(name_ + "." + s.name)));
+    forward_ = session_->forward_args(node_, Mode::train);
+    backward_ = session_->backward_args(node_, Mode::train);
     forward();  // backward reads what forward saved
   }
 
-  void forward() {
-    op_->f32.forward(ForwardArgs<float>{.in = in_, .labels = labels_, .out = out_, .saved = saved_, .state = state_,
-                                        .attrs = attrs_, .mode = Mode::train, .node_name = &name_,
-                                        .pool = session_->pool()});
-  }
-  void backward() {
-    op_->f32.backward(BackwardArgs<float>{.in = in_, .labels = labels_, .out = out_, .grad_out = grad_out_,
-                                          .saved = saved_, .attrs = attrs_, .grad_in = grad_in_, .mode = Mode::train,
-                                          .pool = session_->pool()});
-  }
+  void forward() { op_->f32.forward(forward_); }
+  void backward() { op_->f32.backward(backward_); }
 
  private:
   std::unique_ptr<Session> session_;
   NodeId node_ = -1;
   const OpInfo* op_ = nullptr;
-  std::string name_;
-  std::vector<double> attrs_;
-  std::vector<TensorView<float>> in_, saved_, state_;
-  std::vector<GradTarget<float>> grad_in_;
-  std::span<const int32_t> labels_;
-  TensorView<float> out_, grad_out_;
+  ForwardArgs<float> forward_;
+  BackwardArgs<float> backward_;
 };
 
 void run(benchmark::State& state, const Case& c, bool backward) {

@@ -112,11 +112,15 @@ Program compile(const Graph& graph, NodeId target, CompileOptions options) {
       std::vector<Shape> in_shapes;
       for (NodeId in : node.inputs) in_shapes.push_back(graph.node(in).shape);
       const ShapeContext ctx{in_shapes, node.attrs};
-      for (int s = 0; s < static_cast<int>(node.op->saved.size()); ++s)
-        pn.saved_slots.push_back(add_slot(node.op->saved_shape(ctx, s), i, pn.needs_grad ? backward_step(i) : i));
-      for (int s = 0; s < static_cast<int>(node.op->state.size()); ++s) {
-        pn.state_names.push_back(node.name + "." + node.op->state[static_cast<size_t>(s)].name);
-        pn.state_shapes.push_back(node.op->state_shape(ctx, s));
+      for (const TensorDecl& s : node.op->saved)
+        pn.saved_slots.push_back(add_slot(s.shape(ctx), i, pn.needs_grad ? backward_step(i) : i));
+      for (const TensorDecl& s : node.op->scratch) {
+        pn.scratch_slots.push_back(add_slot(s.shape(ctx), i, i));
+        if (pn.needs_grad) pn.backward_scratch_slots.push_back(add_slot(s.shape(ctx), backward_step(i), backward_step(i)));
+      }
+      for (const StateDecl& s : node.op->state) {
+        pn.state_names.push_back(node.name + "." + s.name);
+        pn.state_shapes.push_back(s.shape(ctx));
       }
     }
   }

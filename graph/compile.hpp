@@ -7,7 +7,9 @@
 //
 // ensures: program.order lists every node the target depends on, each after its inputs; a node
 // needs a gradient iff it lies on a path from a parameter (or, with input_gradients, an input) to
-// the target; every tensor of one run (values, saved tensors, gradients) has a slot in the plan.
+// the target; every tensor of one run (values, saved tensors, scratch, gradients) has a slot in the
+// plan. A saved tensor's slot lives from the op's forward to its backward; a scratch slot only for
+// the one step whose kernel uses it, so its memory is shared with tensors of other steps.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +37,9 @@ struct ProgramNode {
   bool needs_grad = false;
   int value_slot = -1;                // arena slot of the value (inputs and op outputs)
   int grad_slot = -1;                 // arena slot of the gradient (op outputs and differentiated inputs)
-  std::vector<int> saved_slots;       // op nodes
+  std::vector<int> saved_slots;       // op nodes, one per OpInfo::saved
+  std::vector<int> scratch_slots;     // op nodes, one per OpInfo::scratch: forward's
+  std::vector<int> backward_scratch_slots;  // the same for backward (op nodes that need a gradient)
   std::vector<std::string> state_names;  // op nodes: "<node>.<state>" in the state store
   std::vector<Shape> state_shapes;
   int parameter = -1;                 // index in the parameter store (parameters)

@@ -71,10 +71,11 @@ void BasicSession<T>::plan(int64_t capacity) {
 }
 
 template <class T>
-TensorView<T> BasicSession<T>::slot_view(int slot) const {
+template <class Self>
+auto BasicSession<T>::slot_view(Self& self, int slot) -> ViewOf<Self> {
   if (slot < 0) return {};
-  const Shape& s = program_.slots[static_cast<size_t>(slot)].shape;
-  return {const_cast<T*>(arena_.data()) + offsets_[static_cast<size_t>(slot)], s.rows(batch_), s.cols()};
+  const Shape& s = self.program_.slots[static_cast<size_t>(slot)].shape;
+  return {self.arena_.data() + self.offsets_[static_cast<size_t>(slot)], s.rows(self.batch_), s.cols()};
 }
 
 template <class T>
@@ -94,9 +95,12 @@ void BasicSession<T>::bind() {
     const Node& node = p.graph.node(pn.id);
     if (node.kind != NodeKind::op) continue;
     Bound& b = bound_[i];
-    b.in.clear();
+    b.in.clear();  // clear, not reassign: the vectors keep their capacity across set_batch
     b.grad_in.clear();
     b.saved.clear();
+    b.saved_read.clear();
+    b.scratch.clear();
+    b.backward_scratch.clear();
     b.state.clear();
     b.labels = {};
     for (size_t j = 0; j < node.inputs.size(); ++j) {
@@ -111,50 +115,95 @@ void BasicSession<T>::bind() {
       if (pn.needs_grad && p.at(in).needs_grad) target = {grad(in), pn.accumulate[j]};
       b.grad_in.push_back(target);
     }
-    b.out = slot_view(pn.value_slot);
-    b.grad_out = slot_view(pn.grad_slot);
-    for (int s : pn.saved_slots) b.saved.push_back(slot_view(s));
+    b.out = slot_view(*this, pn.value_slot);
+    b.grad_out = slot_view(*this, pn.grad_slot);
+    for (int s : pn.saved_slots) b.saved.push_back(slot_view(*this, s));
+    b.saved_read.assign(b.saved.begin(), b.saved.end());
+    for (int s : pn.scratch_slots) b.scratch.push_back(slot_view(*this, s));
+    for (int s : pn.backward_scratch_slots) b.backward_scratch.push_back(slot_view(*this, s));
     for (size_t s = 0; s < pn.state_names.size(); ++s) b.state.push_back(state_.view(state_index_[i] + static_cast<int>(s)));
   }
 }
 
 template <class T>
-TensorView<T> BasicSession<T>::value(NodeId id) const {
-  const ProgramNode& pn = program_.at(id);
-  if (pn.parameter >= 0) return params_.view(pn.parameter);
-  if (pn.value_slot < 0) throw UsageError("node '" + program_.graph.node(id).name + "' has no value (labels?)");
-  return slot_view(pn.value_slot);
+template <class Self>
+auto BasicSession<T>::value_of(Self& self, NodeId id) -> ViewOf<Self> {
+  const ProgramNode& pn = self.program_.at(id);
+  if (pn.parameter >= 0) return self.params_.view(pn.parameter);
+  if (pn.value_slot < 0) throw UsageError("node '" + self.program_.graph.node(id).name + "' has no value (labels?)");
+  return slot_view(self, pn.value_slot);
 }
 
 template <class T>
-TensorView<T> BasicSession<T>::grad(NodeId id) const {
-  const ProgramNode& pn = program_.at(id);
-  if (pn.parameter >= 0) return grads_.view(pn.parameter);
-  return slot_view(pn.grad_slot);
+template <class Self>
+auto BasicSession<T>::grad_of(Self& self, NodeId id) -> ViewOf<Self> {
+  const ProgramNode& pn = self.program_.at(id);
+  if (pn.parameter >= 0) return self.grads_.view(pn.parameter);
+  return slot_view(self, pn.grad_slot);
 }
 
 template <class T>
-TensorView<T> BasicSession<T>::saved(NodeId id, const std::string& name) const {
-  const ProgramNode& pn = program_.at(id);
-  const OpInfo* op = program_.graph.node(id).op;
+template <class Self>
+auto BasicSession<T>::saved_of(Self& self, NodeId id, const std::string& name) -> ViewOf<Self> {
+  const ProgramNode& pn = self.program_.at(id);
+  const OpInfo* op = self.program_.graph.node(id).op;
   for (size_t s = 0; op && s < op->saved.size(); ++s)
-    if (name == op->saved[s]) return slot_view(pn.saved_slots[s]);
-  throw UsageError("node '" + program_.graph.node(id).name + "' saves no tensor named '" + name + "'");
+    if (name == op->saved[s].name) return slot_view(self, pn.saved_slots[s]);
+  throw UsageError("node '" + self.program_.graph.node(id).name + "' saves no tensor named '" + name + "'");
 }
 
 template <class T>
-TensorView<T> BasicSession<T>::input(NodeId id) const {
-  if (program_.graph.node(id).kind != NodeKind::input)
-    throw UsageError("node '" + program_.graph.node(id).name + "' is not an input");
-  return value(id);
+template <class Self>
+auto BasicSession<T>::input_of(Self& self, NodeId id) -> ViewOf<Self> {
+  if (self.program_.graph.node(id).kind != NodeKind::input)
+    throw UsageError("node '" + self.program_.graph.node(id).name + "' is not an input");
+  return value_of(self, id);
 }
 
 template <class T>
-std::span<int32_t> BasicSession<T>::labels(NodeId id) const {
-  if (program_.graph.node(id).kind != NodeKind::labels)
-    throw UsageError("node '" + program_.graph.node(id).name + "' is not a labels node");
-  auto& buffer = label_buffers_[static_cast<size_t>(program_.position[static_cast<size_t>(id)])];
-  return {const_cast<int32_t*>(buffer.data()), static_cast<size_t>(batch_)};
+template <class Self>
+auto BasicSession<T>::labels_of(Self& self, NodeId id)
+    -> std::span<std::conditional_t<std::is_const_v<Self>, const int32_t, int32_t>> {
+  if (self.program_.graph.node(id).kind != NodeKind::labels)
+    throw UsageError("node '" + self.program_.graph.node(id).name + "' is not a labels node");
+  auto& buffer = self.label_buffers_[static_cast<size_t>(self.program_.position[static_cast<size_t>(id)])];
+  return {buffer.data(), static_cast<size_t>(self.batch_)};
+}
+
+// clang-format off
+template <class T> TensorView<T> BasicSession<T>::value(NodeId id) { return value_of(*this, id); }
+template <class T> TensorView<const T> BasicSession<T>::value(NodeId id) const { return value_of(*this, id); }
+template <class T> TensorView<T> BasicSession<T>::grad(NodeId id) { return grad_of(*this, id); }
+template <class T> TensorView<const T> BasicSession<T>::grad(NodeId id) const { return grad_of(*this, id); }
+template <class T> TensorView<T> BasicSession<T>::saved(NodeId id, const std::string& name) { return saved_of(*this, id, name); }
+template <class T> TensorView<const T> BasicSession<T>::saved(NodeId id, const std::string& name) const { return saved_of(*this, id, name); }
+template <class T> TensorView<T> BasicSession<T>::input(NodeId id) { return input_of(*this, id); }
+template <class T> TensorView<const T> BasicSession<T>::input(NodeId id) const { return input_of(*this, id); }
+template <class T> std::span<int32_t> BasicSession<T>::labels(NodeId id) { return labels_of(*this, id); }
+template <class T> std::span<const int32_t> BasicSession<T>::labels(NodeId id) const { return labels_of(*this, id); }
+// clang-format on
+
+template <class T>
+size_t BasicSession<T>::op_index(NodeId id) const {
+  if (!program_.contains(id) || program_.graph.node(id).kind != NodeKind::op)
+    throw UsageError("node " + std::to_string(id) + " is not an op node of the program");
+  return static_cast<size_t>(program_.position[static_cast<size_t>(id)]);
+}
+
+template <class T>
+ForwardArgs<T> BasicSession<T>::forward_args_at(size_t i, Mode mode) {
+  const Node& node = program_.graph.node(program_.order[i].id);
+  const Bound& b = bound_[i];
+  return {.in = b.in, .labels = b.labels, .out = b.out, .saved = b.saved, .scratch = b.scratch, .state = b.state,
+          .attrs = node.attrs, .mode = mode, .node_name = &node.name, .pool = pool_.get()};
+}
+
+template <class T>
+BackwardArgs<T> BasicSession<T>::backward_args_at(size_t i, Mode mode) {
+  const Node& node = program_.graph.node(program_.order[i].id);
+  const Bound& b = bound_[i];
+  return {.in = b.in, .labels = b.labels, .out = b.out, .grad_out = b.grad_out, .saved = b.saved_read,
+          .scratch = b.backward_scratch, .attrs = node.attrs, .grad_in = b.grad_in, .mode = mode, .pool = pool_.get()};
 }
 
 template <class T>
@@ -165,9 +214,7 @@ T BasicSession<T>::forward(Mode mode) {
   for (size_t i = 0; i < p.order.size(); ++i) {
     const Node& node = p.graph.node(p.order[i].id);
     if (node.kind != NodeKind::op) continue;
-    const Bound& b = bound_[i];
-    node.op->template kernels<T>().forward(
-        ForwardArgs<T>{b.in, b.labels, b.out, b.saved, b.state, node.attrs, mode, &node.name, pool_.get()});
+    node.op->template kernels<T>().forward(forward_args_at(i, mode));
   }
   return value(p.target).data[0];
 }
@@ -196,9 +243,7 @@ void BasicSession<T>::backward(std::span<const T> seed) {
     const ProgramNode& pn = p.order[i];
     const Node& node = p.graph.node(pn.id);
     if (node.kind != NodeKind::op || !pn.needs_grad) continue;
-    const Bound& b = bound_[i];
-    node.op->template kernels<T>().backward(
-        BackwardArgs<T>{b.in, b.labels, b.out, b.grad_out, b.saved, node.attrs, b.grad_in, last_mode_, pool_.get()});
+    node.op->template kernels<T>().backward(backward_args_at(i, last_mode_));
   }
 }
 

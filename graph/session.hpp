@@ -17,6 +17,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "graph/compile.hpp"
@@ -42,10 +43,15 @@ class BasicSession {
   void set_batch(int64_t batch);
   int64_t batch() const { return batch_; }
 
-  TensorView<T> input(NodeId id) const;
-  TensorView<T> input(const std::string& name) const { return input(require(name)); }
-  std::span<int32_t> labels(NodeId id) const;
-  std::span<int32_t> labels(const std::string& name) const { return labels(require(name)); }
+  // Each accessor below has a writable form and, on a const session, a read-only one.
+  TensorView<T> input(NodeId id);
+  TensorView<const T> input(NodeId id) const;
+  TensorView<T> input(const std::string& name) { return input(require(name)); }
+  TensorView<const T> input(const std::string& name) const { return input(require(name)); }
+  std::span<int32_t> labels(NodeId id);
+  std::span<const int32_t> labels(NodeId id) const;
+  std::span<int32_t> labels(const std::string& name) { return labels(require(name)); }
+  std::span<const int32_t> labels(const std::string& name) const { return labels(require(name)); }
 
   // Runs every op in order; returns the target's first element (the loss for a scalar target).
   T forward(Mode mode);
@@ -55,9 +61,17 @@ class BasicSession {
 
   // Every value is readable after forward. After backward only the parameters, the target and the
   // gradients of inputs are: backward reuses the memory of values and saved tensors it is done with.
-  TensorView<T> value(NodeId id) const;
-  TensorView<T> grad(NodeId id) const;   // a parameter's gradient lives in gradients()
-  TensorView<T> saved(NodeId id, const std::string& name) const;
+  TensorView<T> value(NodeId id);
+  TensorView<const T> value(NodeId id) const;
+  TensorView<T> grad(NodeId id);  // a parameter's gradient lives in gradients()
+  TensorView<const T> grad(NodeId id) const;
+  TensorView<T> saved(NodeId id, const std::string& name);
+  TensorView<const T> saved(NodeId id, const std::string& name) const;
+
+  // What forward() and backward() pass to op node `id`'s kernels (after set_batch), for calling a
+  // kernel on its own (bench_ops). The spans point into the session and stay valid until set_batch.
+  ForwardArgs<T> forward_args(NodeId id, Mode mode) { return forward_args_at(op_index(id), mode); }
+  BackwardArgs<T> backward_args(NodeId id, Mode mode) { return backward_args_at(op_index(id), mode); }
 
   TensorStore<T>& parameters() { return params_; }
   const TensorStore<T>& parameters() const { return params_; }
@@ -83,14 +97,35 @@ class BasicSession {
 
  private:
   struct Bound {  // the views one op node's kernels see, rebuilt by set_batch
-    std::vector<TensorView<T>> in, saved, state;
+    std::vector<TensorView<const T>> in;
+    std::vector<TensorView<T>> saved;             // forward writes them
+    std::vector<TensorView<const T>> saved_read;  // backward reads them
+    std::vector<TensorView<T>> scratch, backward_scratch, state;
     std::vector<GradTarget<T>> grad_in;
     std::span<const int32_t> labels;
     TensorView<T> out, grad_out;
   };
+  // A view of type TensorView<T> from a session, TensorView<const T> from a const session.
+  template <class Self>
+  using ViewOf = TensorView<std::conditional_t<std::is_const_v<Self>, const T, T>>;
+  template <class Self>
+  static ViewOf<Self> slot_view(Self& self, int slot);
+  template <class Self>
+  static ViewOf<Self> value_of(Self& self, NodeId id);
+  template <class Self>
+  static ViewOf<Self> grad_of(Self& self, NodeId id);
+  template <class Self>
+  static ViewOf<Self> saved_of(Self& self, NodeId id, const std::string& name);
+  template <class Self>
+  static ViewOf<Self> input_of(Self& self, NodeId id);
+  template <class Self>
+  static auto labels_of(Self& self, NodeId id) -> std::span<std::conditional_t<std::is_const_v<Self>, const int32_t, int32_t>>;
+
   void plan(int64_t capacity);
   void bind();
-  TensorView<T> slot_view(int slot) const;
+  size_t op_index(NodeId id) const;  // order index of an op node, or UsageError
+  ForwardArgs<T> forward_args_at(size_t i, Mode mode);
+  BackwardArgs<T> backward_args_at(size_t i, Mode mode);
 
   Program program_;
   TensorStore<T> params_, grads_, state_;

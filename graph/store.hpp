@@ -46,9 +46,13 @@ class TensorStore {
       if (entries[i].name == name) return static_cast<int>(i);
     return -1;
   }
-  TensorView<T> view(int i) const {
+  TensorView<T> view(int i) {
     const StoreEntry& e = entries[static_cast<size_t>(i)];
-    return {const_cast<T*>(data.data()) + e.offset, e.shape.rows(1), e.shape.cols()};
+    return {data.data() + e.offset, e.shape.rows(1), e.shape.cols()};
+  }
+  TensorView<const T> view(int i) const {
+    const StoreEntry& e = entries[static_cast<size_t>(i)];
+    return {data.data() + e.offset, e.shape.rows(1), e.shape.cols()};
   }
   int size() const { return static_cast<int>(entries.size()); }
 

@@ -5,9 +5,22 @@
 namespace bnlab {
 namespace {
 
-enum Attr { momentum, eps };
-enum Saved { x_hat, inv_std, workspace };
-enum State { running_mean, running_var };
+Shape per_feature(const ShapeContext& c) { return Shape{c.in[0][1]}; }  // [F]
+
+constexpr AttrDecl kAttrs[] = {{"momentum", 0.1}, {"eps", 1e-5}};
+constexpr TensorDecl kSaved[] = {
+    {"x_hat", [](const ShapeContext& c) { return c.in[0]; }},  // [B,F]
+    {"inv_std", per_feature},                                  // [F]
+};
+// [2,F]: the batch mean and variance in forward, the per-feature sums Σg and Σg·x̂ in backward (so
+// that neither pass allocates); backward does not read what forward left there.
+constexpr TensorDecl kScratch[] = {{"stats", [](const ShapeContext& c) { return Shape{2, c.in[0][1]}; }}};
+constexpr StateDecl kState[] = {{"running_mean", 0.0, per_feature}, {"running_var", 1.0, per_feature}};
+
+constexpr int momentum = index_of(kAttrs, "momentum"), eps = index_of(kAttrs, "eps");
+constexpr int x_hat = index_of(kSaved, "x_hat"), inv_std = index_of(kSaved, "inv_std");
+constexpr int stats = index_of(kScratch, "stats");
+constexpr int running_mean = index_of(kState, "running_mean"), running_var = index_of(kState, "running_var");
 
 Shape infer(const ShapeContext& c) {
   const Shape& x = c.in[0];
@@ -23,17 +36,6 @@ Shape infer(const ShapeContext& c) {
   if (!(e > 0)) throw ShapeError("eps must be positive, got " + std::to_string(e));
   return x;
 }
-
-// x_hat [B,F]; inv_std [F]; workspace [2,F]: the batch mean and variance in forward, then the
-// per-feature sums in backward (saved so that neither pass allocates).
-Shape saved_shape(const ShapeContext& c, int i) {
-  const int64_t f = c.in[0][1];
-  if (i == x_hat) return c.in[0];
-  if (i == inv_std) return Shape{f};
-  return Shape{2, f};
-}
-
-Shape state_shape(const ShapeContext& c, int) { return Shape{c.in[0][1]}; }
 
 // Features per thread, at least: each part handles whole features (all their rows), so batch
 // statistics are never split between threads.
@@ -68,8 +70,8 @@ void forward(const ForwardArgs<T>& a) {
       }
       return;
     }
-    auto mean = a.saved[workspace].mat().row(0).segment(f0, nf).array();
-    auto var = a.saved[workspace].mat().row(1).segment(f0, nf).array();
+    auto mean = a.scratch[stats].mat().row(0).segment(f0, nf).array();
+    auto var = a.scratch[stats].mat().row(1).segment(f0, nf).array();
     mean.setZero();
     for (int64_t r = 0; r < b; ++r) mean += x.row(r).segment(f0, nf).array();
     mean /= static_cast<T>(b);
@@ -110,8 +112,8 @@ void backward(const BackwardArgs<T>& a) {
     const int64_t nf = f1 - f0;
     const auto s = a.saved[inv_std].row().segment(f0, nf).array();
     const auto gamma = a.in[1].row().segment(f0, nf).array();
-    auto sum_g = a.saved[workspace].mat().row(0).segment(f0, nf).array();
-    auto sum_gx = a.saved[workspace].mat().row(1).segment(f0, nf).array();
+    auto sum_g = a.scratch[stats].mat().row(0).segment(f0, nf).array();
+    auto sum_gx = a.scratch[stats].mat().row(1).segment(f0, nf).array();
     sum_g.setZero();
     sum_gx.setZero();
     for (int64_t r = 0; r < b; ++r) {
@@ -145,12 +147,11 @@ Var example(Graph& g) {
 const OpInfo batch_norm_op = {
     .name = "batch_norm",
     .inputs = {{"x"}, {"gamma"}, {"beta"}},
-    .attrs = {{"momentum", 0.1}, {"eps", 1e-5}},
-    .saved = {"x_hat", "inv_std", "workspace"},
-    .state = {{"running_mean", 0.0}, {"running_var", 1.0}},
+    .attrs = kAttrs,
+    .saved = kSaved,
+    .scratch = kScratch,
+    .state = kState,
     .infer = infer,
-    .saved_shape = saved_shape,
-    .state_shape = state_shape,
     .f32 = {forward<float>, backward<float>},
     .f64 = {forward<double>, backward<double>},
     .example = example,

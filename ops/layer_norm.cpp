@@ -7,7 +7,13 @@
 namespace bnlab {
 namespace {
 
-enum Saved { x_hat, inv_std };
+constexpr AttrDecl kAttrs[] = {{"eps", 1e-5}};
+constexpr TensorDecl kSaved[] = {
+    {"x_hat", [](const ShapeContext& c) { return c.in[0]; }},                 // [B,F]
+    {"inv_std", [](const ShapeContext& c) { return Shape{c.in[0][0], 1}; }},  // [B,1]
+};
+constexpr int eps = index_of(kAttrs, "eps");
+constexpr int x_hat = index_of(kSaved, "x_hat"), inv_std = index_of(kSaved, "inv_std");
 
 Shape infer(const ShapeContext& c) {
   const Shape& x = c.in[0];
@@ -18,12 +24,8 @@ Shape infer(const ShapeContext& c) {
       throw ShapeError(std::string(i == 1 ? "gamma" : "beta") + " must be [" + std::to_string(x[1]) + "] for input " +
                        x.to_string() + ", got " + p.to_string());
   }
-  if (!(c.attrs[0] > 0)) throw ShapeError("eps must be positive, got " + std::to_string(c.attrs[0]));
+  if (!(c.attrs[eps] > 0)) throw ShapeError("eps must be positive, got " + std::to_string(c.attrs[eps]));
   return x;
-}
-
-Shape saved_shape(const ShapeContext& c, int i) {
-  return i == x_hat ? c.in[0] : Shape{c.in[0][0], 1};  // x_hat [B,F], inv_std [B,1]
 }
 
 template <class T>
@@ -34,12 +36,12 @@ void forward(const ForwardArgs<T>& a) {
   auto xh = a.saved[x_hat].mat();
   T* s = a.saved[inv_std].data;
   auto out = a.out.mat();
-  const T eps = static_cast<T>(a.attrs[0]);
+  const T epsilon = static_cast<T>(a.attrs[eps]);
   const T inv_f = T(1) / static_cast<T>(x.cols());
   for (int64_t r = 0; r < x.rows(); ++r) {
     const T mean = x.row(r).sum() * inv_f;
     const T var = (x.row(r).array() - mean).square().sum() * inv_f;  // biased, as PyTorch
-    s[r] = T(1) / std::sqrt(var + eps);
+    s[r] = T(1) / std::sqrt(var + epsilon);
     xh.row(r).array() = (x.row(r).array() - mean) * s[r];
     out.row(r).array() = xh.row(r).array() * gamma + beta;
   }
@@ -82,10 +84,9 @@ Var example(Graph& g) {
 const OpInfo layer_norm_op = {
     .name = "layer_norm",
     .inputs = {{"x"}, {"gamma"}, {"beta"}},
-    .attrs = {{"eps", 1e-5}},
-    .saved = {"x_hat", "inv_std"},
+    .attrs = kAttrs,
+    .saved = kSaved,
     .infer = infer,
-    .saved_shape = saved_shape,
     .f32 = {forward<float>, backward<float>},
     .f64 = {forward<double>, backward<double>},
     .example = example,

@@ -14,14 +14,18 @@ Shape infer(const ShapeContext& c) {
   return Shape{};
 }
 
-Shape saved_shape(const ShapeContext& c, int i) {
-  return i == 0 ? c.in[0] : Shape{1};  // probs [B,C], correct [1]
-}
+// probs is what backward reads; correct (the rows predicted right) is saved for the caller, who reads
+// it after forward through Session::saved(loss, "correct").
+constexpr TensorDecl kSaved[] = {
+    {"probs", [](const ShapeContext& c) { return c.in[0]; }},  // [B,C]
+    {"correct", [](const ShapeContext&) { return Shape{1}; }},  // [1]
+};
+constexpr int saved_probs = index_of(kSaved, "probs"), saved_correct = index_of(kSaved, "correct");
 
 template <class T>
 void forward(const ForwardArgs<T>& a) {
   const auto x = a.in[0].mat();
-  auto probs = a.saved[0].mat();
+  auto probs = a.saved[saved_probs].mat();
   const int64_t rows = x.rows(), classes = x.cols();
   T total = 0;
   int64_t correct = 0;
@@ -41,7 +45,7 @@ void forward(const ForwardArgs<T>& a) {
     correct += arg == y;
   }
   a.out.data[0] = total / static_cast<T>(rows);
-  a.saved[1].data[0] = static_cast<T>(correct);
+  a.saved[saved_correct].data[0] = static_cast<T>(correct);
 }
 
 // d(mean loss)/d logits = (softmax - onehot(y)) / B, times the upstream scalar.
@@ -49,7 +53,7 @@ template <class T>
 void backward(const BackwardArgs<T>& a) {
   const auto& dx = a.grad_in[0];
   if (dx.grad.empty()) return;
-  const auto probs = a.saved[0].mat();
+  const auto probs = a.saved[saved_probs].mat();
   const T scale = a.grad_out.data[0] / static_cast<T>(probs.rows());
   auto g = dx.grad.mat();
   for (int64_t r = 0; r < probs.rows(); ++r) {
@@ -75,9 +79,8 @@ Var example(Graph& g) {
 const OpInfo softmax_cross_entropy_op = {
     .name = "softmax_cross_entropy",
     .inputs = {{"logits"}, {"labels", true}},
-    .saved = {"probs", "correct"},
+    .saved = kSaved,
     .infer = infer,
-    .saved_shape = saved_shape,
     .f32 = {forward<float>, backward<float>},
     .f64 = {forward<double>, backward<double>},
     .example = example,

@@ -8,6 +8,7 @@
 #include "graph/session.hpp"
 #include "models/layers.hpp"
 #include "ops/add.hpp"
+#include "ops/batch_norm.hpp"
 #include "ops/bias_add.hpp"
 #include "ops/matmul.hpp"
 #include "ops/relu.hpp"
@@ -137,4 +138,35 @@ TEST_CASE("the memory plan reuses slots whose lifetimes do not overlap") {
   CHECK(offsets[0] == offsets[1]);        // 0 dies before 1 is born: same memory
   CHECK(offsets[2] != offsets[0]);        // 2 overlaps both
   CHECK(total == 32);                     // two slots of 10 rounded up to 16
+}
+
+TEST_CASE("scratch lives for the one step that uses it; saved tensors live until backward") {
+  Graph g;
+  auto x = g.input("x", {batch, 3});
+  auto gamma = g.parameter("gamma", {3}, Init::constant(1));
+  auto beta = g.parameter("beta", {3}, Init::zeros());
+  auto bn = batch_norm(x, gamma, beta, "bn");
+  const Program p = compile(g, bn);
+  const int n = static_cast<int>(p.order.size());
+  const int i = p.position[static_cast<size_t>(bn.id)];
+  const ProgramNode& pn = p.at(bn.id);
+  REQUIRE(pn.saved_slots.size() == batch_norm_op.saved.size());
+  REQUIRE(pn.scratch_slots.size() == batch_norm_op.scratch.size());
+  REQUIRE(pn.backward_scratch_slots.size() == batch_norm_op.scratch.size());
+  for (int s : pn.saved_slots) {
+    CHECK(p.slots[static_cast<size_t>(s)].first_step == i);
+    CHECK(p.slots[static_cast<size_t>(s)].last_step == 2 * n - 1 - i);
+  }
+  for (int s : pn.scratch_slots) {
+    CHECK(p.slots[static_cast<size_t>(s)].first_step == i);
+    CHECK(p.slots[static_cast<size_t>(s)].last_step == i);
+  }
+  for (int s : pn.backward_scratch_slots) {
+    CHECK(p.slots[static_cast<size_t>(s)].first_step == 2 * n - 1 - i);
+    CHECK(p.slots[static_cast<size_t>(s)].last_step == 2 * n - 1 - i);
+  }
+  Session s(p);
+  s.set_batch(4);
+  CHECK_THROWS_AS(s.saved(bn.id, "stats"), UsageError);  // scratch is not a saved tensor
+  CHECK(s.saved(bn.id, "x_hat").size() == 12);
 }
