@@ -3,7 +3,7 @@
 //   train, compare, …  curves (loss and accuracy, train and validation, per run) and layers
 //                      (per hidden layer: pre-activation mean and std, weight-gradient norm, per epoch)
 //   sweep              sweep-accuracy, sweep-time (against batch size), sweep-curves, sweep-layers
-//   study              study-item1 … study-item8 (from study.items[].figure), study-curves, study-layers
+//   study              study-item<ID> per item (from study.items[].figure), study-curves, study-layers
 //
 //   std::vector<Figure> figs = document_figures(doc);
 //   FigureOutput out = write_figures(dir, figs, gnuplot_available());

@@ -6,8 +6,6 @@
 
 #include <fmt/format.h>
 
-#include "graph/errors.hpp"
-
 namespace bnlab::lab {
 
 namespace {
@@ -19,13 +17,6 @@ Verdict three_way(bool all_for, bool none_for) {
   if (none_for) return Verdict::not_supported;
   return Verdict::mixed;
 }
-
-void check_item(int item) {
-  if (item < 1 || item > 8) throw UsageError(fmt::format("study item {} does not exist (1..8)", item));
-}
-
-const std::string kTolerance =
-    fmt::format("tol = max({}, the largest seed-to-seed standard deviation of the compared accuracies)", kMinAccTolerance);
 
 }  // namespace
 
@@ -45,95 +36,10 @@ double tolerance(const std::vector<double>& stds, double floor) {
   return t;
 }
 
-std::string item_title(int item) {
-  check_item(item);
-  static const char* titles[] = {"faster convergence", "higher learning rates", "less sensitivity to initialization",
-                                 "deeper networks",    "small batches",         "regularization",
-                                 "train/eval difference", "cost per step"};
-  return titles[item - 1];
-}
-
-std::string claim_text(int item) {
-  check_item(item);
-  static const char* claims[] = {
-      "Batch normalization makes training converge faster: fewer epochs (and less time) to a given validation accuracy.",
-      "Batch normalization allows higher learning rates: training stays stable and accurate at rates where the plain network "
-      "fails.",
-      "Networks with batch normalization are less sensitive to the scale of the initial weights.",
-      "Batch normalization matters most for deep networks: it keeps deeper plain MLPs trainable.",
-      "Batch normalization works poorly with very small batches, whose statistics are noisy (layer normalization, which does "
-      "not use the batch, is the usual alternative).",
-      "Batch normalization acts as a regularizer: it reduces overfitting (the gap between training and validation accuracy) "
-      "and improves generalization.",
-      "At inference batch normalization normalizes with running statistics collected during training, and the model performs "
-      "at least as well as with the batch statistics it was trained with.",
-      "Batch normalization adds computational cost to every training step.",
-  };
-  return claims[item - 1];
-}
-
-std::string criterion_text(int item) {
-  check_item(item);
-  switch (item) {
-    case 1:
-      return "Plain vs batchnorm (the reference models), same seeds. For each seed, the first epoch at which validation "
-             "accuracy reaches the threshold T, and the training seconds up to the end of that epoch. Supported if batchnorm "
-             "reaches T in every seed, in fewer epochs than plain in every seed (never reaching T counts as slower), and in "
-             "less mean wall time than plain (or plain never reaches T). Not supported if in every seed batchnorm needs at "
-             "least as many epochs as plain (never counts as more; neither reaching T counts as not faster). Mixed otherwise.";
-    case 2:
-      return fmt::format(
-          "A learning-rate grid for SGD and for Adam, plain vs batchnorm, same seeds and epochs. A variant trains well at a "
-          "rate if no seed diverged (non-finite loss or gradient) and its mean final validation accuracy is within "
-          "max({}, tol) of the best mean that either variant reached with that optimizer at any rate; {}. Supported if, for "
-          "every optimizer, the largest rate at which batchnorm trains well is larger than plain's. Not supported if for no "
-          "optimizer. Mixed otherwise.",
-          kLrMargin, kTolerance);
-    case 3:
-      return fmt::format(
-          "Initial weights (Glorot uniform) multiplied by each scale of the grid, plain vs batchnorm, same seeds. Spread = "
-          "max − min over the scales of the mean validation accuracy, after the first epoch and after the last (a diverged "
-          "run counts as chance accuracy). Supported if batchnorm's spread is smaller than plain's by more than tol in both "
-          "measures. Not supported if in neither. Mixed if in one; {}.",
-          kTolerance);
-    case 4:
-      return fmt::format(
-          "MLPs with 2, 4, 8 (… ) hidden layers of equal width, plain vs batchnorm, same seeds and epochs. Supported if at "
-          "the deepest network batchnorm's mean final validation accuracy exceeds plain's by more than tol AND batchnorm "
-          "loses less accuracy than plain from the shallowest to the deepest network (by more than tol). Not supported if "
-          "at no depth batchnorm beats plain by more than tol. Mixed otherwise; {}; a diverged run counts as chance.",
-          kTolerance);
-    case 5:
-      return fmt::format(
-          "Batch sizes 2, 4, 8, 16 with batch norm, layer norm and no normalization, same seeds and epochs (incomplete "
-          "last batches dropped for all). gap(b) = batchnorm's mean final validation accuracy − no-normalization's at batch "
-          "size b. Supported if gap(smallest) < −tol and gap(smallest) < gap(largest) − tol (batch norm is worse than no "
-          "normalization at the smallest batch, and its deficit grows as the batch shrinks). Not supported if gap(smallest) "
-          ">= gap(largest) − tol. Mixed otherwise. Layer norm is reported beside them; {}.",
-          kTolerance);
-    case 6:
-      return fmt::format(
-          "The runs of item 1. Generalization gap = accuracy on the training split (evaluated in eval mode after training) "
-          "− final validation accuracy. Supported if batchnorm's gap is smaller than plain's by more than tol AND its "
-          "validation accuracy is higher by more than tol. Not supported if neither holds. Mixed if one does; {}.",
-          kTolerance);
-    case 7:
-      return fmt::format(
-          "Batch-norm runs of items 1 and 5. After training, the validation split is evaluated twice: normalized with the "
-          "running statistics (how the model is used) and with batch statistics in chunks of the training batch size (as "
-          "in training). Supported if the running statistics give at least the batch-statistics accuracy minus tol at "
-          "every training batch size. Not supported if they fall short by more than tol at every batch size. Mixed "
-          "otherwise; {}.",
-          kTolerance);
-    case 8:
-      return fmt::format(
-          "Plain and batchnorm trained side by side (one epoch each in turn, so load changes hit both) at several batch "
-          "sizes; cost = training seconds / training steps. Supported (batch norm costs more) if batchnorm's cost exceeds "
-          "plain's by more than tol at every batch size, tol = max({:.0f}%, the largest relative seed-to-seed std). Not "
-          "supported if at no batch size. Mixed otherwise.",
-          100 * kMinTimeTolerance);
-    default: return "";
-  }
+const std::string& accuracy_tolerance_text() {
+  static const std::string text =
+      fmt::format("tol = max({}, the largest seed-to-seed standard deviation of the compared accuracies)", kMinAccTolerance);
+  return text;
 }
 
 Verdict convergence_verdict(const std::vector<ConvergenceSeed>& seeds) {

@@ -1,8 +1,9 @@
 // The decision rules of `bnlab study`: for each claim about batch normalization, the criterion that
 // turns measured numbers into a verdict — supported, not supported or mixed. They are written down
-// here, before any run, as plain functions of plain numbers, so they can be read, unit-tested and
-// quoted verbatim in the report (criterion_text). They were NOT chosen or adjusted after looking at
-// results; the grids and defaults of study_plan.hpp were fixed the same way.
+// here, before any run, as plain functions of plain numbers, so they can be read and unit-tested;
+// each item (lab/study/item_<name>.cpp) states its rule in words for the report (StudyItem::criterion)
+// and applies it here. They were NOT chosen or adjusted after looking at results; the grids and
+// defaults of study_plan.hpp were fixed the same way.
 //
 // Noise: a difference in accuracy counts only when it exceeds the tolerance
 //   tol = max(kMinAccTolerance, the largest seed-to-seed standard deviation of the compared cells),
@@ -27,11 +28,9 @@ inline constexpr double kLrMargin = 0.02;          // item 2: "trains well" = wi
 // max(floor, the largest finite value of `stds`).
 double tolerance(const std::vector<double>& stds, double floor);
 
-// The claim each item tests (as usually stated, e.g. in the notebook bnlab grew from) and its
-// criterion, for the report. `item` is 1..8.
-std::string claim_text(int item);
-std::string criterion_text(int item);
-std::string item_title(int item);  // short: "faster convergence", …
+// "tol = max(0.01, the largest seed-to-seed standard deviation of the compared accuracies)": how
+// the criteria of the accuracy items state the tolerance.
+const std::string& accuracy_tolerance_text();
 
 // ---- 1. Faster convergence -------------------------------------------------------------------
 // Per seed: the first epoch each variant's validation accuracy reached the threshold (nullopt =

@@ -1,12 +1,11 @@
 #include "lab/study_plan.hpp"
 
 #include <algorithm>
-#include <set>
 
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
-#include "models/presets.hpp"
+#include "lab/study_items.hpp"
 
 namespace bnlab::lab {
 
@@ -88,102 +87,40 @@ std::string cost_run_name(int64_t batch, const std::string& variant, uint64_t se
   return fmt::format("cost-bs{}-{}-seed{}", batch, variant, seed);
 }
 
-namespace {
-
-RunJob base_job(const StudyOptions& o, const std::string& name, const std::string& variant, uint64_t seed, int epochs,
-                int64_t inputs, int64_t classes, const ModelOptions& refine = {}) {
-  RunJob j;
-  j.name = name;
-  j.spec = preset_spec(variant, inputs, classes, refine);
-  j.config.dataset = o.dataset;
-  j.config.model = variant;
-  j.config.epochs = epochs;
-  j.config.seed = seed;
-  j.config.threads = o.threads;
-  j.config.on_nonfinite = NonFinitePolicy::stop;  // a non-finite step ends the run as "diverged"
-  j.extra_config = study_data_config(o);
-  return j;
-}
-
-bool has(const std::vector<int>& items, int item) { return std::find(items.begin(), items.end(), item) != items.end(); }
-
-}  // namespace
-
 std::vector<StudyJob> study_jobs(const StudyOptions& o, int64_t inputs, int64_t classes) {
   for (int item : o.items)
-    if (item < 1 || item > 8) throw UsageError(fmt::format("--items: {} is not a study item (1..8)", item));
-  const Budget& b = o.budget;
-  const auto& items = o.items;
+    if (!find_study_item(item))
+      throw UsageError(fmt::format("--items: {} is not a study item ({})", item, study_item_range()));
+  const auto selected = [&](int item) { return std::find(o.items.begin(), o.items.end(), item) != o.items.end(); };
+  const ItemPlan plan{o, inputs, classes};
   std::vector<StudyJob> jobs;
-  auto single = [&](int item, uint64_t seed, RunJob run) { jobs.push_back({item, seed, {std::move(run)}}); };
-  const std::vector<std::string> pair = {"plain", "batchnorm"};
-
-  if (has(items, 1) || has(items, 6) || has(items, 7)) {
-    const int owner = has(items, 1) ? 1 : has(items, 6) ? 6 : 7;
-    for (uint64_t seed : b.seeds) {
-      // Trained side by side: item 1 compares their wall times.
-      StudyJob job{owner, seed, {}};
-      for (const std::string& v : pair) {
-        // Item 7 alone needs only the batch-norm runs.
-        if (!has(items, 1) && !has(items, 6) && v != "batchnorm") continue;
-        RunJob j = base_job(o, reference_run_name(v, seed), v, seed, b.epochs_reference, inputs, classes);
-        j.eval_train = true;
-        j.eval_batch_stats = v == "batchnorm";
-        job.runs.push_back(std::move(j));
-      }
+  for (const StudyItem& item : study_items()) {
+    // Its runs are trained if it is selected (all of them, for itself), or else for the selected
+    // items that read them (only the runs they keep, for the first of them in id order).
+    const bool own = selected(item.id);
+    int owner = own ? item.id : 0;
+    std::vector<const ItemReads*> readers;
+    for (const StudyItem& reader : study_items())
+      if (selected(reader.id))
+        for (const ItemReads& r : reader.reads)
+          if (r.item == item.id) {
+            readers.push_back(&r);
+            if (owner == 0) owner = reader.id;
+          }
+    if (owner == 0 || !item.jobs) continue;
+    const auto needed = [&](const RunJob& run) {
+      if (own) return true;
+      for (const ItemReads* r : readers)
+        if (!r->keep || r->keep(run)) return true;
+      return false;
+    };
+    for (StudyJob& job : item.jobs(plan)) {
+      std::erase_if(job.runs, [&](const RunJob& run) { return !needed(run); });
+      if (job.runs.empty()) continue;
+      job.item = owner;
       jobs.push_back(std::move(job));
     }
   }
-  if (has(items, 2))
-    for (uint64_t seed : b.seeds)
-      for (const char* opt : {"sgd", "adam"})
-        for (double lr : b.learning_rates)
-          for (const std::string& v : pair) {
-            RunJob j = base_job(o, lr_run_name(opt, lr, v, seed), v, seed, b.epochs_grid, inputs, classes);
-            j.config.optimizer.kind = optimizer_from_string(opt);
-            j.config.optimizer.lr = lr;
-            single(2, seed, std::move(j));
-          }
-  if (has(items, 3))
-    for (uint64_t seed : b.seeds)
-      for (double scale : b.weight_scales)
-        for (const std::string& v : pair) {
-          RunJob j = base_job(o, init_run_name(scale, v, seed), v, seed, b.epochs_grid, inputs, classes, {.weight_scale = scale});
-          single(3, seed, std::move(j));
-        }
-  if (has(items, 4))
-    for (uint64_t seed : b.seeds)
-      for (int depth : b.depths)
-        for (const std::string& v : pair) {
-          RunJob j = base_job(o, depth_run_name(depth, v, seed), v, seed, b.epochs_grid, inputs, classes,
-                              {.hidden = std::vector<int64_t>(static_cast<size_t>(depth), b.depth_width)});
-          single(4, seed, std::move(j));
-        }
-  if (has(items, 5) || has(items, 7))
-    for (uint64_t seed : b.seeds)
-      for (int64_t batch : b.small_batches)
-        for (const char* v : {"plain", "batchnorm", "layernorm"}) {
-          if (!has(items, 5) && std::string(v) != "batchnorm") continue;
-          RunJob j = base_job(o, batch_run_name(batch, v, seed), v, seed, b.epochs_small_batch, inputs, classes);
-          j.config.batch_size = batch;
-          // A last batch of one sample cannot train batch norm; drop incomplete batches for all three alike.
-          j.config.drop_last = true;
-          j.eval_batch_stats = std::string(v) == "batchnorm";
-          single(has(items, 5) ? 5 : 7, seed, std::move(j));
-        }
-  if (has(items, 8))
-    for (uint64_t seed : b.seeds)
-      for (int64_t batch : b.cost_batches) {
-        StudyJob job{8, seed, {}};
-        for (const std::string& v : pair) {
-          RunJob j = base_job(o, cost_run_name(batch, v, seed), v, seed, b.epochs_cost, inputs, classes);
-          j.config.batch_size = batch;
-          // Per-layer statistics cost time of their own, the same for both; leave them out of the timing.
-          j.config.record_internals = false;
-          job.runs.push_back(std::move(j));
-        }
-        jobs.push_back(std::move(job));
-      }
   return jobs;
 }
 

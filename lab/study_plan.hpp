@@ -1,11 +1,12 @@
-// What `bnlab study` trains: the budgets (quick, full), the grids of the eight items, the names of
-// the runs, and the list of jobs for a selection of items. Fixed in advance — see study_criteria.hpp.
+// What `bnlab study` trains: the budgets (quick, full), the names of the runs, and the list of jobs
+// for a selection of items — each item declares its own runs (study_item.hpp, lab/study/), and the
+// plan collects those of the selected items from the registry (study_items.hpp). Fixed in advance.
 //
 //   Budget b = study_budget("quick");
 //   StudyOptions o{.budget = b, .items = {1, 5}};
 //   for (const StudyJob& job : study_jobs(o, 784, 10)) ...   // runs with names like "ref-plain-seed0"
 //
-// Run names (one file each under OUT/runs/):
+// Run names (one file each under OUT/runs/), trained by the item named (and read by others):
 //   ref-{plain|batchnorm}-seed{S}                  item 1 (also read by items 6 and 7)
 //   lr-{sgd|adam}-{LR}-{plain|batchnorm}-seed{S}   item 2
 //   init-x{SCALE}-{plain|batchnorm}-seed{S}        item 3
@@ -46,24 +47,28 @@ struct Budget {
 // UsageError for a name other than quick and full.
 Budget study_budget(const std::string& name);
 
+// The ids of every item of the registry (study_items.hpp), ascending: the default selection.
+std::vector<int> study_item_ids();
+
 struct StudyOptions {
   Budget budget;
   std::string dataset = "fashion-mnist";
   std::string data_dir;
   int threads = 1;
-  std::vector<int> items = {1, 2, 3, 4, 5, 6, 7, 8};
+  std::vector<int> items = study_item_ids();
 };
 
 // One unit of work: a run, or several trained side by side (one epoch each in turn, so that both
 // variants of a timing comparison see the same machine load: items 1 and 8), on the data of `seed`.
 struct StudyJob {
-  int item = 0;
+  int item = 0;  // the item it is trained for (set by study_jobs: the smallest selected id that needs it)
   uint64_t seed = 0;
   std::vector<RunJob> runs;
 };
 
-// Every job the selected items need, including the runs other items read (6 and 7 read item 1's
-// runs, 7 reads item 5's batch-norm runs), each once, in item order.
+// Every job the selected items need, including the runs they read from other items (StudyItem::reads:
+// 6 and 7 read item 1's runs, 7 reads item 5's batch-norm runs), each once, in the order of the items
+// that train them. UsageError for an id that is not an item.
 std::vector<StudyJob> study_jobs(const StudyOptions& options, int64_t inputs, int64_t classes);
 
 // The data options of every run (merged into each run's "config"), for the data of `seed`.

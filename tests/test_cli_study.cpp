@@ -12,10 +12,13 @@
 #include <vector>
 
 #include "cli_test_support.hpp"
+#include "graph/errors.hpp"
 #include "lab/plots.hpp"
 #include "lab/run_stats.hpp"
 #include "lab/run_store.hpp"
 #include "lab/study_criteria.hpp"
+#include "lab/study_items.hpp"
+#include "lab/study_plan.hpp"
 
 namespace fs = std::filesystem;
 using namespace bnlab::test;
@@ -117,11 +120,55 @@ TEST_CASE("initialization, depth, small-batch, regularization, train/eval and co
   CHECK(cost_verdict({1.02, 0.9}, 0.05) == Verdict::not_supported);
   CHECK(cost_verdict({1.3, 1.02}, 0.05) == Verdict::mixed);
 
-  for (int item = 1; item <= 8; ++item) {
-    CHECK(!claim_text(item).empty());
-    CHECK(!criterion_text(item).empty());
+  for (const bnlab::lab::StudyItem& item : bnlab::lab::study_items()) {
+    CHECK(!item.claim.empty());
+    CHECK(!item.criterion.empty());
   }
   CHECK(std::string(to_string(Verdict::not_supported)) == "not supported");
+}
+
+TEST_CASE("study registry: ids 1..N in order, distinct names, reads name items that train runs") {
+  using namespace bnlab::lab;
+  std::set<std::string> names;
+  for (const StudyItem& item : study_items()) {
+    CHECK(find_study_item(item.id) == &item);
+    CHECK(names.insert(item.name).second);
+    CHECK(!item.title.empty());
+    for (const ItemReads& r : item.reads) {
+      REQUIRE(find_study_item(r.item) != nullptr);
+      CHECK(find_study_item(r.item)->jobs);
+    }
+  }
+  CHECK(find_study_item(0) == nullptr);
+  CHECK(find_study_item(static_cast<int>(study_items().size()) + 1) == nullptr);
+  CHECK(study_item_ids().size() == study_items().size());
+}
+
+TEST_CASE("study plan: runs another item reads are trained for the first selected reader, only those it keeps") {
+  using namespace bnlab::lab;
+  StudyOptions o{.budget = study_budget("quick")};
+  o.budget.seeds = {0};
+  const auto plan = [&](std::vector<int> items) {
+    o.items = std::move(items);
+    std::vector<std::string> lines;
+    for (const StudyJob& job : study_jobs(o, 784, 10))
+      for (const RunJob& r : job.runs) lines.push_back(std::to_string(job.item) + " " + r.name);
+    return lines;
+  };
+  // Item 7 alone: the batch-norm reference run and the batch-norm small-batch runs, for item 7.
+  CHECK(plan({7}) == std::vector<std::string>{"7 ref-batchnorm-seed0", "7 batch2-batchnorm-seed0", "7 batch4-batchnorm-seed0",
+                                              "7 batch8-batchnorm-seed0", "7 batch16-batchnorm-seed0"});
+  // Item 6 reads all of item 1's runs; 7 then adds nothing new there.
+  const auto six_seven = plan({6, 7});
+  REQUIRE(six_seven.size() == 6);
+  CHECK(six_seven[0] == "6 ref-plain-seed0");
+  CHECK(six_seven[1] == "6 ref-batchnorm-seed0");
+  // A selected item trains its own runs, all of them, even when another reads them.
+  const auto one_five_seven = plan({1, 5, 7});
+  CHECK(one_five_seven.front() == "1 ref-plain-seed0");
+  CHECK(one_five_seven.back() == "5 batch16-layernorm-seed0");
+  CHECK(std::count_if(one_five_seven.begin(), one_five_seven.end(), [](const std::string& l) { return l[0] == '7'; }) == 0);
+  CHECK_THROWS_AS(plan({0}), bnlab::UsageError);
 }
 
 TEST_CASE("config_difference names the first differing field and ignores the split sizes") {

@@ -1,6 +1,7 @@
-// bnlab study: the eight controlled experiments that test what is usually claimed about batch
-// normalization (study_plan.hpp: what is trained; study_criteria.hpp: the verdict rules, fixed in
-// advance; study_analysis.hpp: numbers and verdicts). Every run is kept as OUT/runs/<name>.json, so
+// bnlab study: the controlled experiments that test what is usually claimed about batch
+// normalization, one item each (study_items.hpp: the registry of items, lab/study/: one file per
+// item; study_plan.hpp: what is trained; study_criteria.hpp: the verdict rules, fixed in advance;
+// study_analysis.hpp: numbers and verdicts). Every run is kept as OUT/runs/<name>.json, so
 // an interrupted study resumes where it stopped; OUT also gets metrics.json (all runs and the
 // "study" section), the figures and report.md.
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include "lab/run_store.hpp"
 #include "lab/study_analysis.hpp"
 #include "lab/study_criteria.hpp"
+#include "lab/study_items.hpp"
 #include "lab/study_plan.hpp"
 #include "tools/command.hpp"
 #include "tools/progress.hpp"
@@ -39,7 +41,7 @@ using Clock = std::chrono::steady_clock;
 struct StudyFlags {
   std::string budget = "quick";
   std::vector<uint64_t> seeds;
-  std::vector<int> items = {1, 2, 3, 4, 5, 6, 7, 8};
+  std::vector<int> items = study_item_ids();
   std::string dataset = "fashion-mnist";
   std::string data_dir;
   int64_t limit_train = -1;  // -1: the budget's
@@ -97,9 +99,9 @@ void check_flags(const StudyFlags& f) {
   const auto names = data::dataset_names();
   if (std::find(names.begin(), names.end(), f.dataset) == names.end())
     throw UsageError("--dataset " + f.dataset + ": unknown dataset (known: " + fmt::format("{}", fmt::join(names, ", ")) + ")");
-  if (f.items.empty()) throw UsageError("--items: name at least one item (1..8)");
+  if (f.items.empty()) throw UsageError(fmt::format("--items: name at least one item ({})", study_item_range()));
   for (int i : f.items)
-    if (i < 1 || i > 8) throw UsageError(fmt::format("--items: {} is not a study item (1..8)", i));
+    if (!find_study_item(i)) throw UsageError(fmt::format("--items: {} is not a study item ({})", i, study_item_range()));
   if (f.seeds_opt && f.seeds_opt->count() && f.seeds.empty()) throw UsageError("--seeds: give at least one seed");
   std::set<uint64_t> seen;
   for (uint64_t s : f.seeds)
@@ -241,11 +243,19 @@ void run_study(StudyFlags& f) {
   std::fflush(stdout);
 }
 
+// "eight": a count in words for the help text (digits past twelve).
+std::string count_in_words(size_t n) {
+  static const char* words[] = {"no",    "one",   "two", "three", "four", "five",   "six",
+                                "seven", "eight", "nine", "ten",  "eleven", "twelve"};
+  return n < std::size(words) ? words[n] : std::to_string(n);
+}
+
 }  // namespace
 
 void register_study(CLI::App& app, CommandResult&) {
   CLI::App* cmd = app.add_subcommand(
-      "study", "test eight common claims about batch normalization with controlled experiments; verdicts, figures, report");
+      "study", "test " + count_in_words(study_items().size()) +
+                   " common claims about batch normalization with controlled experiments; verdicts, figures, report");
   auto f = std::make_shared<StudyFlags>();
   cmd->add_option("--budget", f->budget,
                   "quick: a seeded subset (8000 train / 2000 val / 2000 test rows), few epochs, 2 seeds; full: the whole "
@@ -254,9 +264,7 @@ void register_study(CLI::App& app, CommandResult&) {
   f->seeds_opt = cmd->add_option("--seeds", f->seeds, "seeds, comma-separated (default: the budget's; quick 0,1, full 0,1,2)")
                      ->delimiter(',')
                      ->type_name("S,S");
-  f->items_opt = cmd->add_option("--items", f->items,
-                                 "items to run, comma-separated: 1 convergence, 2 learning rates, 3 initialization, 4 depth, 5 "
-                                 "small batches, 6 regularization, 7 train/eval, 8 cost")
+  f->items_opt = cmd->add_option("--items", f->items, "items to run, comma-separated: " + study_items_help())
                      ->delimiter(',')
                      ->type_name("N,N")
                      ->capture_default_str();

@@ -1,0 +1,96 @@
+// Study item 5. Small batches: batch norm, layer norm and no normalization at small batch sizes (batch…).
+// Item 7 reads the batch-norm runs too.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "lab/study_item.hpp"
+
+namespace bnlab::lab {
+
+namespace {
+
+std::vector<StudyJob> plan_runs(const ItemPlan& p) {
+  const Budget& b = p.budget();
+  std::vector<StudyJob> jobs;
+  for (uint64_t seed : b.seeds)
+    for (int64_t batch : b.small_batches)
+      for (const char* v : {"plain", "batchnorm", "layernorm"}) {
+        RunJob j = p.job(batch_run_name(batch, v, seed), v, seed, b.epochs_small_batch);
+        j.config.batch_size = batch;
+        // A last batch of one sample cannot train batch norm; drop incomplete batches for all three alike.
+        j.config.drop_last = true;
+        j.eval_batch_stats = std::string(v) == "batchnorm";
+        jobs.push_back({.seed = seed, .runs = {std::move(j)}});
+      }
+  return jobs;
+}
+
+ItemResult analyze(ItemRuns& c) {
+  const auto& batches = c.study.budget.small_batches;
+  json rows = json::array();
+  std::vector<double> stds, x, gaps;
+  std::vector<std::vector<double>> means(3), errs(3);
+  const char* variants[] = {"plain", "batchnorm", "layernorm"};
+  for (int64_t b : batches) {
+    MeanStd m[3];
+    for (int i = 0; i < 3; ++i) {
+      m[i] = c.cell([&](uint64_t s) { return batch_run_name(b, variants[i], s); }, c.final_acc());
+      stds.push_back(m[i].std);
+      means[static_cast<size_t>(i)].push_back(m[i].mean);
+      errs[static_cast<size_t>(i)].push_back(m[i].std);
+    }
+    gaps.push_back(m[1].mean - m[0].mean);
+    x.push_back(static_cast<double>(b));
+    rows.push_back(row({std::to_string(b), ms(m[0]), ms(m[1]), ms(m[2]), signed4(m[1].mean - m[0].mean), signed4(m[2].mean - m[0].mean)}));
+  }
+  const double tol = tolerance(stds, kMinAccTolerance);
+  const double gs = gaps.empty() ? kNaN : gaps.front(), gl = gaps.empty() ? kNaN : gaps.back();
+  const Verdict v = std::isfinite(gs) && std::isfinite(gl) ? small_batch_verdict(gs, gl, tol) : Verdict::mixed;
+  const std::string summary =
+      batches.empty() ? std::string("no batch sizes")
+                      : fmt::format("batchnorm − none in final validation accuracy: {:+.4f} at batch {}, {:+.4f} at batch {}; "
+                                    "layernorm − none: {:+.4f} and {:+.4f} (tol {:.4f})",
+                                    gs, batches.front(), gl, batches.back(), means[2].front() - means[0].front(),
+                                    means[2].back() - means[0].back(), tol);
+  Figure fig;
+  fig.name = "study-item5";
+  fig.title = "5. Small batches: final validation accuracy vs batch size";
+  fig.caption = "Batch norm, layer norm and no normalization trained with the same seeds and epochs at each batch size.";
+  Panel p{.title = "final validation accuracy (eval mode)", .xlabel = "batch size", .ylabel = "validation accuracy", .logx = 2,
+          .key = "below"};
+  p.series = {make_series("none", x, means[0], errs[0], kPlainColor), make_series("batch norm", x, means[1], errs[1], kBnColor),
+              make_series("layer norm", x, means[2], errs[2], kLnColor)};
+  fig.panels = {p};
+  fig.columns = 1;
+  json numbers = {{"columns", {"batch size", "none", "batch norm", "layer norm", "batch − none", "layer − none"}},
+                  {"rows", rows},
+                  {"gap_smallest", std::isfinite(gs) ? json(gs) : json(nullptr)},
+                  {"gap_largest", std::isfinite(gl) ? json(gl) : json(nullptr)}};
+  return {v, tol, summary, numbers, fig};
+}
+
+}  // namespace
+
+StudyItem study_item_small_batches() {
+  return {.id = 5,
+          .name = "small batches",
+          .title = "small batches",
+          .claim =
+              "Batch normalization works poorly with very small batches, whose statistics are noisy (layer normalization, which does "
+              "not use the batch, is the usual alternative).",
+          .criterion = fmt::format(
+              "Batch sizes 2, 4, 8, 16 with batch norm, layer norm and no normalization, same seeds and epochs (incomplete "
+              "last batches dropped for all). gap(b) = batchnorm's mean final validation accuracy − no-normalization's at batch "
+              "size b. Supported if gap(smallest) < −tol and gap(smallest) < gap(largest) − tol (batch norm is worse than no "
+              "normalization at the smallest batch, and its deficit grows as the batch shrinks). Not supported if gap(smallest) "
+              ">= gap(largest) − tol. Mixed otherwise. Layer norm is reported beside them; {}.",
+              accuracy_tolerance_text()),
+          .jobs = plan_runs,
+          .analyze = analyze};
+}
+
+}  // namespace bnlab::lab

@@ -1,0 +1,135 @@
+// One item of `bnlab study`, declared as one unit the way an op is: its id and names, the claim it
+// tests, the criterion that decides it (fixed before any run), the runs it needs and its analysis.
+// Each item lives in lab/study/item_<name>.cpp; the registry (study_items.hpp) lists them, and the
+// runner, `--items`, the default selection and the report all go through it.
+//
+//   // lab/study/item_depth.cpp
+//   StudyItem study_item_depth() {
+//     return {.id = 4, .name = "depth", .title = "deeper networks", .claim = "…", .criterion = "…",
+//             .jobs = [](const ItemPlan& p) {           // the runs this item trains (none: leave it empty)
+//               std::vector<StudyJob> jobs;
+//               RunJob j = p.job(depth_run_name(4, "plain", 0), "plain", 0, p.budget().epochs_grid,
+//                                {.hidden = std::vector<int64_t>(4, p.budget().depth_width)});  // the item's refinement
+//               jobs.push_back({.seed = 0, .runs = {std::move(j)}});
+//               return jobs;
+//             },
+//             .analyze = [](ItemRuns& c) -> ItemResult { … c.run(name) … return {verdict, tol, summary, numbers, fig}; }};
+//   }
+//   // lab/study_items.cpp: one line, X(depth), in BNLAB_STUDY_ITEMS.
+//
+// An item may also read runs another item trains (`reads`): item 6 analyzes item 1's runs. The plan
+// (study_jobs) then trains those runs — only the ones kept — even when their own item is not selected.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lab/plots.hpp"
+#include "lab/run_job.hpp"
+#include "lab/run_stats.hpp"
+#include "lab/study_criteria.hpp"
+#include "lab/study_plan.hpp"
+#include "models/presets.hpp"
+
+namespace bnlab::lab {
+
+// What an item's `jobs` sees: the study's options and the shape of the data.
+struct ItemPlan {
+  const StudyOptions& options;
+  int64_t inputs = 0;
+  int64_t classes = 0;
+
+  const Budget& budget() const { return options.budget; }
+  // A run with the settings every study run shares: the preset model `variant` ("plain",
+  // "batchnorm", "layernorm") for the data, `epochs` on the data of `seed`, stopped as "diverged"
+  // at a non-finite step. The one place a study run's model spec is built: an item passes what it
+  // varies of the model as `refine` and refines the returned job's config (j.config.…) itself.
+  RunJob job(const std::string& name, const std::string& variant, uint64_t seed, int epochs,
+             const ModelOptions& refine = {}) const;
+};
+
+// Runs of another item that an item reads: those of item `item` that `keep` accepts (all when empty).
+struct ItemReads {
+  int item = 0;
+  std::function<bool(const RunJob&)> keep;
+};
+
+// What the analysis of `bnlab study` is given (study_analysis.hpp).
+struct StudyContext {
+  Budget budget;
+  double threshold = 0.85;
+  int64_t classes = 10;
+  std::vector<int> items;
+};
+
+// The finished runs, as an item's analysis reads them; records the names it read (the item's "runs").
+struct ItemRuns {
+  const StudyContext& study;
+  const std::map<std::string, json>& runs;
+  std::vector<std::string> used;  // run names read, in order
+
+  double chance() const { return 1.0 / static_cast<double>(std::max<int64_t>(study.classes, 1)); }
+  const std::vector<uint64_t>& seeds() const { return study.budget.seeds; }
+
+  // Throws RuntimeError naming a run that is not there.
+  const json& run(const std::string& name);
+  // One value per seed.
+  std::vector<double> per_seed(const std::function<std::string(uint64_t)>& name, const std::function<double(const json&)>& value);
+  MeanStd cell(const std::function<std::string(uint64_t)>& name, const std::function<double(const json&)>& value);
+  // Final validation accuracy; a diverged run (or one with no value) counts as chance.
+  std::function<double(const json&)> final_acc() const;
+};
+
+// An item's answer; the runner adds id, title, claim, criterion and the runs read (study_analysis.hpp).
+struct ItemResult {
+  Verdict verdict = Verdict::mixed;
+  double tolerance = 0;  // NaN: the item has none (written as null)
+  std::string summary;   // one line with the key numbers
+  json numbers;          // {columns: [...], rows: [[...]], plus item-specific raw values}
+  Figure figure;         // named study-item<ID>
+};
+
+struct StudyItem {
+  int id = 0;             // --items, the report's order, the figure study-item<ID>
+  std::string name;       // for the --items help: "convergence", "learning rates", …
+  std::string title;      // for the verdict table: "faster convergence", …
+  std::string claim;      // as usually stated
+  std::string criterion;  // the decision rule in words, quoted in the report (the rule itself: study_criteria.hpp)
+  // The runs this item trains, grouped into jobs (StudyJob::item is set by the plan); empty when it
+  // trains none of its own.
+  std::function<std::vector<StudyJob>(const ItemPlan&)> jobs;
+  // Runs of other items it reads as well.
+  std::vector<ItemReads> reads;
+  // From the finished runs to the verdict, numbers and figure.
+  std::function<ItemResult(ItemRuns&)> analyze;
+};
+
+// ---- Shared by the items' analyses ---------------------------------------------------------------
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Colours shared by every study figure: plain blue, batch norm red, layer norm green.
+inline constexpr int kPlainColor = 0, kBnColor = 1, kLnColor = 2;
+
+std::string f4(double v);             // "0.8512", "-" when not finite
+std::string ms(const MeanStd& m);     // "0.8512 ± 0.0031"
+std::string signed4(double v);        // "+0.0100", "-" when not finite
+std::string epochs_text(std::optional<int> e);  // "3", "never"
+json row(std::initializer_list<std::string> cells);
+
+// Mean ± std over seeds of `key` at every epoch of the runs `name(seed)`.
+struct Curve {
+  std::vector<double> epoch, mean, std;
+};
+Curve epoch_curve(ItemRuns& c, const std::function<std::string(uint64_t)>& name, const std::string& key);
+
+}  // namespace bnlab::lab
