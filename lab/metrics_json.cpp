@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "graph/initializer.hpp"
+#include "train/config_fields.hpp"
 #include <type_traits>
 #include <variant>
 
@@ -18,7 +19,6 @@ namespace {
 json config_json(const RunRecord& run, const json& extra) {
   const TrainConfig& c = run.config;
   const ModelSpec& s = run.spec;
-  const OptimizerConfig& o = c.optimizer;
   json j = {{"dataset", c.dataset}, {"model", s.describe()}, {"preset", c.model}};
   // How the model was made (a preset's parameters, METRICS.md's order); a spec without a recipe
   // still says its input and class counts.
@@ -32,24 +32,20 @@ json config_json(const RunRecord& run, const json& extra) {
           if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>) return json_number(v); else return json(v);
         },
         f.value);
-  j.update(json{
-      {"optimizer", to_string(o.kind)},
-      {"lr", json_number(o.lr)},
-      {"momentum", json_number(o.momentum)},
-      {"beta1", json_number(o.beta1)},
-      {"beta2", json_number(o.beta2)},
-      {"adam_eps", json_number(o.eps)},
-      {"weight_decay", json_number(o.weight_decay)},
-      {"batch_size", c.batch_size},
-      {"drop_last", c.drop_last},
-      {"epochs", c.epochs},
-      {"seed", c.seed},
-      {"threads", c.threads},
-      {"on_nonfinite", to_string(c.on_nonfinite)},
-      {"train_size", run.train_size},
-      {"val_size", run.val_size},
-      {"test_size", run.test_size},
+  // The training configuration's fields that the document names (train/config_fields.hpp).
+  visit_fields(c, [&](const FieldInfo& f, const auto& value) {
+    if (!f.metrics) return;
+    using T = std::decay_t<decltype(value)>;
+    if constexpr (std::is_enum_v<T>)
+      j[f.metrics] = to_string(value);
+    else if constexpr (std::is_same_v<T, double>)
+      j[f.metrics] = json_number(value);
+    else
+      j[f.metrics] = value;
   });
+  j["train_size"] = run.train_size;
+  j["val_size"] = run.val_size;
+  j["test_size"] = run.test_size;
   if (extra.is_object()) j.update(extra);
   return j;
 }

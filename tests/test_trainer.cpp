@@ -6,6 +6,7 @@
 #include "graph/errors.hpp"
 #include "models/mlp.hpp"
 #include "lab/run_loop.hpp"
+#include "train/config_fields.hpp"
 #include "train/trainer.hpp"
 
 using namespace bnlab;
@@ -90,16 +91,23 @@ TEST_CASE("train metrics are sample-weighted means over the epoch; val is an eva
   CHECK(batch_stats.loss != whole.loss);
 }
 
-TEST_CASE("trainer refuses settings that cannot work, naming the flag") {
+TEST_CASE("trainer refuses settings that cannot work, naming the field and the value") {
   const data::Splits d = synthetic();
   TrainConfig cfg;
   cfg.batch_size = d.train.size() + 1;
-  CHECK_THROWS_WITH_AS(Trainer(spec_for(d, "plain"), cfg, d), doctest::Contains("--batch-size"), UsageError);
+  CHECK_THROWS_WITH_AS(Trainer(spec_for(d, "plain"), cfg, d), "batch_size must be at most the training split's 3200 rows, got 3201",
+                       ConfigError);
   cfg.batch_size = 1;
-  CHECK_THROWS_WITH_AS(Trainer(spec_for(d, "batchnorm"), cfg, d), doctest::Contains("batch norm"), UsageError);
+  CHECK_THROWS_WITH_AS(Trainer(spec_for(d, "batchnorm"), cfg, d),
+                       "batch_size must be at least 2 to train batch norm (a batch of one sample has no variance), got 1", ConfigError);
+  cfg.batch_size = 3199;  // 3200 rows: a last batch of 1
+  CHECK_THROWS_WITH_AS(Trainer(spec_for(d, "batchnorm"), cfg, d),
+                       "with batch_size 3199 the last batch of 3200 training rows holds 1 sample, which batch norm cannot train "
+                       "on; set drop_last or change batch_size",
+                       ConfigError);
   cfg.batch_size = 32;
   cfg.epochs = 0;
-  CHECK_THROWS_WITH_AS(Trainer(spec_for(d, "plain"), cfg, d), doctest::Contains("--epochs"), UsageError);
+  CHECK_THROWS_WITH_AS(Trainer(spec_for(d, "plain"), cfg, d), "epochs must be at least 1, got 0", ConfigError);
   MlpSpec wrong = mlp_for(d, "plain");
   wrong.inputs = 784;
   cfg.epochs = 1;

@@ -57,7 +57,7 @@ void check_flags(const SweepFlags& s) {
     throw UsageError(fmt::format("--threshold {}: must be a validation accuracy in [0, 1]", s.threshold));
   for (int64_t b : s.batch_sizes) {
     TrainFlags g = s.train;
-    g.batch_size = b;
+    g.config.batch_size = b;
     check_before_loading(g, s.variants);
   }
   if (!s.out.empty() && std::filesystem::exists(s.out) && !std::filesystem::is_directory(s.out))
@@ -114,7 +114,7 @@ void run_sweep(const SweepFlags& s) {
     auto it = data.find(seed);
     if (it == data.end()) {
       TrainFlags g = s.train;
-      g.seed = seed;
+      g.config.seed = seed;
       it = data.emplace(seed, load_data(g)).first;
     }
     return it->second;
@@ -127,8 +127,8 @@ void run_sweep(const SweepFlags& s) {
 
   auto job_for = [&](const std::string& variant, int64_t batch, uint64_t seed) {
     TrainFlags g = s.train;
-    g.seed = seed;
-    g.batch_size = batch;
+    g.config.seed = seed;
+    g.config.batch_size = batch;
     RunJob job;
     job.name = run_name(variant, batch, seed);
     job.spec = model_spec(g, variant, inputs, classes);

@@ -184,22 +184,22 @@ void run_resume(const TrainCommand& c, CommandResult& result) {
 
   TrainConfig config = ck.config;
   if (given(c.epochs_opt)) {
-    if (f.epochs < ck.epoch)
+    if (f.config.epochs < ck.epoch)
       throw UsageError(fmt::format("--epochs {}: {} has already completed {} epochs (--epochs is the total, not the number to add)",
-                                   f.epochs, ck.path, ck.epoch));
-    config.epochs = f.epochs;
+                                   f.config.epochs, ck.path, ck.epoch));
+    config.epochs = f.config.epochs;
   }
   if (config.epochs < ck.epoch) config.epochs = ck.epoch;
   if (given(c.threads_opt)) {
-    if (f.threads < 1) throw UsageError(fmt::format("--threads {}: must be at least 1", f.threads));
-    if (f.threads != ck.config.threads)
+    if (f.config.threads < 1) throw UsageError(fmt::format("--threads {}: must be at least 1", f.config.threads));
+    if (f.config.threads != ck.config.threads)
       warn(fmt::format("--threads {} differs from the {} thread{} {} was trained with: exact resume (the same numbers as an "
                        "uninterrupted run) is guaranteed only for the same thread count",
-                       f.threads, ck.config.threads, ck.config.threads == 1 ? "" : "s", ck.path));
-    config.threads = f.threads;
+                       f.config.threads, ck.config.threads, ck.config.threads == 1 ? "" : "s", ck.path));
+    config.threads = f.config.threads;
   }
   if (given(c.on_nonfinite_opt))
-    config.on_nonfinite = with_flag("--on-nonfinite", [&] { return nonfinite_policy_from_string(f.on_nonfinite); });
+    config.on_nonfinite = f.config.on_nonfinite;
 
   Saving s;
   s.checkpoint = c.checkpoint.empty() ? c.resume : c.checkpoint;

@@ -9,6 +9,8 @@
 
 #include "graph/errors.hpp"
 #include "tools/command.hpp"
+#include "tools/train_flags.hpp"
+#include "train/trainer.hpp"
 
 namespace {
 
@@ -54,12 +56,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     return fail(2, e.what());
+  } catch (const bnlab::ConfigError& e) {
+    return fail(2, bnlab::tool::flag_error(e).what());  // the library names the field, we name the flag
   } catch (const bnlab::UsageError& e) {
     return fail(2, e.what());
   } catch (const bnlab::InputError& e) {
     return fail(2, e.what());
   } catch (const bnlab::ShapeError& e) {
     return fail(2, e.what());
+  } catch (const bnlab::NonFiniteError& e) {
+    return fail(1, std::string(e.what()) + " (try a smaller --lr, or --on-nonfinite skip)");
   } catch (const std::exception& e) {
     return fail(1, e.what());
   } catch (...) {

@@ -1,11 +1,13 @@
 #include "tools/train_flags.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "graph/initializer.hpp"
+#include <type_traits>
 
 namespace bnlab::tool {
 
@@ -80,26 +82,21 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
   f.bn_eps_opt = cmd.add_option("--bn-eps", f.bn_eps, "normalization epsilon")->capture_default_str()->group(model);
 
   const std::string training = "Training";
-  cmd.add_option("--epochs", f.epochs, "epochs to train")->capture_default_str()->group(training);
-  cmd.add_option("--batch-size", f.batch_size, "training batch size")->capture_default_str()->group(training);
-  cmd.add_flag("--drop-last", f.drop_last, "skip each epoch's incomplete last batch")->group(training);
-  cmd.add_option("--optimizer", f.optimizer, "sgd, momentum, adam or adamw")->capture_default_str()->group(training);
-  cmd.add_option("--lr", f.lr, "learning rate")->capture_default_str()->group(training);
-  cmd.add_option("--momentum", f.momentum, "momentum (--optimizer momentum)")->capture_default_str()->group(training);
-  cmd.add_option("--beta1", f.beta1, "Adam's beta1")->capture_default_str()->group(training);
-  cmd.add_option("--beta2", f.beta2, "Adam's beta2")->capture_default_str()->group(training);
-  cmd.add_option("--adam-eps", f.adam_eps, "Adam's epsilon (Keras' 1e-7)")->capture_default_str()->group(training);
-  cmd.add_option("--weight-decay", f.weight_decay, "decoupled weight decay (--optimizer adamw)")
-      ->capture_default_str()
-      ->group(training);
-  cmd.add_option("--seed", f.seed, "seed of the split, the initial weights and the batch order")
-      ->capture_default_str()
-      ->group(training);
-  cmd.add_option("--threads", f.threads, "threads for the matrix products")->capture_default_str()->group(training);
-  cmd.add_option("--on-nonfinite", f.on_nonfinite,
-                 "a step whose loss or gradient is not finite: stop (fail, naming the step) or skip it (counted)")
-      ->capture_default_str()
-      ->group(training);
+  visit_fields(f.config, [&](const FieldInfo& field, auto& value) {
+    if (!field.flag) return;
+    using T = std::decay_t<decltype(value)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      cmd.add_flag(field.flag, value, field.doc)->group(training);
+    } else if constexpr (std::is_enum_v<T>) {
+      const std::string flag = field.flag;
+      cmd.add_option_function<std::string>(
+             flag, [&value, flag](const std::string& s) { with_flag(flag, [&] { parse_field(s, value); }); }, field.doc)
+          ->default_str(to_string(value))
+          ->group(training);
+    } else {
+      cmd.add_option(field.flag, value, field.doc)->capture_default_str()->group(training);
+    }
+  });
 
   const std::string output = "Output";
   cmd.add_option("--json", f.outputs.json, "write the metrics document (METRICS.md) to PATH")->type_name("PATH")->group(output);
@@ -134,7 +131,7 @@ data::LoadOptions load_options(const TrainFlags& f) {
   data::LoadOptions o;
   o.data_dir = f.data_dir;
   o.val_fraction = f.val_fraction;
-  o.seed = f.seed;
+  o.seed = f.config.seed;
   o.standardize = f.standardize;
   o.limit_train = f.limit_train;
   o.limit_test = f.limit_test;
@@ -187,24 +184,42 @@ ModelSpec model_spec(const TrainFlags& f, const std::string& preset, const data:
 }
 
 TrainConfig train_config(const TrainFlags& f, const std::string& preset) {
-  TrainConfig c;
+  TrainConfig c = f.config;
   c.dataset = f.dataset;
   c.model = preset;
-  c.epochs = f.epochs;
-  c.batch_size = f.batch_size;
-  c.drop_last = f.drop_last;
-  c.optimizer.kind = with_flag("--optimizer", [&] { return optimizer_from_string(f.optimizer); });
-  c.optimizer.lr = f.lr;
-  c.optimizer.momentum = f.momentum;
-  c.optimizer.beta1 = f.beta1;
-  c.optimizer.beta2 = f.beta2;
-  c.optimizer.eps = f.adam_eps;
-  c.optimizer.weight_decay = f.weight_decay;
-  c.seed = f.seed;
-  c.threads = f.threads;
-  c.on_nonfinite = nonfinite_policy_from_string(f.on_nonfinite);
-  c.validate();
+  with_flags([&] { c.validate(); });
   return c;
+}
+
+UsageError flag_error(const ConfigError& e) {
+  std::string flag;
+  std::vector<std::pair<std::string, std::string>> flags;  // field name → flag
+  const TrainConfig defaults;
+  visit_fields(defaults, [&](const FieldInfo& field, const auto&) {
+    if (!field.flag) return;
+    flags.emplace_back(field.name, field.flag);
+    if (e.field == field.name) flag = field.flag;
+  });
+  if (!e.sentence.empty()) {
+    // The sentence names fields by their names: say their flags instead (whole words only).
+    std::string s = e.sentence;
+    const auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+    for (const auto& [name, f] : flags) {
+      size_t at = s.find(name);
+      while (at != std::string::npos) {
+        const size_t end = at + name.size();
+        if ((at == 0 || !word_char(s[at - 1])) && (end == s.size() || !word_char(s[end]))) {
+          s.replace(at, name.size(), f);
+          at = s.find(name, at + f.size());
+        } else {
+          at = s.find(name, end);
+        }
+      }
+    }
+    return UsageError(s);
+  }
+  if (flag.empty()) return UsageError(e.what());
+  return UsageError(fmt::format("{} {}: must be {}", flag, e.value, e.rule));
 }
 
 TrainConfig train_config(const TrainFlags& f, const std::string& preset, const data::Splits& data) {

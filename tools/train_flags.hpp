@@ -24,6 +24,7 @@
 #include "models/presets.hpp"
 #include "lab/outputs.hpp"
 #include "lab/run_control.hpp"
+#include "train/config_fields.hpp"
 #include "train/trainer.hpp"
 
 namespace bnlab::tool {
@@ -56,20 +57,9 @@ struct TrainFlags {
   std::string bn_preset = "pytorch";
   double bn_momentum = 0.1;
   double bn_eps = 1e-5;
-  // training loop and optimizer
-  int epochs = 10;
-  int64_t batch_size = 32;
-  bool drop_last = false;
-  std::string optimizer = "adam";
-  double lr = 1e-3;
-  double momentum = 0.9;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double adam_eps = 1e-7;
-  double weight_decay = 0.0;
-  uint64_t seed = 0;
-  int threads = 1;
-  std::string on_nonfinite = "stop";
+  // training loop and optimizer: the flags of train/config_fields.hpp, bound to these fields (so
+  // the defaults are TrainConfig's own)
+  TrainConfig config;
   // outputs
   OutputPaths outputs;
   bool quiet = false;
@@ -120,6 +110,20 @@ auto with_flag(const std::string& flag, F&& parse) -> decltype(parse()) {
     return parse();
   } catch (const UsageError& e) {
     throw UsageError(flag + ": " + e.what());
+  }
+}
+
+// A ConfigError of the training configuration as the command line says it, naming the flag of the
+// field: "--lr -0.1: must be positive and finite". A field without a flag keeps the library's words.
+UsageError flag_error(const ConfigError& e);
+
+// Calls `f`; a ConfigError it throws becomes flag_error(e).
+template <class F>
+auto with_flags(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const ConfigError& e) {
+    throw flag_error(e);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "train/optimizer.hpp"
 
+#include "train/config_fields.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -23,19 +25,8 @@ OptimizerKind optimizer_from_string(const std::string& name) {
   throw UsageError("unknown optimizer '" + name + "' (known: sgd, momentum, adam, adamw)");
 }
 
-namespace {
-void require(bool ok, const std::string& what, double value) {
-  if (!ok) throw UsageError(what + ", got " + std::to_string(value));
-}
-}  // namespace
-
 void OptimizerConfig::validate() const {
-  require(std::isfinite(lr) && lr > 0, "--lr: the learning rate must be a positive finite number", lr);
-  require(std::isfinite(momentum) && momentum >= 0 && momentum < 1, "--momentum must be in [0, 1)", momentum);
-  require(std::isfinite(beta1) && beta1 >= 0 && beta1 < 1, "--beta1 must be in [0, 1)", beta1);
-  require(std::isfinite(beta2) && beta2 >= 0 && beta2 < 1, "--beta2 must be in [0, 1)", beta2);
-  require(std::isfinite(eps) && eps > 0, "--adam-eps must be positive", eps);
-  require(std::isfinite(weight_decay) && weight_decay >= 0, "--weight-decay must be >= 0", weight_decay);
+  validate_fields(*this);
 }
 
 Optimizer::Optimizer(OptimizerConfig config, const TensorStore<float>& params)

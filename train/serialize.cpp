@@ -2,12 +2,15 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <variant>
 
 #include "graph/errors.hpp"
 #include "models/presets.hpp"
+#include "train/config_fields.hpp"
 
 namespace bnlab {
 
@@ -151,33 +154,24 @@ ojson spec_json(const ModelSpec& s) {
   return j;
 }
 
-ojson optimizer_json(const OptimizerConfig& c) {
+// Every field of a configuration (config_fields.hpp) under its name; the optimizer's nested in
+// "optimizer" inside a TrainConfig.
+template <class Config>
+ojson config_json(const Config& c) {
   ojson j;
-  j["kind"] = to_string(c.kind);
-  j["lr"] = c.lr;
-  j["momentum"] = c.momentum;
-  j["beta1"] = c.beta1;
-  j["beta2"] = c.beta2;
-  j["eps"] = c.eps;
-  j["weight_decay"] = c.weight_decay;
+  visit_fields(c, [&](const FieldInfo& f, const auto& value) {
+    ojson& into = f.nested ? j[f.nested] : j;
+    using T = std::decay_t<decltype(value)>;
+    if constexpr (std::is_enum_v<T>)
+      into[f.name] = to_string(value);
+    else
+      into[f.name] = value;
+  });
   return j;
 }
 
-ojson train_config_json(const TrainConfig& c) {
-  ojson j;
-  j["dataset"] = c.dataset;
-  j["model"] = c.model;
-  j["epochs"] = c.epochs;
-  j["batch_size"] = c.batch_size;
-  j["drop_last"] = c.drop_last;
-  j["optimizer"] = optimizer_json(c.optimizer);
-  j["seed"] = c.seed;
-  j["threads"] = c.threads;
-  j["eval_batch_size"] = c.eval_batch_size;
-  j["record_internals"] = c.record_internals;
-  j["on_nonfinite"] = to_string(c.on_nonfinite);
-  return j;
-}
+ojson optimizer_json(const OptimizerConfig& c) { return config_json(c); }
+ojson train_config_json(const TrainConfig& c) { return config_json(c); }
 
 ojson eval_json(const EvalMetrics& m) {
   ojson j;
@@ -315,37 +309,43 @@ ModelSpec format1_spec_from(const json& j, const std::string& where) {
   return preset_spec("plain", inputs, classes, o);
 }
 
-OptimizerConfig optimizer_from(const json& j, const std::string& where) {
+// The inverse of config_json: every declared field, of its type; a missing, mistyped or unknown
+// field is an InputError naming it.
+template <class Config>
+Config config_from(const json& j, const std::string& where) {
   Fields f(j, where);
-  OptimizerConfig c;
-  c.kind = f.choice("kind", optimizer_from_string);
-  c.lr = f.number("lr");
-  c.momentum = f.number("momentum");
-  c.beta1 = f.number("beta1");
-  c.beta2 = f.number("beta2");
-  c.eps = f.number("eps");
-  c.weight_decay = f.number("weight_decay");
+  std::optional<Fields> nested;
+  Config c;
+  visit_fields(c, [&](const FieldInfo& info, auto& value) {
+    if (info.nested && !nested) nested.emplace(f.at(info.nested), f.name(info.nested));
+    Fields& from = info.nested ? *nested : f;
+    using T = std::decay_t<decltype(value)>;
+    if constexpr (std::is_enum_v<T>)
+      value = from.choice(info.name, [](const std::string& s) {
+        T v{};
+        parse_field(s, v);
+        return v;
+      });
+    else if constexpr (std::is_same_v<T, bool>)
+      value = from.boolean(info.name);
+    else if constexpr (std::is_same_v<T, double>)
+      value = from.number(info.name);
+    else if constexpr (std::is_same_v<T, int>)
+      value = from.int32(info.name);
+    else if constexpr (std::is_same_v<T, int64_t>)
+      value = from.integer(info.name);
+    else if constexpr (std::is_same_v<T, uint64_t>)
+      value = from.unsigned_integer(info.name);
+    else
+      value = from.string(info.name);
+  });
+  if (nested) nested->done();
   f.done();
   return c;
 }
 
-TrainConfig train_config_from(const json& j, const std::string& where) {
-  Fields f(j, where);
-  TrainConfig c;
-  c.dataset = f.string("dataset");
-  c.model = f.string("model");
-  c.epochs = f.int32("epochs");
-  c.batch_size = f.integer("batch_size");
-  c.drop_last = f.boolean("drop_last");
-  c.optimizer = optimizer_from(f.at("optimizer"), f.name("optimizer"));
-  c.seed = f.unsigned_integer("seed");
-  c.threads = f.int32("threads");
-  c.eval_batch_size = f.integer("eval_batch_size");
-  c.record_internals = f.boolean("record_internals");
-  c.on_nonfinite = f.choice("on_nonfinite", nonfinite_policy_from_string);
-  f.done();
-  return c;
-}
+OptimizerConfig optimizer_from(const json& j, const std::string& where) { return config_from<OptimizerConfig>(j, where); }
+TrainConfig train_config_from(const json& j, const std::string& where) { return config_from<TrainConfig>(j, where); }
 
 EvalMetrics eval_from(const json& j, const std::string& where) {
   Fields f(j, where);

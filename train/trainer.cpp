@@ -6,6 +6,7 @@
 
 #include "data/batching.hpp"
 #include "graph/errors.hpp"
+#include "train/config_fields.hpp"
 
 namespace bnlab {
 
@@ -40,7 +41,7 @@ std::string nonfinite_message(const Session& s, const std::string& what, int epo
     msg += ", first in " + std::string(n.kind == NodeKind::parameter ? "the gradient of parameter" : "node") + " '" + n.name + "'";
     if (n.op) msg += " (" + std::string(n.op->name) + ")";
   }
-  return msg + " (try a smaller --lr, or --on-nonfinite skip)";
+  return msg;
 }
 
 }  // namespace
@@ -50,15 +51,11 @@ const char* to_string(NonFinitePolicy p) { return p == NonFinitePolicy::stop ? "
 NonFinitePolicy nonfinite_policy_from_string(const std::string& s) {
   if (s == "stop") return NonFinitePolicy::stop;
   if (s == "skip") return NonFinitePolicy::skip;
-  throw UsageError("--on-nonfinite must be stop or skip, got '" + s + "'");
+  throw UsageError("unknown policy '" + s + "' (known: stop, skip)");
 }
 
 void TrainConfig::validate() const {
-  if (epochs < 1) throw UsageError("--epochs must be at least 1, got " + std::to_string(epochs));
-  if (batch_size < 1) throw UsageError("--batch-size must be at least 1, got " + std::to_string(batch_size));
-  if (threads < 1) throw UsageError("--threads must be at least 1, got " + std::to_string(threads));
-  if (eval_batch_size < 1) throw UsageError("eval batch size must be at least 1, got " + std::to_string(eval_batch_size));
-  optimizer.validate();
+  validate_fields(*this);  // the optimizer's fields included
 }
 
 Trainer::Trainer(const ModelSpec& spec, TrainConfig config, const data::Splits& data)
@@ -72,14 +69,17 @@ Trainer::Trainer(const ModelSpec& spec, TrainConfig config, const data::Splits& 
   config_.validate();
   const int64_t n = data.train.size();
   if (config_.batch_size > n)
-    throw UsageError("--batch-size " + std::to_string(config_.batch_size) + " is larger than the training split (" +
-                     std::to_string(n) + " rows)");
+    throw ConfigError("batch_size", std::to_string(config_.batch_size),
+                      "at most the training split's " + std::to_string(n) + " rows");
   if (spec.has(LayerKind::batch_norm)) {
     if (config_.batch_size < 2)
-      throw UsageError("--batch-size 1 cannot train batch norm: a batch of one sample has no variance");
+      throw ConfigError("batch_size", "1", "at least 2 to train batch norm (a batch of one sample has no variance)");
     if (!config_.drop_last && n % config_.batch_size == 1)
-      throw UsageError("with --batch-size " + std::to_string(config_.batch_size) + " the last batch of " + std::to_string(n) +
-                       " training rows holds 1 sample, which batch norm cannot train on; add --drop-last or change the batch size");
+      throw ConfigError::because("batch_size", std::to_string(config_.batch_size),
+                                 "with batch_size " + std::to_string(config_.batch_size) + " the last batch of " +
+                                     std::to_string(n) +
+                                     " training rows holds 1 sample, which batch norm cannot train on; set drop_last or "
+                                     "change batch_size");
   }
 }
 
