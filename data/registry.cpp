@@ -30,18 +30,12 @@ std::string number(double v) {
   return buf;
 }
 
-void validate(const LoadOptions& o) {
-  if (!(o.val_fraction >= 0.0 && o.val_fraction < 1.0))
-    throw UsageError("validation fraction must be in [0, 1), got " + number(o.val_fraction));
-  if (o.limit_train < 0)
-    throw UsageError("train limit must be >= 0 (0 = all), got " + std::to_string(o.limit_train));
-  if (o.limit_test < 0) throw UsageError("test limit must be >= 0 (0 = all), got " + std::to_string(o.limit_test));
-}
+void validate(const LoadOptions& o) { validate_fields(o); }
 
 // The dataset's folder: data_dir if given, else the default (only fashion-mnist has one).
 std::string resolve_dir(const std::string& name, const LoadOptions& o, const std::string& files) {
   if (o.data_dir.empty() && name != "fashion-mnist")
-    throw UsageError("dataset " + name + " needs --data-dir: a folder with " + files);
+    throw ConfigError::because("data_dir", "", "dataset " + name + " needs data_dir: a folder with " + files);
   const std::string dir = o.data_dir.empty() ? std::string(kFashionMnistDir) : o.data_dir;
   if (!fs::is_directory(dir)) {
     if (name == "fashion-mnist" && o.data_dir.empty())

@@ -23,6 +23,7 @@
 
 #include "data/dataset.hpp"
 #include "data/synthetic.hpp"
+#include "graph/fields.hpp"
 
 namespace bnlab::data {
 
@@ -43,6 +44,41 @@ struct LoadOptions {
   bool csv_pixels = false;       // "csv": features are 0–255 pixels, divide by 255
   SyntheticOptions synthetic{};  // "synthetic": sizes and shape; its seed is the data's own
 };
+
+// The data options' fields, declared once (graph/fields.hpp): they make the --data-dir,
+// --val-fraction, --standardize, --limit-train and --limit-test flags, are checked by load(), and
+// are written to checkpoints and (those with a metrics key) to each run's config in the metrics
+// document. The split seed is the training seed (--seed), so it has no flag of its own here.
+template <class C, class V>
+  requires std::is_same_v<std::remove_const_t<C>, LoadOptions>
+void visit_fields(C& o, V&& v) {
+  v(FieldInfo{.name = "data_dir", .flag = "--data-dir", .metrics = "data_dir",
+              .doc = "folder holding the dataset's files (default: the dataset's own)", .type_name = "DIR"},
+    o.data_dir);
+  v(FieldInfo{.name = "val_fraction", .flag = "--val-fraction", .metrics = "val_fraction",
+              .doc = "fraction of the training rows held out for validation, in [0, 1)", .range = kUnitOpen},
+    o.val_fraction);
+  v(FieldInfo{.name = "seed"}, o.seed);
+  v(FieldInfo{.name = "standardize", .flag = "--standardize", .metrics = "standardize",
+              .doc = "z-score every feature with the training split's mean and std"},
+    o.standardize);
+  v(FieldInfo{.name = "limit_train", .flag = "--limit-train", .metrics = "limit_train",
+              .doc = "train on a seeded subset of N training rows (0 = all)", .range = kNonNegative, .type_name = "N"},
+    o.limit_train);
+  v(FieldInfo{.name = "limit_test", .flag = "--limit-test", .metrics = "limit_test",
+              .doc = "test on a seeded subset of N test rows (0 = all)", .range = kNonNegative, .type_name = "N"},
+    o.limit_test);
+  v(FieldInfo{.name = "csv_pixels"}, o.csv_pixels);
+  auto synthetic = [&](const char* name, auto& value) { v(FieldInfo{.name = name, .nested = "synthetic"}, value); };
+  synthetic("train_rows", o.synthetic.train_rows);
+  synthetic("test_rows", o.synthetic.test_rows);
+  synthetic("features", o.synthetic.features);
+  synthetic("classes", o.synthetic.classes);
+  synthetic("clusters_per_class", o.synthetic.clusters_per_class);
+  synthetic("separation", o.synthetic.separation);
+  synthetic("noise", o.synthetic.noise);
+  synthetic("seed", o.synthetic.seed);
+}
 
 struct DatasetInfo {
   std::string name;

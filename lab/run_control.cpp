@@ -46,11 +46,11 @@ data::LoadOptions checkpoint_load_options(const Checkpoint& ckpt) {
 }
 
 nlohmann::ordered_json data_config(const data::LoadOptions& o) {
-  return {{"val_fraction", o.val_fraction},
-          {"standardize", o.standardize},
-          {"limit_train", o.limit_train},
-          {"limit_test", o.limit_test},
-          {"data_dir", o.data_dir}};
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  visit_fields(o, [&](const FieldInfo& f, const auto& value) {
+    if (f.metrics) j[f.metrics] = value;
+  });
+  return j;
 }
 
 void write_interrupted_outputs(const OutputPaths& paths, const std::string& command, const std::vector<RunRecord>& runs,

@@ -51,7 +51,8 @@ void MlpSpec::validate() const {
                        std::to_string(hidden[i]));
   (void)dense_parameters();
   if (!(weight_scale > 0)) throw UsageError("weight scale must be positive, got " + std::to_string(weight_scale));
-  if (!(bn_momentum >= 0 && bn_momentum <= 1)) throw UsageError("batch-norm momentum must be in [0, 1], got " + std::to_string(bn_momentum));
+  if (!kBatchNormMomentum.contains(bn_momentum))
+    throw UsageError("batch-norm momentum must be " + kBatchNormMomentum.text() + ", got " + std::to_string(bn_momentum));
   if (!(norm_eps > 0)) throw UsageError("norm eps must be positive, got " + std::to_string(norm_eps));
 }
 

@@ -17,6 +17,7 @@
 #include "graph/initializer.hpp"
 #include "models/model_spec.hpp"
 #include "models/presets.hpp"
+#include "ops/batch_norm.hpp"
 
 namespace bnlab {
 struct MlpSpec {
@@ -28,8 +29,8 @@ struct MlpSpec {
   NormPlacement placement = NormPlacement::after_activation;
   Init::Kind init = Init::Kind::glorot_uniform;
   double weight_scale = 1.0;
-  double bn_momentum = 0.1;
-  double norm_eps = 1e-5;
+  double bn_momentum = BatchNormOptions{}.momentum;
+  double norm_eps = BatchNormOptions{}.eps;
 
   // "plain" or "batchnorm": the reference variants of DESIGN.md; "layernorm" for comparison.
   static MlpSpec preset(const std::string& name);

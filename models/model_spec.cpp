@@ -116,7 +116,8 @@ void ModelSpec::validate() const {
         break;
       }
       case LayerKind::batch_norm:
-        if (!(l.momentum >= 0 && l.momentum <= 1)) throw UsageError(where + ": momentum must be in [0, 1], got " + std::to_string(l.momentum));
+        if (!kBatchNormMomentum.contains(l.momentum))
+          throw UsageError(where + ": momentum must be " + kBatchNormMomentum.text() + ", got " + field_text(l.momentum));
         [[fallthrough]];
       case LayerKind::layer_norm:
         if (!(l.eps > 0)) throw UsageError(where + ": eps must be positive, got " + std::to_string(l.eps));

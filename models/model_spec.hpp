@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "graph/initializer.hpp"
+#include "ops/batch_norm.hpp"
 
 namespace bnlab {
 
@@ -47,8 +48,8 @@ struct LayerSpec {
   double weight_scale = 1.0;  // multiplies the drawn weights
   bool bias = true;
   // batch_norm (momentum, eps) and layer_norm (eps)
-  double momentum = 0.1;
-  double eps = 1e-5;
+  double momentum = BatchNormOptions{}.momentum;
+  double eps = BatchNormOptions{}.eps;
   // activation
   Activation activation = Activation::relu;
   // non-empty: the trainer reports this layer's output statistics under this label

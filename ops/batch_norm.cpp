@@ -7,7 +7,7 @@ namespace {
 
 Shape per_feature(const ShapeContext& c) { return Shape{c.in[0][1]}; }  // [F]
 
-constexpr AttrDecl kAttrs[] = {{"momentum", 0.1}, {"eps", 1e-5}};
+constexpr AttrDecl kAttrs[] = {{"momentum", BatchNormOptions{}.momentum}, {"eps", BatchNormOptions{}.eps}};
 constexpr TensorDecl kSaved[] = {
     {"x_hat", [](const ShapeContext& c) { return c.in[0]; }},  // [B,F]
     {"inv_std", per_feature},                                  // [F]

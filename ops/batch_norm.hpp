@@ -11,17 +11,23 @@
 // A training batch of one sample is an error (its variance is 0 and the unbiased variance undefined).
 #pragma once
 
+#include "graph/fields.hpp"
 #include "graph/graph.hpp"
 
 namespace bnlab {
 
 extern const OpInfo batch_norm_op;
 
+// The defaults are PyTorch's; keras() is Keras' (its momentum 0.99 weighs the old running value,
+// bnlab's momentum the new batch: 1 − 0.99 = 0.01). Every default of bnlab's batch norm — the op's
+// attributes, LayerSpec, the MLP family, the --bn-* flags — is taken from here.
 struct BatchNormOptions {
   double momentum = 0.1;  // running = (1 − momentum)·running + momentum·batch statistic
   double eps = 1e-5;
-  static BatchNormOptions keras() { return {0.01, 1e-3}; }
+  static constexpr BatchNormOptions keras() { return {0.01, 1e-3}; }
 };
+// The momenta batch norm accepts.
+inline constexpr Range kBatchNormMomentum{0, 1, false, false};
 
 Var batch_norm(Var x, Var gamma, Var beta, const std::string& name, BatchNormOptions options = {});
 

@@ -116,5 +116,5 @@ TEST_CASE("the registry loads cifar10 from --data-dir and splits it") {
   CHECK(s.val.size() == 4);
   CHECK(s.test.size() == 2);
   CHECK(s.val.name == "cifar10/val");
-  check_mentions(message_of<UsageError>([] { data::load("cifar10", {}); }), {"cifar10", "--data-dir"});
+  check_mentions(message_of<UsageError>([] { data::load("cifar10", {}); }), {"dataset cifar10 needs data_dir"});
 }

@@ -65,14 +65,14 @@ TEST_CASE("names and one-line descriptions; an unknown name lists the known ones
 
 TEST_CASE("bad options are usage errors, checked before any file is read") {
   check_mentions(message_of<UsageError>([] { data::load("mnist", {.val_fraction = 1.0}); }),
-                 {"validation fraction", "[0, 1)", "got 1"});
+                 {"val_fraction must be in [0, 1)", "got 1"});
   check_mentions(message_of<UsageError>([] { data::load("synthetic", {.val_fraction = -0.1}); }), {"got -0.1"});
   check_mentions(message_of<UsageError>([] { data::load("synthetic", {.val_fraction = std::nan("")}); }),
-                 {"validation fraction"});
-  check_mentions(message_of<UsageError>([] { data::load("synthetic", {.limit_train = -1}); }), {"train limit", "-1"});
-  check_mentions(message_of<UsageError>([] { data::load("synthetic", {.limit_test = -5}); }), {"test limit", "-5"});
-  check_mentions(message_of<UsageError>([] { data::load("mnist", {}); }), {"mnist", "--data-dir"});
-  check_mentions(message_of<UsageError>([] { data::load("csv", {}); }), {"csv", "--data-dir", "train.csv"});
+                 {"val_fraction must be in [0, 1), got nan"});
+  check_mentions(message_of<UsageError>([] { data::load("synthetic", {.limit_train = -1}); }), {"limit_train must be >= 0, got -1"});
+  check_mentions(message_of<UsageError>([] { data::load("synthetic", {.limit_test = -5}); }), {"limit_test must be >= 0, got -5"});
+  check_mentions(message_of<UsageError>([] { data::load("mnist", {}); }), {"dataset mnist needs data_dir: a folder with"});
+  check_mentions(message_of<UsageError>([] { data::load("csv", {}); }), {"dataset csv needs data_dir", "train.csv"});
 }
 
 TEST_CASE("validation split: sizes round(f*N), disjoint, covering, file order, seeded") {

@@ -152,7 +152,7 @@ void run_train(const TrainCommand& c, CommandResult& result) {
   check_before_loading(f, {f.model});
   if (c.save_best && c.checkpoint.empty())
     throw UsageError("--save-best needs --checkpoint PATH: the best epoch is kept beside it (PATH.best.safetensors for PATH.safetensors)");
-  if (c.save_best && f.val_fraction == 0)
+  if (c.save_best && f.data.val_fraction == 0)
     throw UsageError("--save-best needs a validation split to pick the best epoch by, but --val-fraction is 0");
   Saving s;
   s.checkpoint = c.checkpoint;
@@ -206,8 +206,8 @@ void run_resume(const TrainCommand& c, CommandResult& result) {
   s.save_best = c.save_best;
   s.data = checkpoint_load_options(ck);
   if (given(c.data_dir_opt)) {
-    if (ck.dataset == "synthetic") throw UsageError("--data-dir " + f.data_dir + ": dataset synthetic is generated and reads no files");
-    s.data.data_dir = f.data_dir;
+    if (ck.dataset == "synthetic") throw UsageError("--data-dir " + f.data.data_dir + ": dataset synthetic is generated and reads no files");
+    s.data.data_dir = f.data.data_dir;
   }
   s.data_config = data_config(s.data);
   if (s.save_best && s.data.val_fraction == 0)

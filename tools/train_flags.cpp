@@ -31,6 +31,29 @@ std::string datasets_footer() {
   return s;
 }
 
+// One flag per declared field that has one (graph/fields.hpp), in declaration order, bound to the
+// field itself: its default is the struct's.
+template <class Config>
+void bind_fields(CLI::App& cmd, Config& config, const std::string& group) {
+  visit_fields(config, [&](const FieldInfo& field, auto& value) {
+    if (!field.flag) return;
+    using T = std::decay_t<decltype(value)>;
+    CLI::Option* opt = nullptr;
+    if constexpr (std::is_same_v<T, bool>) {
+      opt = cmd.add_flag(field.flag, value, field.doc);
+    } else if constexpr (std::is_enum_v<T>) {
+      const std::string flag = field.flag;
+      opt = cmd.add_option_function<std::string>(
+                 flag, [&value, flag](const std::string& s) { with_flag(flag, [&] { parse_field(s, value); }); }, field.doc)
+                ->default_str(to_string(value));
+    } else {
+      opt = cmd.add_option(field.flag, value, field.doc)->capture_default_str();
+    }
+    if (field.type_name) opt->type_name(field.type_name);
+    opt->group(group);
+  });
+}
+
 }  // namespace
 
 void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
@@ -39,19 +62,7 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
       ->type_name("NAME")
       ->capture_default_str()
       ->group(data);
-  cmd.add_option("--data-dir", f.data_dir, "folder holding the dataset's files (default: the dataset's own)")->type_name("DIR")->group(data);
-  cmd.add_option("--val-fraction", f.val_fraction, "fraction of the training rows held out for validation, in [0, 1)")
-      ->capture_default_str()
-      ->group(data);
-  cmd.add_flag("--standardize", f.standardize, "z-score every feature with the training split's mean and std")->group(data);
-  cmd.add_option("--limit-train", f.limit_train, "train on a seeded subset of N training rows (0 = all)")
-      ->type_name("N")
-      ->capture_default_str()
-      ->group(data);
-  cmd.add_option("--limit-test", f.limit_test, "test on a seeded subset of N test rows (0 = all)")
-      ->type_name("N")
-      ->capture_default_str()
-      ->group(data);
+  bind_fields(cmd, f.data, data);
 
   const std::string model = "Model";
   if (set.model)
@@ -81,22 +92,7 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
                           ->group(model);
   f.bn_eps_opt = cmd.add_option("--bn-eps", f.bn_eps, "normalization epsilon")->capture_default_str()->group(model);
 
-  const std::string training = "Training";
-  visit_fields(f.config, [&](const FieldInfo& field, auto& value) {
-    if (!field.flag) return;
-    using T = std::decay_t<decltype(value)>;
-    if constexpr (std::is_same_v<T, bool>) {
-      cmd.add_flag(field.flag, value, field.doc)->group(training);
-    } else if constexpr (std::is_enum_v<T>) {
-      const std::string flag = field.flag;
-      cmd.add_option_function<std::string>(
-             flag, [&value, flag](const std::string& s) { with_flag(flag, [&] { parse_field(s, value); }); }, field.doc)
-          ->default_str(to_string(value))
-          ->group(training);
-    } else {
-      cmd.add_option(field.flag, value, field.doc)->capture_default_str()->group(training);
-    }
-  });
+  bind_fields(cmd, f.config, "Training");
 
   const std::string output = "Output";
   cmd.add_option("--json", f.outputs.json, "write the metrics document (METRICS.md) to PATH")->type_name("PATH")->group(output);
@@ -114,11 +110,9 @@ void check_before_loading(const TrainFlags& f, const std::vector<std::string>& p
   const auto names = data::dataset_names();
   if (std::find(names.begin(), names.end(), f.dataset) == names.end())
     bad("--dataset", f.dataset, "unknown dataset (known: " + join(names) + ")");
-  if (f.dataset == "synthetic" && !f.data_dir.empty())
-    bad("--data-dir", f.data_dir, "dataset synthetic is generated and reads no files");
-  if (!(f.val_fraction >= 0 && f.val_fraction < 1)) bad("--val-fraction", fmt::format("{}", f.val_fraction), "must be in [0, 1)");
-  if (f.limit_train < 0) bad("--limit-train", std::to_string(f.limit_train), "must be >= 0 (0 = all rows)");
-  if (f.limit_test < 0) bad("--limit-test", std::to_string(f.limit_test), "must be >= 0 (0 = all rows)");
+  if (f.dataset == "synthetic" && !f.data.data_dir.empty())
+    bad("--data-dir", f.data.data_dir, "dataset synthetic is generated and reads no files");
+  with_flags([&] { validate_fields(f.data); });
   // The model's sizes come from the data; Fashion-MNIST's stand in until it is loaded.
   for (const auto& p : presets) {
     model_spec(f, p, 784, 10);
@@ -128,13 +122,8 @@ void check_before_loading(const TrainFlags& f, const std::vector<std::string>& p
 }
 
 data::LoadOptions load_options(const TrainFlags& f) {
-  data::LoadOptions o;
-  o.data_dir = f.data_dir;
-  o.val_fraction = f.val_fraction;
+  data::LoadOptions o = f.data;
   o.seed = f.config.seed;
-  o.standardize = f.standardize;
-  o.limit_train = f.limit_train;
-  o.limit_test = f.limit_test;
   return o;
 }
 
@@ -157,19 +146,17 @@ ModelSpec model_spec(const TrainFlags& f, const std::string& preset, int64_t inp
     s.weight_scale = f.weight_scale;
   }
   if (given(f.bn_preset_opt)) {
-    if (f.bn_preset == "pytorch") {
-      s.bn_momentum = 0.1;
-      s.norm_eps = 1e-5;
-    } else if (f.bn_preset == "keras") {
-      // Keras' momentum 0.99 weighs the old running value; bnlab's momentum weighs the new batch.
-      s.bn_momentum = 0.01;
-      s.norm_eps = 1e-3;
+    if (f.bn_preset == "pytorch" || f.bn_preset == "keras") {
+      const BatchNormOptions bn = f.bn_preset == "keras" ? BatchNormOptions::keras() : BatchNormOptions{};
+      s.bn_momentum = bn.momentum;
+      s.norm_eps = bn.eps;
     } else {
       bad("--bn-preset", f.bn_preset, "unknown preset (known: pytorch, keras)");
     }
   }
   if (given(f.bn_momentum_opt)) {
-    if (!(f.bn_momentum >= 0 && f.bn_momentum <= 1)) bad("--bn-momentum", fmt::format("{}", f.bn_momentum), "must be in [0, 1]");
+    if (!kBatchNormMomentum.contains(f.bn_momentum))
+      bad("--bn-momentum", fmt::format("{}", f.bn_momentum), "must be " + kBatchNormMomentum.text());
     s.bn_momentum = f.bn_momentum;
   }
   if (given(f.bn_eps_opt)) {
@@ -194,12 +181,15 @@ TrainConfig train_config(const TrainFlags& f, const std::string& preset) {
 UsageError flag_error(const ConfigError& e) {
   std::string flag;
   std::vector<std::pair<std::string, std::string>> flags;  // field name → flag
-  const TrainConfig defaults;
-  visit_fields(defaults, [&](const FieldInfo& field, const auto&) {
+  const auto collect = [&](const FieldInfo& field, const auto&) {
     if (!field.flag) return;
     flags.emplace_back(field.name, field.flag);
     if (e.field == field.name) flag = field.flag;
-  });
+  };
+  const TrainConfig training;
+  const data::LoadOptions data;
+  visit_fields(training, collect);
+  visit_fields(data, collect);
   if (!e.sentence.empty()) {
     // The sentence names fields by their names: say their flags instead (whole words only).
     std::string s = e.sentence;
@@ -230,12 +220,6 @@ TrainConfig train_config(const TrainFlags& f, const std::string& preset, const d
   return c;
 }
 
-nlohmann::ordered_json data_config(const TrainFlags& f) {
-  return {{"val_fraction", f.val_fraction},
-          {"standardize", f.standardize},
-          {"limit_train", f.limit_train},
-          {"limit_test", f.limit_test},
-          {"data_dir", f.data_dir}};
-}
+nlohmann::ordered_json data_config(const TrainFlags& f) { return data_config(load_options(f)); }
 
 }  // namespace bnlab::tool

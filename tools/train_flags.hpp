@@ -39,13 +39,10 @@ struct TrainFlagSet {
 };
 
 struct TrainFlags {
-  // data
-  std::string dataset = "fashion-mnist";
-  std::string data_dir;
-  double val_fraction = 0.2;
-  bool standardize = false;
-  int64_t limit_train = 0;
-  int64_t limit_test = 0;
+  // data: the dataset's name, and the flags of data::LoadOptions' declarations bound to `data`
+  // (its seed is the training seed)
+  std::string dataset = TrainConfig{}.dataset;
+  data::LoadOptions data;
   // model: a preset, refined by the flags that were given
   std::string model = "batchnorm";
   std::vector<int64_t> hidden;
@@ -55,8 +52,8 @@ struct TrainFlags {
   std::string init;
   double weight_scale = 1.0;
   std::string bn_preset = "pytorch";
-  double bn_momentum = 0.1;
-  double bn_eps = 1e-5;
+  double bn_momentum = BatchNormOptions{}.momentum;
+  double bn_eps = BatchNormOptions{}.eps;
   // training loop and optimizer: the flags of train/config_fields.hpp, bound to these fields (so
   // the defaults are TrainConfig's own)
   TrainConfig config;

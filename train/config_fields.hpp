@@ -20,64 +20,12 @@
 #include <type_traits>
 
 #include "graph/errors.hpp"
+#include "graph/fields.hpp"
 #include "train/optimizer.hpp"
 #include "train/trainer.hpp"
 
 namespace bnlab {
 
-// The values a number field may take: [lo, hi], either end open, always finite.
-struct Range {
-  double lo = -std::numeric_limits<double>::infinity();
-  double hi = std::numeric_limits<double>::infinity();
-  bool lo_open = false, hi_open = false;
-
-  bool contains(double v) const {
-    return std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
-  }
-  // "positive and finite", "at least 1", "in [0, 1)", ">= 0"
-  std::string text() const;
-};
-
-inline constexpr Range kAny{};
-inline constexpr Range kPositive{0, std::numeric_limits<double>::infinity(), true, false};
-inline constexpr Range kNonNegative{0, std::numeric_limits<double>::infinity(), false, false};
-inline constexpr Range kAtLeastOne{1, std::numeric_limits<double>::infinity(), false, false};
-inline constexpr Range kUnitOpen{0, 1, false, true};  // [0, 1)
-
-struct FieldInfo {
-  const char* name;              // the JSON key ("lr"); a ConfigError names it
-  const char* flag = nullptr;    // "--lr"; nullptr: no flag of its own
-  const char* metrics = nullptr; // key in the metrics document's config block; nullptr: not there
-  const char* doc = "";          // the flag's help
-  Range range = kAny;            // for numbers
-  const char* nested = nullptr;  // "optimizer" for the optimizer's fields inside TrainConfig
-};
-
-// A configuration value outside its field's range. what(): "lr must be positive and finite, got -0.1".
-// A rule that involves other fields is a whole sentence naming them by their field names (`sentence`);
-// the command line then names them by their flags (tools/train_flags.hpp, flag_error).
-struct ConfigError : UsageError {
-  ConfigError(std::string field, std::string value, std::string rule)
-      : UsageError(field + " must be " + rule + ", got " + value), field(std::move(field)), value(std::move(value)),
-        rule(std::move(rule)) {}
-  static ConfigError because(std::string field, std::string value, std::string sentence) {
-    ConfigError e(std::move(field), std::move(value), "", sentence);
-    return e;
-  }
-  std::string field, value, rule, sentence;
-
- private:
-  ConfigError(std::string f, std::string v, std::string r, const std::string& s)
-      : UsageError(s), field(std::move(f)), value(std::move(v)), rule(std::move(r)), sentence(s) {}
-};
-
-// The text of a value as messages show it ("0.001", "32", "adam").
-std::string field_text(double v);
-inline std::string field_text(int64_t v) { return std::to_string(v); }
-inline std::string field_text(int v) { return std::to_string(v); }
-inline std::string field_text(uint64_t v) { return std::to_string(v); }
-inline std::string field_text(bool v) { return v ? "true" : "false"; }
-inline std::string field_text(const std::string& v) { return v; }
 inline std::string field_text(OptimizerKind v) { return to_string(v); }
 inline std::string field_text(NonFinitePolicy v) { return to_string(v); }
 
@@ -120,16 +68,6 @@ void visit_fields(C& c, V&& v) {
   v(FieldInfo{"on_nonfinite", "--on-nonfinite", "on_nonfinite",
               "a step whose loss or gradient is not finite: stop (fail, naming the step) or skip it (counted)"},
     c.on_nonfinite);
-}
-
-// Throws ConfigError for the first number outside its field's range.
-template <class C>
-void validate_fields(const C& c) {
-  visit_fields(c, [](const FieldInfo& f, const auto& value) {
-    using T = std::decay_t<decltype(value)>;
-    if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
-      if (!f.range.contains(static_cast<double>(value))) throw ConfigError(f.name, field_text(value), f.range.text());
-  });
 }
 
 }  // namespace bnlab

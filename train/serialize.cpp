@@ -200,27 +200,7 @@ ojson epoch_json(const EpochMetrics& m) {
   return j;
 }
 
-ojson load_options_json(const data::LoadOptions& o) {
-  ojson s;
-  s["train_rows"] = o.synthetic.train_rows;
-  s["test_rows"] = o.synthetic.test_rows;
-  s["features"] = o.synthetic.features;
-  s["classes"] = o.synthetic.classes;
-  s["clusters_per_class"] = o.synthetic.clusters_per_class;
-  s["separation"] = o.synthetic.separation;
-  s["noise"] = o.synthetic.noise;
-  s["seed"] = o.synthetic.seed;
-  ojson j;
-  j["data_dir"] = o.data_dir;
-  j["val_fraction"] = o.val_fraction;
-  j["seed"] = o.seed;
-  j["standardize"] = o.standardize;
-  j["limit_train"] = o.limit_train;
-  j["limit_test"] = o.limit_test;
-  j["csv_pixels"] = o.csv_pixels;
-  j["synthetic"] = s;
-  return j;
-}
+ojson load_options_json(const data::LoadOptions& o) { return config_json(o); }
 
 // ---- readers ----
 
@@ -386,28 +366,7 @@ EpochMetrics epoch_from(const json& j, const std::string& where) {
 }
 
 data::LoadOptions load_options_from(const json& j, const std::string& where) {
-  Fields f(j, where);
-  data::LoadOptions o;
-  o.data_dir = f.string("data_dir");
-  o.val_fraction = f.number("val_fraction");
-  o.seed = f.unsigned_integer("seed");
-  o.standardize = f.boolean("standardize");
-  o.limit_train = f.integer("limit_train");
-  o.limit_test = f.integer("limit_test");
-  o.csv_pixels = f.boolean("csv_pixels");
-  Fields s(f.at("synthetic"), f.name("synthetic"));
-  o.synthetic.train_rows = s.integer("train_rows");
-  o.synthetic.test_rows = s.integer("test_rows");
-  o.synthetic.features = s.integer("features");
-  o.synthetic.classes = static_cast<int32_t>(s.integer("classes", 0, std::numeric_limits<int32_t>::max()));
-  o.synthetic.clusters_per_class =
-      static_cast<int32_t>(s.integer("clusters_per_class", 0, std::numeric_limits<int32_t>::max()));
-  o.synthetic.separation = s.number("separation");
-  o.synthetic.noise = s.number("noise");
-  o.synthetic.seed = s.unsigned_integer("seed");
-  s.done();
-  f.done();
-  return o;
+  return config_from<data::LoadOptions>(j, where);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "train/config_fields.hpp"
+#include "graph/fields.hpp"
 
 #include <sstream>
 
@@ -14,7 +14,7 @@ std::string Range::text() const {
   const bool lo_inf = std::isinf(lo), hi_inf = std::isinf(hi);
   if (lo_inf && hi_inf) return "finite";
   if (hi_inf) {
-    if (lo == 0) return lo_open ? "positive and finite" : ">= 0 and finite";
+    if (lo == 0) return lo_open ? "positive and finite" : ">= 0";
     return (lo_open ? "> " : "at least ") + field_text(lo);
   }
   if (lo_inf) return (hi_open ? "< " : "at most ") + field_text(hi);
