@@ -10,7 +10,7 @@
 
 namespace bnlab::lab {
 
-json analyze_study(const StudyContext& ctx, const std::map<std::string, json>& runs) {
+json analyze_study(const StudyContext& ctx, const std::map<std::string, RunRecord>& runs) {
   json items = json::array();
   std::vector<int> selected = ctx.items;
   std::sort(selected.begin(), selected.end());

@@ -74,19 +74,19 @@ struct StudyContext {
 // The finished runs, as an item's analysis reads them; records the names it read (the item's "runs").
 struct ItemRuns {
   const StudyContext& study;
-  const std::map<std::string, json>& runs;
+  const std::map<std::string, RunRecord>& runs;
   std::vector<std::string> used;  // run names read, in order
 
   double chance() const { return 1.0 / static_cast<double>(std::max<int64_t>(study.classes, 1)); }
   const std::vector<uint64_t>& seeds() const { return study.budget.seeds; }
 
   // Throws RuntimeError naming a run that is not there.
-  const json& run(const std::string& name);
+  const RunRecord& run(const std::string& name);
   // One value per seed.
-  std::vector<double> per_seed(const std::function<std::string(uint64_t)>& name, const std::function<double(const json&)>& value);
-  MeanStd cell(const std::function<std::string(uint64_t)>& name, const std::function<double(const json&)>& value);
+  std::vector<double> per_seed(const std::function<std::string(uint64_t)>& name, const std::function<double(const RunRecord&)>& value);
+  MeanStd cell(const std::function<std::string(uint64_t)>& name, const std::function<double(const RunRecord&)>& value);
   // Final validation accuracy; a diverged run (or one with no value) counts as chance.
-  std::function<double(const json&)> final_acc() const;
+  std::function<double(const RunRecord&)> final_acc() const;
 };
 
 // An item's answer; the runner adds id, title, claim, criterion and the runs read (study_analysis.hpp).
@@ -126,10 +126,10 @@ std::string signed4(double v);        // "+0.0100", "-" when not finite
 std::string epochs_text(std::optional<int> e);  // "3", "never"
 json row(std::initializer_list<std::string> cells);
 
-// Mean ± std over seeds of `key` at every epoch of the runs `name(seed)`.
+// Mean ± std over seeds of `k` at every epoch of the runs `name(seed)`.
 struct Curve {
   std::vector<double> epoch, mean, std;
 };
-Curve epoch_curve(ItemRuns& c, const std::function<std::string(uint64_t)>& name, const std::string& key);
+Curve epoch_curve(ItemRuns& c, const std::function<std::string(uint64_t)>& name, EpochMetric k);
 
 }  // namespace bnlab::lab

@@ -37,8 +37,8 @@ ItemResult analyze(ItemRuns& c) {
   std::vector<ConvergenceSeed> seeds;
   std::vector<double> ep_plain, ep_bn, t_plain, t_bn;
   for (uint64_t s : c.seeds()) {
-    const json& p = c.run(reference_run_name("plain", s));
-    const json& b = c.run(reference_run_name("batchnorm", s));
+    const RunRecord& p = c.run(reference_run_name("plain", s));
+    const RunRecord& b = c.run(reference_run_name("batchnorm", s));
     ConvergenceSeed cs;
     cs.epochs_plain = first_epoch_reaching(p, T);
     cs.epochs_bn = first_epoch_reaching(b, T);
@@ -73,8 +73,8 @@ ItemResult analyze(ItemRuns& c) {
   acc.hline_title = wall.hline_title = fmt::format("threshold {}", T);
   for (const auto& [variant, color] : {std::pair<std::string, int>{"plain", kPlainColor}, {"batchnorm", kBnColor}}) {
     const auto name = [&](uint64_t s) { return reference_run_name(variant, s); };
-    const Curve va = epoch_curve(c, name, "val_acc");
-    const Curve sec = epoch_curve(c, name, "seconds");
+    const Curve va = epoch_curve(c, name, EpochMetric::val_acc);
+    const Curve sec = epoch_curve(c, name, EpochMetric::seconds);
     std::vector<double> cumulative;
     double t = 0;
     for (double x : sec.mean) cumulative.push_back(t += x);

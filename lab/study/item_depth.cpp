@@ -30,11 +30,11 @@ ItemResult analyze(ItemRuns& c) {
   const auto& depths = c.study.budget.depths;
   json rows = json::array();
   std::vector<double> stds, ap, ab, ep, eb, x, gp, gb;
-  const auto fc1_grad = [](const json& r) {
+  const auto fc1_grad = [](const RunRecord& r) {
     // The first layer's mean gradient norm in the first epoch: where vanishing gradients show.
-    if (!r.contains("epochs") || r["epochs"].empty()) return kNaN;
-    for (const auto& g : r["epochs"][0].value("grad_norms", json::array()))
-      if (g.value("parameter", std::string()) == "fc1.weight") return number_or_nan(g, "mean_norm");
+    if (r.epochs.empty()) return kNaN;
+    for (const GradNorm& g : r.epochs.front().grad_norms)
+      if (g.parameter == "fc1.weight") return g.mean_norm;
     return kNaN;
   };
   for (int d : depths) {

@@ -31,8 +31,8 @@ ItemResult analyze(ItemRuns& c) {
   std::vector<double> stds;
   std::vector<double> fp, ffp, fb, ffb, efp, effp, efb, effb;  // first/final × plain/bn means, errors
   const double chance = c.chance();
-  const auto first_acc = [chance](const json& r) {
-    const double a = epoch_value(r, 1, "val_acc");
+  const auto first_acc = [chance](const RunRecord& r) {
+    const double a = epoch_value(r, 1, EpochMetric::val_acc);
     return std::isfinite(a) ? a : chance;  // diverged in the first epoch
   };
   for (double scale : scales) {

@@ -19,10 +19,10 @@ ItemResult analyze(ItemRuns& c) {
   const char* variants[] = {"plain", "batchnorm"};
   for (int i = 0; i < 2; ++i) {
     const auto name = [&](uint64_t s) { return reference_run_name(variants[i], s); };
-    const MeanStd train = c.cell(name, [](const json& r) { return eval_value(r, "train", "acc"); });
+    const MeanStd train = c.cell(name, [](const RunRecord& r) { return score(r.eval_train, Score::acc); });
     val[i] = c.cell(name, c.final_acc());
-    gap[i] = c.cell(name, [](const json& r) { return eval_value(r, "train", "acc") - final_value(r, "val_acc"); });
-    const MeanStd test = c.cell(name, [](const json& r) { return test_value(r, "acc"); });
+    gap[i] = c.cell(name, [](const RunRecord& r) { return score(r.eval_train, Score::acc) - final_value(r, EpochMetric::val_acc); });
+    const MeanStd test = c.cell(name, [](const RunRecord& r) { return test_value(r, Score::acc); });
     for (const MeanStd* m : {&val[i], &gap[i]}) stds.push_back(m->std);
     rows.push_back(row({variants[i], ms(train), ms(val[i]), ms(gap[i]), ms(test)}));
   }
@@ -40,7 +40,7 @@ ItemResult analyze(ItemRuns& c) {
   for (int i = 0; i < 2; ++i) {
     const auto name = [&](uint64_t s) { return reference_run_name(variants[i], s); };
     const int color = i == 0 ? kPlainColor : kBnColor;
-    const Curve tr = epoch_curve(c, name, "train_acc"), va = epoch_curve(c, name, "val_acc");
+    const Curve tr = epoch_curve(c, name, EpochMetric::train_acc), va = epoch_curve(c, name, EpochMetric::val_acc);
     std::vector<double> g;
     for (size_t e = 0; e < tr.mean.size(); ++e) g.push_back(tr.mean[e] - va.mean[e]);
     acc.series.push_back(make_series(std::string(variants[i]) + " train", tr.epoch, tr.mean, {}, color, true));

@@ -28,10 +28,10 @@ ItemResult analyze(ItemRuns& c) {
   json rows = json::array();
   std::vector<double> stds, diffs, x, yr, yb, er, eb;
   for (const Point& p : points) {
-    const MeanStd running = c.cell(p.name, [](const json& r) { return diverged(r) ? kNaN : final_value(r, "val_acc"); });
-    const MeanStd batch = c.cell(p.name, [](const json& r) { return eval_value(r, "val_batch_stats", "acc"); });
-    const MeanStd d = c.cell(p.name, [](const json& r) {
-      return diverged(r) ? kNaN : final_value(r, "val_acc") - eval_value(r, "val_batch_stats", "acc");
+    const MeanStd running = c.cell(p.name, [](const RunRecord& r) { return diverged(r) ? kNaN : final_value(r, EpochMetric::val_acc); });
+    const MeanStd batch = c.cell(p.name, [](const RunRecord& r) { return score(r.val_batch_stats, Score::acc); });
+    const MeanStd d = c.cell(p.name, [](const RunRecord& r) {
+      return diverged(r) ? kNaN : final_value(r, EpochMetric::val_acc) - score(r.val_batch_stats, Score::acc);
     });
     rows.push_back(row({std::to_string(p.batch), ms(running), ms(batch), ms(d)}));
     if (!std::isfinite(d.mean)) continue;  // every seed diverged: nothing to compare
