@@ -16,7 +16,7 @@ ItemResult analyze(ItemRuns& c) {
   json rows = json::array();
   std::vector<double> stds;
   MeanStd gap[2], val[2];
-  const char* variants[] = {"plain", "batchnorm"};
+  const auto& variants = kPlainVsBn;
   for (int i = 0; i < 2; ++i) {
     const auto name = [&](uint64_t s) { return reference_run_name(variants[i], s); };
     const MeanStd train = c.cell(name, [](const RunRecord& r) { return score(r.eval_train, Score::acc); });
@@ -31,10 +31,8 @@ ItemResult analyze(ItemRuns& c) {
   const std::string summary = fmt::format(
       "train − validation accuracy gap: plain {:.4f}, batchnorm {:.4f}; validation accuracy: plain {:.4f}, batchnorm {:.4f} (tol {:.4f})",
       gap[0].mean, gap[1].mean, val[0].mean, val[1].mean, tol);
-  Figure fig;
-  fig.name = "study-item6";
-  fig.title = "6. Regularization: training vs validation accuracy (reference runs)";
-  fig.caption = "Training accuracy (running average over each epoch, train mode) and validation accuracy, and their difference.";
+  Figure fig{.title = "6. Regularization: training vs validation accuracy (reference runs)",
+             .caption = "Training accuracy (running average over each epoch, train mode) and validation accuracy, and their difference."};
   Panel acc{.title = "accuracy per epoch", .xlabel = "epoch", .ylabel = "accuracy", .key = "below"};
   Panel diff{.title = "train − validation accuracy", .xlabel = "epoch", .ylabel = "accuracy gap", .key = "below"};
   for (int i = 0; i < 2; ++i) {
@@ -43,12 +41,12 @@ ItemResult analyze(ItemRuns& c) {
     const Curve tr = epoch_curve(c, name, EpochMetric::train_acc), va = epoch_curve(c, name, EpochMetric::val_acc);
     std::vector<double> g;
     for (size_t e = 0; e < tr.mean.size(); ++e) g.push_back(tr.mean[e] - va.mean[e]);
-    acc.series.push_back(make_series(std::string(variants[i]) + " train", tr.epoch, tr.mean, {}, color, true));
-    acc.series.push_back(make_series(std::string(variants[i]) + " val", va.epoch, va.mean, {}, color));
-    diff.series.push_back(make_series(variants[i], tr.epoch, g, {}, color));
+    acc.series.push_back(make_series(variants[i] + " train", tr.x, tr.mean, {}, color, true));
+    acc.series.push_back(make_series(variants[i] + " val", va.x, va.mean, {}, color));
+    diff.series.push_back(make_series(variants[i], tr.x, g, {}, color));
   }
   fig.panels = {acc, diff};
-  json numbers = {{"columns", {"variant", "train acc (eval mode)", "val acc", "gap", "test acc"}}, {"rows", rows}};
+  const json numbers = numbers_table({"variant", "train acc (eval mode)", "val acc", "gap", "test acc"}, rows);
   return {v, tol, summary, numbers, fig};
 }
 
