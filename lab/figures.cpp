@@ -15,50 +15,51 @@ namespace bnlab::lab {
 
 namespace {
 
-std::vector<double> epoch_numbers(const json& run, const std::string& key) {
+std::vector<double> epoch_numbers(const RunRecord& run, EpochMetric k) {
   std::vector<double> v;
-  if (run.contains("epochs"))
-    for (const json& e : run["epochs"]) v.push_back(number_or_nan(e, key));
+  for (const EpochMetrics& e : run.epochs) v.push_back(value_of(e, k));
   return v;
 }
 
-std::string run_name(const json& run) { return run.value("name", std::string("run")); }
+std::vector<double> epoch_index(const RunRecord& run) {
+  std::vector<double> v;
+  for (const EpochMetrics& e : run.epochs) v.push_back(static_cast<double>(e.epoch));
+  return v;
+}
 
 // Layer names in the order the first epoch lists them.
-std::vector<std::string> layer_names(const json& run) {
+std::vector<std::string> layer_names(const RunRecord& run) {
   std::vector<std::string> names;
-  if (run.contains("epochs") && !run["epochs"].empty())
-    for (const json& l : run["epochs"][0].value("layers", json::array())) names.push_back(l.value("layer", std::string()));
+  if (!run.epochs.empty())
+    for (const LayerStats& l : run.epochs.front().layers) names.push_back(l.layer);
   return names;
 }
 
-std::vector<double> layer_values(const json& run, const std::string& layer, const std::string& key) {
+// Per epoch: `layer`'s mean (or std), NaN in an epoch without it (the last entry of that name wins).
+std::vector<double> layer_values(const RunRecord& run, const std::string& layer, double LayerStats::*field) {
   std::vector<double> v;
-  if (!run.contains("epochs")) return v;
-  for (const json& e : run["epochs"]) {
+  for (const EpochMetrics& e : run.epochs) {
     double x = std::nan("");
-    for (const json& l : e.value("layers", json::array()))
-      if (l.value("layer", std::string()) == layer) x = number_or_nan(l, key);
+    for (const LayerStats& l : e.layers)
+      if (l.layer == layer) x = l.*field;
     v.push_back(x);
   }
   return v;
 }
 
-std::vector<double> grad_values(const json& run, const std::string& parameter) {
+std::vector<double> grad_values(const RunRecord& run, const std::string& parameter) {
   std::vector<double> v;
-  if (!run.contains("epochs")) return v;
-  for (const json& e : run["epochs"]) {
+  for (const EpochMetrics& e : run.epochs) {
     double x = std::nan("");
-    for (const json& g : e.value("grad_norms", json::array()))
-      if (g.value("parameter", std::string()) == parameter) x = number_or_nan(g, "mean_norm");
+    for (const GradNorm& g : e.grad_norms)
+      if (g.parameter == parameter) x = g.mean_norm;
     v.push_back(x);
   }
   return v;
 }
 
-std::vector<Figure> sweep_figures(const json& doc) {
+std::vector<Figure> sweep_figures(const json& doc, const std::vector<RunRecord>& runs) {
   const double threshold = doc.contains("sweep") ? doc["sweep"].value("threshold", 0.85) : 0.85;
-  const json& runs = doc["runs"];
   const std::vector<SweepRow> rows = sweep_summary(runs, threshold);
   std::vector<std::string> variants;
   for (const SweepRow& r : rows)
@@ -103,9 +104,9 @@ std::vector<Figure> sweep_figures(const json& doc) {
       if (row.variant != variant) continue;
       std::vector<std::vector<double>> per_seed;
       size_t epochs = 0;
-      for (const json& r : runs)
-        if (r["config"].value("preset", std::string()) == variant && r["config"].value("batch_size", int64_t{0}) == row.batch_size) {
-          per_seed.push_back(epoch_numbers(r, "val_acc"));
+      for (const RunRecord& r : runs)
+        if (r.config.model == variant && r.config.batch_size == row.batch_size) {
+          per_seed.push_back(epoch_numbers(r, EpochMetric::val_acc));
           epochs = std::max(epochs, per_seed.back().size());
         }
       std::vector<double> x, y;
@@ -127,11 +128,10 @@ std::vector<Figure> sweep_figures(const json& doc) {
   int64_t batch = rows.empty() ? 0 : rows.front().batch_size;
   for (const SweepRow& r : rows)
     if (r.batch_size == 32) batch = 32;
-  std::vector<const json*> chosen;
-  for (const json& r : runs) {
-    const json& c = r["config"];
-    if (c.value("batch_size", int64_t{0}) != batch) continue;
-    const uint64_t s = c.value("seed", uint64_t{0});
+  std::vector<const RunRecord*> chosen;
+  for (const RunRecord& r : runs) {
+    if (r.config.batch_size != batch) continue;
+    const uint64_t s = r.config.seed;
     if (!seed) seed = s;
     if (s == *seed) chosen.push_back(&r);
   }
@@ -140,18 +140,17 @@ std::vector<Figure> sweep_figures(const json& doc) {
   return figs;
 }
 
-std::vector<Figure> study_figures(const json& doc) {
+std::vector<Figure> study_figures(const json& doc, const std::vector<RunRecord>& runs) {
   std::vector<Figure> figs;
   const json& study = doc["study"];
   for (const json& item : study.value("items", json::array()))
     if (item.contains("figure")) figs.push_back(figure_from_json(item["figure"]));
   // The reference runs of the first seed: their curves and internals.
-  std::vector<const json*> ref;
+  std::vector<const RunRecord*> ref;
   std::optional<uint64_t> seed;
-  for (const json& r : doc["runs"]) {
-    const std::string name = run_name(r);
-    if (name.rfind("ref-", 0) != 0) continue;
-    const uint64_t s = r["config"].value("seed", uint64_t{0});
+  for (const RunRecord& r : runs) {
+    if (r.name.rfind("ref-", 0) != 0) continue;
+    const uint64_t s = r.config.seed;
     if (!seed) seed = s;
     if (s == *seed) ref.push_back(&r);
   }
@@ -165,40 +164,40 @@ std::vector<Figure> study_figures(const json& doc) {
 
 }  // namespace
 
-Figure curves_figure(const std::string& name, const std::string& title, const std::vector<const json*>& runs) {
+Figure curves_figure(const std::string& name, const std::string& title, const std::vector<const RunRecord*>& runs) {
   Figure f{.name = name, .title = title};
   f.caption = "Training (dashed: running average over the epoch, train mode) and validation (solid: eval mode after the epoch).";
   Panel loss{.title = "loss", .xlabel = "epoch", .ylabel = "cross-entropy (nats)", .key = "below"};
   Panel acc{.title = "accuracy", .xlabel = "epoch", .ylabel = "accuracy", .key = "below"};
   for (size_t i = 0; i < runs.size(); ++i) {
-    const json& r = *runs[i];
-    const std::vector<double> x = epoch_numbers(r, "epoch");
+    const RunRecord& r = *runs[i];
+    const std::vector<double> x = epoch_index(r);
     const int color = static_cast<int>(i);
-    loss.series.push_back(make_series(run_name(r) + " train", x, epoch_numbers(r, "train_loss"), {}, color, true));
-    loss.series.push_back(make_series(run_name(r) + " val", x, epoch_numbers(r, "val_loss"), {}, color));
-    acc.series.push_back(make_series(run_name(r) + " train", x, epoch_numbers(r, "train_acc"), {}, color, true));
-    acc.series.push_back(make_series(run_name(r) + " val", x, epoch_numbers(r, "val_acc"), {}, color));
+    loss.series.push_back(make_series(r.name + " train", x, epoch_numbers(r, EpochMetric::train_loss), {}, color, true));
+    loss.series.push_back(make_series(r.name + " val", x, epoch_numbers(r, EpochMetric::val_loss), {}, color));
+    acc.series.push_back(make_series(r.name + " train", x, epoch_numbers(r, EpochMetric::train_acc), {}, color, true));
+    acc.series.push_back(make_series(r.name + " val", x, epoch_numbers(r, EpochMetric::val_acc), {}, color));
   }
   f.panels = {loss, acc};
   return f;
 }
 
-std::optional<Figure> layers_figure(const std::string& name, const std::string& title, const std::vector<const json*>& runs) {
+std::optional<Figure> layers_figure(const std::string& name, const std::string& title, const std::vector<const RunRecord*>& runs) {
   Figure f{.name = name, .title = title, .columns = 3};
   f.caption = "Per hidden layer, over each epoch's training steps: mean and standard deviation of the pre-activation values "
               "(what enters the activation function), and the mean L2 norm of each weight's gradient.";
-  for (const json* r : runs) {
+  for (const RunRecord* r : runs) {
     const std::vector<std::string> layers = layer_names(*r);
     if (layers.empty()) continue;
-    const std::vector<double> x = epoch_numbers(*r, "epoch");
-    Panel mean{.title = run_name(*r) + ": pre-activation mean", .xlabel = "epoch", .ylabel = "mean", .key = "below"};
-    Panel sd{.title = run_name(*r) + ": pre-activation std", .xlabel = "epoch", .ylabel = "std", .key = "below"};
-    Panel grad{.title = run_name(*r) + ": weight gradient norm", .xlabel = "epoch", .ylabel = "L2 norm", .logy = true, .key = "below"};
+    const std::vector<double> x = epoch_index(*r);
+    Panel mean{.title = r->name + ": pre-activation mean", .xlabel = "epoch", .ylabel = "mean", .key = "below"};
+    Panel sd{.title = r->name + ": pre-activation std", .xlabel = "epoch", .ylabel = "std", .key = "below"};
+    Panel grad{.title = r->name + ": weight gradient norm", .xlabel = "epoch", .ylabel = "L2 norm", .logy = true, .key = "below"};
     // Many layers (deep models) would crowd the key: name them in the key only up to eight.
     for (size_t l = 0; l < layers.size(); ++l) {
       const int color = static_cast<int>(l);
-      mean.series.push_back(make_series(layers[l], x, layer_values(*r, layers[l], "mean"), {}, color));
-      sd.series.push_back(make_series(layers[l], x, layer_values(*r, layers[l], "std"), {}, color));
+      mean.series.push_back(make_series(layers[l], x, layer_values(*r, layers[l], &LayerStats::mean), {}, color));
+      sd.series.push_back(make_series(layers[l], x, layer_values(*r, layers[l], &LayerStats::std), {}, color));
       grad.series.push_back(make_series(layers[l] + ".weight", x, grad_values(*r, layers[l] + ".weight"), {}, color));
     }
     grad.series.push_back(make_series("out.weight", x, grad_values(*r, "out.weight"), {}, static_cast<int>(layers.size()), true));
@@ -211,14 +210,13 @@ std::optional<Figure> layers_figure(const std::string& name, const std::string& 
   return f;
 }
 
-std::vector<Figure> document_figures(const json& doc) {
+std::vector<Figure> document_figures(const json& doc, const std::vector<RunRecord>& runs) {
   const std::string command = doc.value("command", std::string());
-  if (command == "study" && doc.contains("study")) return study_figures(doc);
-  if (command == "sweep") return sweep_figures(doc);
+  if (command == "study" && doc.contains("study")) return study_figures(doc, runs);
+  if (command == "sweep") return sweep_figures(doc, runs);
   std::vector<Figure> figs;
-  std::vector<const json*> all;
-  if (doc.contains("runs"))
-    for (const json& r : doc["runs"]) all.push_back(&r);
+  std::vector<const RunRecord*> all;
+  for (const RunRecord& r : runs) all.push_back(&r);
   if (all.empty()) return figs;
   figs.push_back(curves_figure("curves", fmt::format("{}: loss and accuracy per epoch", command.empty() ? "runs" : command), all));
   if (auto f = layers_figure("layers", "Inside the network, per epoch", all)) figs.push_back(*f);

@@ -5,7 +5,7 @@
 //   sweep              sweep-accuracy, sweep-time (against batch size), sweep-curves, sweep-layers
 //   study              study-item<ID> per item (from study.items[].figure), study-curves, study-layers
 //
-//   std::vector<Figure> figs = document_figures(doc);
+//   std::vector<Figure> figs = document_figures(doc, records);   // records: the doc's runs, read once
 //   FigureOutput out = write_figures(dir, figs, gnuplot_available());
 #pragma once
 
@@ -15,15 +15,17 @@
 #include <nlohmann/json.hpp>
 
 #include "lab/plots.hpp"
+#include "train/trainer.hpp"
 
 namespace bnlab::lab {
 
-std::vector<Figure> document_figures(const nlohmann::ordered_json& doc);
+// requires: `runs` are doc["runs"] read back (metrics_json.hpp run_from_json), in order. The rest of
+// the document (command, sweep threshold, study items' figures) is read from `doc`.
+std::vector<Figure> document_figures(const nlohmann::ordered_json& doc, const std::vector<RunRecord>& runs);
 
-// The building blocks, for a selection of runs (entries of "runs"): loss/accuracy curves, and the
-// per-layer internals (empty when the runs recorded none).
-Figure curves_figure(const std::string& name, const std::string& title, const std::vector<const nlohmann::ordered_json*>& runs);
-std::optional<Figure> layers_figure(const std::string& name, const std::string& title,
-                                    const std::vector<const nlohmann::ordered_json*>& runs);
+// The building blocks, for a selection of runs: loss/accuracy curves, and the per-layer internals
+// (empty when the runs recorded none).
+Figure curves_figure(const std::string& name, const std::string& title, const std::vector<const RunRecord*>& runs);
+std::optional<Figure> layers_figure(const std::string& name, const std::string& title, const std::vector<const RunRecord*>& runs);
 
 }  // namespace bnlab::lab

@@ -87,23 +87,32 @@ const Figure* find_figure(const std::vector<Figure>& figs, const std::string& na
   return nullptr;
 }
 
-std::string runs_table(const json& runs) {
+std::string runs_table(const std::vector<StoredRun>& runs) {
   json t = {{"columns", {"run", "model", "norm", "optimizer", "lr", "batch", "epochs", "train acc", "val acc", "test acc",
                          "test loss", "s/epoch", "status"}},
             {"rows", json::array()}};
-  for (const json& r : runs) {
-    const json& c = r.value("config", json::object());
-    t["rows"].push_back({r.value("name", std::string("?")), c.value("model", std::string("?")), c.value("norm", std::string("?")),
-                         c.value("optimizer", std::string("?")), fmt::format("{}", number_or_nan(c, "lr")),
-                         std::to_string(c.value("batch_size", int64_t{0})), std::to_string(r.value("epochs", json::array()).size()),
-                         fmt::format("{:.4f}", final_value(r, "train_acc")), fmt::format("{:.4f}", final_value(r, "val_acc")),
-                         fmt::format("{:.4f}", test_value(r, "acc")), fmt::format("{:.4f}", test_value(r, "loss")),
-                         fmt::format("{:.2f}", mean_epoch_seconds(r)), r.value("status", std::string("finished"))});
+  for (const StoredRun& s : runs) {
+    const RunRecord& r = s.record;
+    // The model as its config block describes it (the record keeps no spec: metrics_json.hpp).
+    const json& c = s.config;
+    t["rows"].push_back({r.name, c.value("model", std::string("?")), c.value("norm", std::string("?")),
+                         to_string(r.config.optimizer.kind), fmt::format("{}", r.config.optimizer.lr),
+                         std::to_string(r.config.batch_size), std::to_string(r.epochs.size()),
+                         fmt::format("{:.4f}", final_value(r, EpochMetric::train_acc)),
+                         fmt::format("{:.4f}", final_value(r, EpochMetric::val_acc)), fmt::format("{:.4f}", test_value(r, Score::acc)),
+                         fmt::format("{:.4f}", test_value(r, Score::loss)), fmt::format("{:.2f}", mean_epoch_seconds(r)),
+                         diverged(r) ? "diverged" : "finished"});
   }
   return table(t);
 }
 
-std::string study_body(const json& doc, const std::vector<Figure>& figs, const FigureOutput& out) {
+std::vector<RunRecord> records_of(const std::vector<StoredRun>& runs) {
+  std::vector<RunRecord> out;
+  for (const StoredRun& s : runs) out.push_back(s.record);
+  return out;
+}
+
+std::string study_body(const json& doc, const std::vector<StoredRun>& runs, const std::vector<Figure>& figs, const FigureOutput& out) {
   const json& st = doc["study"];
   std::string s;
   s += "## Verdicts\n\n";
@@ -137,7 +146,7 @@ std::string study_body(const json& doc, const std::vector<Figure>& figs, const F
     s += fmt::format("- wall time of this invocation: {:.0f} s ({:.1f} min); training time of all runs (including runs reused from "
                      "an earlier invocation): {:.0f} s\n",
                      st["wall_seconds"].get<double>(), st["wall_seconds"].get<double>() / 60, st.value("run_seconds", 0.0));
-  s += fmt::format("- runs: {} ({} trained by this invocation, {} reused from runs/ of an earlier one)\n", doc["runs"].size(),
+  s += fmt::format("- runs: {} ({} trained by this invocation, {} reused from runs/ of an earlier one)\n", runs.size(),
                    st.value("runs_trained", 0), st.value("runs_reused", 0));
   s += "\n";
 
@@ -153,11 +162,11 @@ std::string study_body(const json& doc, const std::vector<Figure>& figs, const F
   s += "## Reference runs\n\n";
   for (const char* name : {"study-curves", "study-layers"})
     if (const Figure* f = find_figure(figs, name)) s += figure_block(*f, out);
-  s += "## All runs\n\n" + runs_table(doc["runs"]);
+  s += "## All runs\n\n" + runs_table(runs);
   return s;
 }
 
-std::string sweep_body(const json& doc, const std::vector<Figure>& figs, const FigureOutput& out) {
+std::string sweep_body(const json& doc, const std::vector<StoredRun>& runs, const std::vector<Figure>& figs, const FigureOutput& out) {
   const double threshold = doc.contains("sweep") ? doc["sweep"].value("threshold", 0.85) : 0.85;
   std::string s = "## Summary (mean ± std over seeds)\n\n";
   if (doc.contains("sweep")) {
@@ -165,15 +174,15 @@ std::string sweep_body(const json& doc, const std::vector<Figure>& figs, const F
     s += fmt::format("Variants {}, batch sizes {}, seeds {}; threshold {}.\n\n", sw.value("variants", json::array()).dump(),
                      sw.value("batch_sizes", json::array()).dump(), sw.value("seeds", json::array()).dump(), threshold);
   }
-  s += table(sweep_summary_table(sweep_summary(doc["runs"], threshold), threshold));
+  s += table(sweep_summary_table(sweep_summary(records_of(runs), threshold), threshold));
   s += "## Figures\n\n";
   for (const Figure& f : figs) s += figure_block(f, out);
-  s += "## All runs\n\n" + runs_table(doc["runs"]);
+  s += "## All runs\n\n" + runs_table(runs);
   return s;
 }
 
-std::string runs_body(const json& doc, const std::vector<Figure>& figs, const FigureOutput& out) {
-  std::string s = "## Runs\n\n" + runs_table(doc.value("runs", json::array()));
+std::string runs_body(const std::vector<StoredRun>& runs, const std::vector<Figure>& figs, const FigureOutput& out) {
+  std::string s = "## Runs\n\n" + runs_table(runs);
   s += "## Figures\n\n";
   for (const Figure& f : figs) s += figure_block(f, out);
   return s;
@@ -181,26 +190,28 @@ std::string runs_body(const json& doc, const std::vector<Figure>& figs, const Fi
 
 }  // namespace
 
-std::string report_markdown(const json& doc, const std::vector<Figure>& figs, const FigureOutput& out, const std::string& source) {
+std::string report_markdown(const json& doc, const std::vector<StoredRun>& runs, const std::vector<Figure>& figs, const FigureOutput& out,
+                            const std::string& source) {
   const std::string command = doc.value("command", std::string("?"));
   std::string s = fmt::format("# bnlab {} report\n\n", command);
   s += fmt::format("From `{}` (bnlab {}, {} run{}); report generated {}.\n\n", source, doc.value("version", std::string("?")),
-                   doc.value("runs", json::array()).size(), doc.value("runs", json::array()).size() == 1 ? "" : "s", now_utc());
+                   runs.size(), runs.size() == 1 ? "" : "s", now_utc());
   s += "Accuracies are fractions; losses are mean cross-entropy in nats; times are seconds of training steps (validation "
        "passes excluded). Training accuracy is the running average over an epoch (train mode); validation metrics are an "
        "eval-mode pass after each epoch; the test split is used once, at the end.\n\n";
   if (!out.rendered && !figs.empty()) s += "> " + out.note + "\n\n";
-  if (command == "study" && doc.contains("study")) return s + study_body(doc, figs, out);
-  if (command == "sweep") return s + sweep_body(doc, figs, out);
-  return s + runs_body(doc, figs, out);
+  if (command == "study" && doc.contains("study")) return s + study_body(doc, runs, figs, out);
+  if (command == "sweep") return s + sweep_body(doc, runs, figs, out);
+  return s + runs_body(runs, figs, out);
 }
 
 ReportOutput write_report(const json& doc, const std::string& dir, const std::string& source, bool render) {
-  const std::vector<Figure> figs = document_figures(doc);
+  const std::vector<StoredRun> runs = runs_from_json(doc.value("runs", json::array()));
+  const std::vector<Figure> figs = document_figures(doc, records_of(runs));
   ReportOutput r;
   r.figures = write_figures(dir, figs, render);
   r.path = (std::filesystem::path(dir) / "report.md").string();
-  write_file_atomically(r.path, report_markdown(doc, figs, r.figures, source));
+  write_file_atomically(r.path, report_markdown(doc, runs, figs, r.figures, source));
   return r;
 }
 

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lab/metrics_json.hpp"
 #include "lab/plots.hpp"
 
 namespace bnlab::lab {
@@ -20,12 +21,13 @@ struct ReportOutput {
   FigureOutput figures;  // what was written and rendered
 };
 
-// The Markdown text. `source` names the metrics document in the text; figure links are relative
-// to the report's directory.
-std::string report_markdown(const nlohmann::ordered_json& doc, const std::vector<Figure>& figures, const FigureOutput& out,
-                            const std::string& source);
+// The Markdown text. `runs` are doc["runs"] read back (runs_from_json), in order; `source` names the
+// metrics document in the text; figure links are relative to the report's directory.
+std::string report_markdown(const nlohmann::ordered_json& doc, const std::vector<StoredRun>& runs, const std::vector<Figure>& figures,
+                            const FigureOutput& out, const std::string& source);
 
-// Writes the figures (rendering them with `render`) and DIR/report.md.
+// Writes the figures (rendering them with `render`) and DIR/report.md. Throws InputError for an
+// entry of doc["runs"] that is not a run.
 ReportOutput write_report(const nlohmann::ordered_json& doc, const std::string& dir, const std::string& source, bool render);
 
 }  // namespace bnlab::lab

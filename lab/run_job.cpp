@@ -17,20 +17,7 @@ nlohmann::ordered_json job_config(const RunJob& job, const data::Splits& data) {
 
 nlohmann::ordered_json job_json(const RunRecord& record, const RunJob& job) {
   nlohmann::ordered_json j = run_json(record, job.extra_config);
-  const bool diverged = record.status == RunStatus::diverged;
-  j["status"] = diverged ? "diverged" : "finished";
-  if (diverged) {
-    j["error"] = record.error;
-    return j;
-  }
-  nlohmann::ordered_json evals = nlohmann::ordered_json::object();
-  if (record.eval_train)
-    evals["train"] = {{"loss", json_number(record.eval_train->loss)}, {"acc", json_number(record.eval_train->acc)}};
-  if (record.val_batch_stats)
-    evals["val_batch_stats"] = {{"loss", json_number(record.val_batch_stats->loss)},
-                                {"acc", json_number(record.val_batch_stats->acc)},
-                                {"batch", record.val_batch_stats_batch}};
-  if (!evals.empty()) j["evals"] = std::move(evals);
+  add_job_fields(j, record);
   return j;
 }
 

@@ -11,13 +11,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-const json* epochs_of(const json& run) {
-  if (!run.is_object()) return nullptr;
-  const auto it = run.find("epochs");
-  if (it == run.end() || !it->is_array()) return nullptr;
-  return &*it;
-}
-
 }  // namespace
 
 MeanStd mean_std(const std::vector<double>& values) {
@@ -51,61 +44,64 @@ double number_or_nan(const json& object, const std::string& key) {
   return it->get<double>();
 }
 
-double final_value(const json& run, const std::string& key) {
-  const json* e = epochs_of(run);
-  if (!e || e->empty()) return kNaN;
-  return number_or_nan(e->back(), key);
+double value_of(const EpochMetrics& m, EpochMetric k) {
+  switch (k) {
+    case EpochMetric::train_loss: return m.train_loss;
+    case EpochMetric::train_acc: return m.train_acc;
+    case EpochMetric::val_loss: return m.val_loss;
+    case EpochMetric::val_acc: return m.val_acc;
+    case EpochMetric::seconds: return m.seconds;
+    case EpochMetric::samples_per_second: return m.samples_per_second;
+  }
+  return kNaN;
 }
 
-double epoch_value(const json& run, int epoch, const std::string& key) {
-  const json* e = epochs_of(run);
-  if (!e || epoch < 1 || static_cast<size_t>(epoch) > e->size()) return kNaN;
-  return number_or_nan((*e)[static_cast<size_t>(epoch - 1)], key);
+double score(const std::optional<EvalMetrics>& e, Score s) {
+  if (!e) return kNaN;
+  switch (s) {
+    case Score::loss: return e->loss;
+    case Score::acc: return e->acc;
+  }
+  return kNaN;
 }
 
-double test_value(const json& run, const std::string& key) {
-  if (!run.is_object() || !run.contains("test")) return kNaN;
-  return number_or_nan(run["test"], key);
+double final_value(const RunRecord& run, EpochMetric k) { return run.epochs.empty() ? kNaN : value_of(run.epochs.back(), k); }
+
+double epoch_value(const RunRecord& run, int epoch, EpochMetric k) {
+  if (epoch < 1 || static_cast<size_t>(epoch) > run.epochs.size()) return kNaN;
+  return value_of(run.epochs[static_cast<size_t>(epoch - 1)], k);
 }
 
-double eval_value(const json& run, const std::string& which, const std::string& key) {
-  if (!run.is_object() || !run.contains("evals") || !run["evals"].contains(which)) return kNaN;
-  return number_or_nan(run["evals"][which], key);
-}
+double test_value(const RunRecord& run, Score s) { return score(run.test, s); }
 
-std::optional<int> first_epoch_reaching(const json& run, double threshold) {
-  const json* e = epochs_of(run);
-  if (!e) return std::nullopt;
-  for (const json& m : *e)
-    if (number_or_nan(m, "val_acc") >= threshold) return m.value("epoch", 0);  // false for NaN
+std::optional<int> first_epoch_reaching(const RunRecord& run, double threshold) {
+  for (const EpochMetrics& m : run.epochs)
+    if (m.val_acc >= threshold) return m.epoch;  // false for NaN
   return std::nullopt;
 }
 
-double seconds_through_epoch(const json& run, int epoch) {
-  const json* e = epochs_of(run);
-  if (!e || epoch < 1 || static_cast<size_t>(epoch) > e->size()) return kNaN;
+double seconds_through_epoch(const RunRecord& run, int epoch) {
+  if (epoch < 1 || static_cast<size_t>(epoch) > run.epochs.size()) return kNaN;
   double s = 0;
-  for (size_t i = 0; i < static_cast<size_t>(epoch); ++i) s += number_or_nan((*e)[i], "seconds");
+  for (size_t i = 0; i < static_cast<size_t>(epoch); ++i) s += run.epochs[i].seconds;
   return s;
 }
 
-double mean_epoch_seconds(const json& run) {
-  const json* e = epochs_of(run);
-  if (!e || e->empty()) return kNaN;
-  return seconds_through_epoch(run, static_cast<int>(e->size())) / static_cast<double>(e->size());
+double mean_epoch_seconds(const RunRecord& run) {
+  if (run.epochs.empty()) return kNaN;
+  return seconds_through_epoch(run, static_cast<int>(run.epochs.size())) / static_cast<double>(run.epochs.size());
 }
 
-double seconds_per_step(const json& run) {
-  const json* e = epochs_of(run);
-  if (!e || e->empty()) return kNaN;
+double seconds_per_step(const RunRecord& run) {
+  if (run.epochs.empty()) return kNaN;
   double seconds = 0, steps = 0;
-  for (const json& m : *e) {
-    seconds += number_or_nan(m, "seconds");
-    steps += number_or_nan(m, "steps");
+  for (const EpochMetrics& m : run.epochs) {
+    seconds += m.seconds;
+    steps += static_cast<double>(m.steps);
   }
   return steps > 0 ? seconds / steps : kNaN;
 }
 
-bool diverged(const json& run) { return run.is_object() && run.value("status", std::string()) == "diverged"; }
+bool diverged(const RunRecord& run) { return run.status == RunStatus::diverged; }
 
 }  // namespace bnlab::lab

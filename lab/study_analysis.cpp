@@ -10,7 +10,7 @@
 
 namespace bnlab::lab {
 
-json analyze_study(const StudyContext& ctx, const std::map<std::string, json>& runs) {
+json analyze_study(const StudyContext& ctx, const std::map<std::string, RunRecord>& runs) {
   json items = json::array();
   std::vector<int> selected = ctx.items;
   std::sort(selected.begin(), selected.end());
@@ -19,7 +19,8 @@ json analyze_study(const StudyContext& ctx, const std::map<std::string, json>& r
     const StudyItem* item = find_study_item(id);
     if (!item) throw UsageError(fmt::format("--items: {} is not a study item ({})", id, study_item_range()));
     ItemRuns c{ctx, runs, {}};
-    const ItemResult r = item->analyze(c);
+    ItemResult r = item->analyze(c);
+    r.figure.name = fmt::format("study-item{}", item->id);
     items.push_back({{"id", item->id},
                      {"title", item->title},
                      {"claim", item->claim},

@@ -1,6 +1,7 @@
 // From the study's finished runs to its answers: for each selected item (study_items.hpp), its
 // analysis — the numbers its criterion reads, the verdict, a one-line summary, a table for the
-// report and the data of its figure. Everything is read from the runs' JSON (cached or fresh alike).
+// report and the data of its figure. Everything is read from the runs' records (run_from_json of
+// cached and fresh runs alike).
 //
 //   StudyContext ctx{.budget = b, .threshold = 0.85, .classes = 10, .items = {1, 6}};
 //   json items = analyze_study(ctx, runs_by_name);   // [{"id": 1, "verdict": "mixed", …}, …]
@@ -23,6 +24,6 @@ namespace bnlab::lab {
 
 // Throws RuntimeError naming a run the items need that is not in `runs`, UsageError for an id that
 // is not an item.
-nlohmann::ordered_json analyze_study(const StudyContext& ctx, const std::map<std::string, nlohmann::ordered_json>& runs);
+nlohmann::ordered_json analyze_study(const StudyContext& ctx, const std::map<std::string, RunRecord>& runs);
 
 }  // namespace bnlab::lab

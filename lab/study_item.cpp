@@ -26,7 +26,7 @@ RunJob ItemPlan::job(const std::string& name, const std::string& variant, uint64
   return j;
 }
 
-const json& ItemRuns::run(const std::string& name) {
+const RunRecord& ItemRuns::run(const std::string& name) {
   const auto it = runs.find(name);
   if (it == runs.end()) throw RuntimeError("study: the run '" + name + "' is missing (it should have been trained)");
   if (std::find(used.begin(), used.end(), name) == used.end()) used.push_back(name);
@@ -34,20 +34,28 @@ const json& ItemRuns::run(const std::string& name) {
 }
 
 std::vector<double> ItemRuns::per_seed(const std::function<std::string(uint64_t)>& name,
-                                       const std::function<double(const json&)>& value) {
+                                       const std::function<double(const RunRecord&)>& value) {
   std::vector<double> v;
   for (uint64_t s : seeds()) v.push_back(value(run(name(s))));
   return v;
 }
 
-MeanStd ItemRuns::cell(const std::function<std::string(uint64_t)>& name, const std::function<double(const json&)>& value) {
+MeanStd ItemRuns::cell(const std::function<std::string(uint64_t)>& name, const std::function<double(const RunRecord&)>& value) {
   return mean_std(per_seed(name, value));
 }
 
-std::function<double(const json&)> ItemRuns::final_acc() const {
+ItemRuns::PlainBn ItemRuns::plain_bn(const std::function<std::string(const std::string& variant, uint64_t seed)>& name,
+                                     const std::function<double(const RunRecord&)>& value) {
+  PlainBn out;
+  out.plain = cell([&](uint64_t s) { return name("plain", s); }, value);
+  out.bn = cell([&](uint64_t s) { return name("batchnorm", s); }, value);
+  return out;
+}
+
+std::function<double(const RunRecord&)> ItemRuns::final_acc() const {
   const double c = chance();
-  return [c](const json& r) {
-    const double a = final_value(r, "val_acc");
+  return [c](const RunRecord& r) {
+    const double a = final_value(r, EpochMetric::val_acc);
     return diverged(r) || !std::isfinite(a) ? c : a;
   };
 }
@@ -59,19 +67,31 @@ std::string epochs_text(std::optional<int> e) { return e ? std::to_string(*e) : 
 
 json row(std::initializer_list<std::string> cells) { return json(std::vector<std::string>(cells)); }
 
-Curve epoch_curve(ItemRuns& c, const std::function<std::string(uint64_t)>& name, const std::string& key) {
+json numbers_json(const std::vector<double>& values) {
+  json out = json::array();
+  for (double v : values) out.push_back(json_number(v));
+  return out;
+}
+
+json numbers_table(std::initializer_list<std::string> columns, json rows) {
+  return {{"columns", std::vector<std::string>(columns)}, {"rows", std::move(rows)}};
+}
+
+Curve epoch_curve(ItemRuns& c, const std::function<std::string(uint64_t)>& name, EpochMetric key) {
   Curve curve;
   size_t epochs = 0;
-  for (uint64_t s : c.seeds()) epochs = std::max(epochs, c.run(name(s))["epochs"].size());
+  for (uint64_t s : c.seeds()) epochs = std::max(epochs, c.run(name(s)).epochs.size());
   for (size_t e = 1; e <= epochs; ++e) {
     std::vector<double> v;
     for (uint64_t s : c.seeds()) v.push_back(epoch_value(c.run(name(s)), static_cast<int>(e), key));
-    const MeanStd m = mean_std(v);
-    curve.epoch.push_back(static_cast<double>(e));
-    curve.mean.push_back(m.mean);
-    curve.std.push_back(m.std);
+    curve.add(static_cast<double>(e), mean_std(v));
   }
   return curve;
+}
+
+std::vector<Series> plain_vs_bn(const Curve& plain, const Curve& bn, bool errors) {
+  return {make_series("plain", plain.x, plain.mean, errors ? plain.std : std::vector<double>{}, kPlainColor),
+          make_series("batchnorm", bn.x, bn.mean, errors ? bn.std : std::vector<double>{}, kBnColor)};
 }
 
 }  // namespace bnlab::lab

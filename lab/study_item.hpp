@@ -7,13 +7,16 @@
 //   StudyItem study_item_depth() {
 //     return {.id = 4, .name = "depth", .title = "deeper networks", .claim = "…", .criterion = "…",
 //             .jobs = [](const ItemPlan& p) {           // the runs this item trains (none: leave it empty)
-//               std::vector<StudyJob> jobs;
-//               RunJob j = p.job(depth_run_name(4, "plain", 0), "plain", 0, p.budget().epochs_grid,
-//                                {.hidden = std::vector<int64_t>(4, p.budget().depth_width)});  // the item's refinement
-//               jobs.push_back({.seed = 0, .runs = {std::move(j)}});
-//               return jobs;
+//               const Budget& b = p.budget();         // one job per (seed, depth, variant):
+//               return grid_jobs(b, b.depths, kPlainVsBn, [&](uint64_t seed, int depth, const std::string& v) {
+//                 return p.job(depth_run_name(depth, v, seed), v, seed, b.epochs_grid,
+//                              {.hidden = std::vector<int64_t>(depth, b.depth_width)});  // the item's refinement
+//               });
 //             },
-//             .analyze = [](ItemRuns& c) -> ItemResult { … c.run(name) … return {verdict, tol, summary, numbers, fig}; }};
+//             .analyze = [](ItemRuns& c) -> ItemResult {
+//               … const auto [plain, bn] = c.plain_bn(run_name, c.final_acc()); …   // mean ± std over seeds
+//               return {verdict, tol, summary, numbers_table({…}, rows), fig};      // the runner names fig
+//             }};
 //   }
 //   // lab/study_items.cpp: one line, X(depth), in BNLAB_STUDY_ITEMS.
 //
@@ -33,6 +36,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lab/metrics_json.hpp"
 #include "lab/plots.hpp"
 #include "lab/run_job.hpp"
 #include "lab/run_stats.hpp"
@@ -57,6 +61,29 @@ struct ItemPlan {
              const ModelOptions& refine = {}) const;
 };
 
+// The variants most items compare.
+inline const std::vector<std::string> kPlainVsBn = {"plain", "batchnorm"};
+
+// The runs of a grid: for each seed, each value of `grid` and each of `variants` (in that order),
+// the RunJob `make(seed, value, variant)`. Each run is a job of its own, or with `side_by_side` one
+// job per (seed, value) holds every variant's run, trained one epoch each in turn (for comparing
+// wall times).
+template <class T, class Make>
+std::vector<StudyJob> grid_jobs(const Budget& b, const std::vector<T>& grid, const std::vector<std::string>& variants, Make make,
+                                bool side_by_side = false) {
+  std::vector<StudyJob> jobs;
+  for (uint64_t seed : b.seeds)
+    for (const T& value : grid) {
+      if (side_by_side) jobs.push_back({.seed = seed});
+      for (const std::string& v : variants) {
+        RunJob j = make(seed, value, v);
+        if (side_by_side) jobs.back().runs.push_back(std::move(j));
+        else jobs.push_back({.seed = seed, .runs = {std::move(j)}});
+      }
+    }
+  return jobs;
+}
+
 // Runs of another item that an item reads: those of item `item` that `keep` accepts (all when empty).
 struct ItemReads {
   int item = 0;
@@ -74,19 +101,25 @@ struct StudyContext {
 // The finished runs, as an item's analysis reads them; records the names it read (the item's "runs").
 struct ItemRuns {
   const StudyContext& study;
-  const std::map<std::string, json>& runs;
+  const std::map<std::string, RunRecord>& runs;
   std::vector<std::string> used;  // run names read, in order
 
   double chance() const { return 1.0 / static_cast<double>(std::max<int64_t>(study.classes, 1)); }
   const std::vector<uint64_t>& seeds() const { return study.budget.seeds; }
 
   // Throws RuntimeError naming a run that is not there.
-  const json& run(const std::string& name);
+  const RunRecord& run(const std::string& name);
   // One value per seed.
-  std::vector<double> per_seed(const std::function<std::string(uint64_t)>& name, const std::function<double(const json&)>& value);
-  MeanStd cell(const std::function<std::string(uint64_t)>& name, const std::function<double(const json&)>& value);
+  std::vector<double> per_seed(const std::function<std::string(uint64_t)>& name, const std::function<double(const RunRecord&)>& value);
+  MeanStd cell(const std::function<std::string(uint64_t)>& name, const std::function<double(const RunRecord&)>& value);
+  // The cells of plain and of batchnorm, the runs `name(variant, seed)` (plain's read first).
+  struct PlainBn {
+    MeanStd plain, bn;
+  };
+  PlainBn plain_bn(const std::function<std::string(const std::string& variant, uint64_t seed)>& name,
+                   const std::function<double(const RunRecord&)>& value);
   // Final validation accuracy; a diverged run (or one with no value) counts as chance.
-  std::function<double(const json&)> final_acc() const;
+  std::function<double(const RunRecord&)> final_acc() const;
 };
 
 // An item's answer; the runner adds id, title, claim, criterion and the runs read (study_analysis.hpp).
@@ -95,7 +128,7 @@ struct ItemResult {
   double tolerance = 0;  // NaN: the item has none (written as null)
   std::string summary;   // one line with the key numbers
   json numbers;          // {columns: [...], rows: [[...]], plus item-specific raw values}
-  Figure figure;         // named study-item<ID>
+  Figure figure;         // the runner names it study-item<ID>
 };
 
 struct StudyItem {
@@ -125,11 +158,19 @@ std::string ms(const MeanStd& m);     // "0.8512 ± 0.0031"
 std::string signed4(double v);        // "+0.0100", "-" when not finite
 std::string epochs_text(std::optional<int> e);  // "3", "never"
 json row(std::initializer_list<std::string> cells);
+// The values as a JSON array, non-finite ones as null.
+json numbers_json(const std::vector<double>& values);
+// The table of an item's numbers: {columns: [...], rows: [...]}; the item adds its raw values.
+json numbers_table(std::initializer_list<std::string> columns, json rows);
 
-// Mean ± std over seeds of `key` at every epoch of the runs `name(seed)`.
+// Points of mean ± std over seeds: one per epoch (epoch_curve) or per grid value.
 struct Curve {
-  std::vector<double> epoch, mean, std;
+  std::vector<double> x, mean, std;
+  void add(double at, const MeanStd& m) { x.push_back(at), mean.push_back(m.mean), std.push_back(m.std); }
 };
-Curve epoch_curve(ItemRuns& c, const std::function<std::string(uint64_t)>& name, const std::string& key);
+// Mean ± std over seeds of `k` at every epoch of the runs `name(seed)`.
+Curve epoch_curve(ItemRuns& c, const std::function<std::string(uint64_t)>& name, EpochMetric k);
+// The series "plain" (blue) and "batchnorm" (red) of two curves, with error bars unless `errors` is false.
+std::vector<Series> plain_vs_bn(const Curve& plain, const Curve& bn, bool errors = true);
 
 }  // namespace bnlab::lab

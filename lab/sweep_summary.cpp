@@ -24,31 +24,29 @@ std::string runs_text(const SweepRow& r) {
 
 }  // namespace
 
-std::vector<SweepRow> sweep_summary(const json& runs, double threshold) {
+std::vector<SweepRow> sweep_summary(const std::vector<RunRecord>& runs, double threshold) {
   std::vector<std::pair<std::string, int64_t>> order;
-  std::map<std::pair<std::string, int64_t>, std::vector<const json*>> groups;
-  if (runs.is_array())
-    for (const json& r : runs) {
-      const json& c = r.contains("config") ? r["config"] : json::object();
-      const std::pair<std::string, int64_t> key{c.value("preset", r.value("name", std::string("?"))), c.value("batch_size", int64_t{0})};
-      if (!groups.count(key)) order.push_back(key);
-      groups[key].push_back(&r);
-    }
+  std::map<std::pair<std::string, int64_t>, std::vector<const RunRecord*>> groups;
+  for (const RunRecord& r : runs) {
+    const std::pair<std::string, int64_t> key{r.config.model, r.config.batch_size};
+    if (!groups.count(key)) order.push_back(key);
+    groups[key].push_back(&r);
+  }
   std::vector<SweepRow> rows;
   for (const auto& key : order) {
     SweepRow row;
     row.variant = key.first;
     row.batch_size = key.second;
     std::vector<double> ta, va, sa, tl, vl, sl, es, te;
-    for (const json* r : groups[key]) {
+    for (const RunRecord* r : groups[key]) {
       ++row.runs;
       row.diverged += diverged(*r);
-      ta.push_back(final_value(*r, "train_acc"));
-      va.push_back(final_value(*r, "val_acc"));
-      sa.push_back(test_value(*r, "acc"));
-      tl.push_back(final_value(*r, "train_loss"));
-      vl.push_back(final_value(*r, "val_loss"));
-      sl.push_back(test_value(*r, "loss"));
+      ta.push_back(final_value(*r, EpochMetric::train_acc));
+      va.push_back(final_value(*r, EpochMetric::val_acc));
+      sa.push_back(test_value(*r, Score::acc));
+      tl.push_back(final_value(*r, EpochMetric::train_loss));
+      vl.push_back(final_value(*r, EpochMetric::val_loss));
+      sl.push_back(test_value(*r, Score::loss));
       es.push_back(mean_epoch_seconds(*r));
       if (const auto e = first_epoch_reaching(*r, threshold)) {
         te.push_back(*e);

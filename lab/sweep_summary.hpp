@@ -1,9 +1,9 @@
 // The summary of a sweep: one row per (variant, batch size), with mean ± std over the seeds of the
 // final accuracies and losses, the seconds per epoch, and the epoch at which validation accuracy
-// first reached the threshold. Read from the runs' JSON, so `bnlab report` rebuilds it from a
-// metrics document alone.
+// first reached the threshold. Read from the runs' records, so `bnlab report` rebuilds it from a
+// metrics document alone (run_from_json).
 //
-//   std::vector<SweepRow> rows = sweep_summary(doc["runs"], 0.85);
+//   std::vector<SweepRow> rows = sweep_summary(records, 0.85);
 //   fmt::print("{}", sweep_summary_text(rows, 0.85));
 #pragma once
 
@@ -18,7 +18,7 @@
 namespace bnlab::lab {
 
 struct SweepRow {
-  std::string variant;  // the run's config.preset
+  std::string variant;  // the run's config.model (the preset; "preset" in the document)
   int64_t batch_size = 0;
   int runs = 0;
   int diverged = 0;
@@ -30,7 +30,7 @@ struct SweepRow {
 };
 
 // Rows in order of first appearance of each (variant, batch size) in `runs`.
-std::vector<SweepRow> sweep_summary(const nlohmann::ordered_json& runs, double threshold);
+std::vector<SweepRow> sweep_summary(const std::vector<RunRecord>& runs, double threshold);
 
 // Two plain-text tables (accuracy; loss and time), for the terminal.
 std::string sweep_summary_text(const std::vector<SweepRow>& rows, double threshold);

@@ -52,7 +52,13 @@ void run_report(const ReportFlags& f) {
   if (!fs::is_directory(dir)) throw UsageError("--out " + dir.string() + ": cannot create the directory");
   // Links in the report are relative to its directory.
   const std::string name = fs::relative(fs::absolute(source), fs::absolute(dir), ec).string();
-  const ReportOutput r = write_report(doc, dir.string(), ec || name.empty() ? source.string() : name, gnuplot_available());
+  ReportOutput r;
+  try {
+    r = write_report(doc, dir.string(), ec || name.empty() ? source.string() : name, gnuplot_available());
+  } catch (const InputError& e) {
+    // An entry of "runs" that is not a run (metrics_json.hpp stored_run_from_json).
+    throw InputError(source.string() + ": " + e.what());
+  }
   fmt::print("report: {}\n{}\n", r.path, r.figures.note);
   std::fflush(stdout);
 }

@@ -20,6 +20,7 @@
 #include "data/registry.hpp"
 #include "graph/errors.hpp"
 #include "lab/plots.hpp"
+#include "lab/metrics_json.hpp"
 #include "lab/report.hpp"
 #include "lab/run_job.hpp"
 #include "lab/run_stats.hpp"
@@ -169,8 +170,11 @@ void run_study(StudyFlags& f) {
              budget.name, fmt::join(f.items, ","), fmt::join(budget.seeds, ","), f.dataset, first.train.size(), first.val.size(),
              first.test.size(), total_runs, f.out);
 
-  std::map<std::string, json> runs;
+  // The document lists each run's entry as stored (the same bytes a RunStore file holds); the
+  // analysis reads each as a record, converted once here.
+  std::map<std::string, RunRecord> runs;
   json run_list = json::array();
+  double run_seconds = 0;
   size_t index = 0, trained = 0, reused = 0;
   for (const StudyJob& job : jobs) {
     std::vector<json> cached;
@@ -193,26 +197,27 @@ void run_study(StudyFlags& f) {
     }
     for (json& r : results) {
       ++index;
+      RunRecord record = run_from_json(r);
       if (mode != ProgressMode::quiet) {
-        const std::string name = r["name"].get<std::string>();
+        const std::string& name = record.name;
         if (reuse)
           fmt::print(stderr, "[{}/{}] item {}: {} reused\n", index, total_runs, job.item, name);
-        else if (diverged(r))
+        else if (diverged(record))
           fmt::print(stderr, "[{}/{}] item {}: {} DIVERGED after {} epoch(s): {}\n", index, total_runs, job.item, name,
-                     r["epochs"].size(), r.value("error", std::string()));
+                     record.epochs.size(), record.error);
         else
           fmt::print(stderr, "[{}/{}] item {}: {} val acc {:.4f}, {:.1f} s\n", index, total_runs, job.item, name,
-                     final_value(r, "val_acc"), number_or_nan(r, "total_seconds"));
+                     final_value(record, EpochMetric::val_acc), record.total_seconds);
       }
-      runs[r["name"].get<std::string>()] = r;
+      run_seconds += record.total_seconds;
+      std::string name = record.name;
+      runs[std::move(name)] = std::move(record);
       run_list.push_back(std::move(r));
     }
   }
 
   const StudyContext ctx{budget, f.threshold, first.train.num_classes, f.items};
   const json items = analyze_study(ctx, runs);
-  double run_seconds = 0;
-  for (const json& r : run_list) run_seconds += number_or_nan(r, "total_seconds");
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
   json study = {{"command_line", command_line(f, budget)},
                 {"budget", budget.to_json()},

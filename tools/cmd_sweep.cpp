@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "lab/metrics_csv.hpp"
 #include "lab/metrics_json.hpp"
 #include "lab/plots.hpp"
 #include "lab/report.hpp"
@@ -68,21 +69,9 @@ std::string run_name(const std::string& variant, int64_t batch, uint64_t seed) {
   return fmt::format("{}-bs{}-seed{}", variant, batch, seed);
 }
 
-std::string csv_from_runs(const json& runs) {
-  std::string out = "run,epoch,train_loss,train_acc,val_loss,val_acc,seconds,samples_per_second\n";
-  auto num = [](const json& e, const char* k) {
-    const double v = number_or_nan(e, k);
-    return std::isfinite(v) ? fmt::format("{}", v) : std::string();
-  };
-  for (const json& r : runs)
-    for (const json& e : r["epochs"])
-      out += fmt::format("{},{},{},{},{},{},{},{}\n", r["name"].get<std::string>(), e.value("epoch", 0), num(e, "train_loss"),
-                         num(e, "train_acc"), num(e, "val_loss"), num(e, "val_acc"), num(e, "seconds"), num(e, "samples_per_second"));
-  return out;
-}
-
-json sweep_document(const SweepFlags& s, const json& runs) {
-  const std::vector<SweepRow> rows = sweep_summary(runs, s.threshold);
+// `runs`: the entries as stored; `records`: the same runs read back (run_from_json), in order.
+json sweep_document(const SweepFlags& s, const json& runs, const std::vector<RunRecord>& records) {
+  const std::vector<SweepRow> rows = sweep_summary(records, s.threshold);
   return {{"tool", "bnlab"},
           {"version", BNLAB_VERSION},
           {"command", "sweep"},
@@ -95,11 +84,11 @@ json sweep_document(const SweepFlags& s, const json& runs) {
             {"summary", sweep_summary_table(rows, s.threshold)}}}};
 }
 
-void write_documents(const SweepFlags& s, const json& doc) {
+void write_documents(const SweepFlags& s, const json& doc, const std::vector<RunRecord>& records) {
   const std::string text = doc.dump(2) + "\n";
   if (!s.train.outputs.json.empty()) write_file_atomically(s.train.outputs.json, text);
   if (!s.out.empty()) write_file_atomically((std::filesystem::path(s.out) / "metrics.json").string(), text);
-  if (!s.train.outputs.csv.empty()) write_file_atomically(s.train.outputs.csv, csv_from_runs(doc["runs"]));
+  if (!s.train.outputs.csv.empty()) write_file_atomically(s.train.outputs.csv, metrics_csv(records));
 }
 
 void run_sweep(const SweepFlags& s) {
@@ -151,6 +140,7 @@ void run_sweep(const SweepFlags& s) {
              fmt::join(s.batch_sizes, ","), fmt::join(s.seeds, ","), s.train.dataset, total,
              store ? " (finished runs kept in " + s.out + "/runs)" : "");
   json runs = json::array();
+  std::vector<RunRecord> records;
   size_t index = 0, trained = 0, reused = 0;
   try {
     for (uint64_t seed : s.seeds)
@@ -163,6 +153,7 @@ void run_sweep(const SweepFlags& s) {
             // Sizes are not compared (run_store.hpp), so no data is needed to recognise a finished run.
             if (auto cached = store->cached(job.name, job_config(job, first))) {
               if (mode != ProgressMode::quiet) fmt::print(stderr, "{}: reused {}\n", progress, store->path(job.name));
+              records.push_back(run_from_json(*cached));
               runs.push_back(std::move(*cached));
               ++reused;
               continue;
@@ -172,26 +163,28 @@ void run_sweep(const SweepFlags& s) {
           json run = run_job(job, data_for(seed), progress_factory(mode));
           if (store) store->save(run);
           ++trained;
+          RunRecord record = run_from_json(run);
           if (mode != ProgressMode::quiet)
             fmt::print(stderr, "{}: {} val acc {:.4f} test acc {:.4f}, {:.1f}s\n", progress,
-                       diverged(run) ? "DIVERGED," : "finished,", final_value(run, "val_acc"), test_value(run, "acc"),
-                       number_or_nan(run, "total_seconds"));
+                       diverged(record) ? "DIVERGED," : "finished,", final_value(record, EpochMetric::val_acc),
+                       test_value(record, Score::acc), record.total_seconds);
+          records.push_back(std::move(record));
           runs.push_back(std::move(run));
         }
   } catch (...) {
     // Keep what finished: the per-run files are already written; the combined document says how far it got.
     if (!runs.empty()) {
       try {
-        write_documents(s, sweep_document(s, runs));
+        write_documents(s, sweep_document(s, runs, records), records);
       } catch (...) {
       }
     }
     throw;
   }
 
-  const json doc = sweep_document(s, runs);
-  write_documents(s, doc);
-  fmt::print("{}", sweep_summary_text(sweep_summary(runs, s.threshold), s.threshold));
+  const json doc = sweep_document(s, runs, records);
+  write_documents(s, doc, records);
+  fmt::print("{}", sweep_summary_text(sweep_summary(records, s.threshold), s.threshold));
   fmt::print("sweep: {} runs ({} trained, {} reused)\n", runs.size(), trained, reused);
   if (store) {
     const ReportOutput r = write_report(doc, s.out, "metrics.json", gnuplot_available());

@@ -16,19 +16,16 @@ namespace {
 
 std::vector<StudyJob> plan_runs(const ItemPlan& p) {
   const Budget& b = p.budget();
-  std::vector<StudyJob> jobs;
-  for (uint64_t seed : b.seeds) {
-    // Trained side by side: this item compares their wall times.
-    StudyJob job{.seed = seed};
-    for (const std::string v : {"plain", "batchnorm"}) {
-      RunJob j = p.job(reference_run_name(v, seed), v, seed, b.epochs_reference);
-      j.eval_train = true;
-      j.eval_batch_stats = v == "batchnorm";
-      job.runs.push_back(std::move(j));
-    }
-    jobs.push_back(std::move(job));
-  }
-  return jobs;
+  // No grid (one job per seed); trained side by side: this item compares their wall times.
+  return grid_jobs(
+      b, std::vector<int>{0}, kPlainVsBn,
+      [&](uint64_t seed, int, const std::string& v) {
+        RunJob j = p.job(reference_run_name(v, seed), v, seed, b.epochs_reference);
+        j.eval_train = true;
+        j.eval_batch_stats = v == "batchnorm";
+        return j;
+      },
+      /*side_by_side=*/true);
 }
 
 ItemResult analyze(ItemRuns& c) {
@@ -37,8 +34,8 @@ ItemResult analyze(ItemRuns& c) {
   std::vector<ConvergenceSeed> seeds;
   std::vector<double> ep_plain, ep_bn, t_plain, t_bn;
   for (uint64_t s : c.seeds()) {
-    const json& p = c.run(reference_run_name("plain", s));
-    const json& b = c.run(reference_run_name("batchnorm", s));
+    const RunRecord& p = c.run(reference_run_name("plain", s));
+    const RunRecord& b = c.run(reference_run_name("batchnorm", s));
     ConvergenceSeed cs;
     cs.epochs_plain = first_epoch_reaching(p, T);
     cs.epochs_bn = first_epoch_reaching(b, T);
@@ -62,10 +59,8 @@ ItemResult analyze(ItemRuns& c) {
       c.seeds().size(), format_mean_std(mtb, 1));
   if (mep.n == 0 && meb.n == 0) summary += "; neither reached the threshold, so this says nothing about speed";
 
-  Figure fig;
-  fig.name = "study-item1";
-  fig.title = "1. Convergence: plain vs batchnorm (mean ± std over seeds)";
-  fig.caption = "Validation accuracy per epoch and against training wall time; the dotted line is the threshold.";
+  Figure fig{.title = "1. Convergence: plain vs batchnorm (mean ± std over seeds)",
+             .caption = "Validation accuracy per epoch and against training wall time; the dotted line is the threshold."};
   Panel acc{.title = "validation accuracy per epoch", .xlabel = "epoch", .ylabel = "validation accuracy", .key = "below"};
   Panel wall{.title = "validation accuracy vs training time", .xlabel = "training seconds (cumulative)",
              .ylabel = "validation accuracy", .key = "below"};
@@ -73,26 +68,23 @@ ItemResult analyze(ItemRuns& c) {
   acc.hline_title = wall.hline_title = fmt::format("threshold {}", T);
   for (const auto& [variant, color] : {std::pair<std::string, int>{"plain", kPlainColor}, {"batchnorm", kBnColor}}) {
     const auto name = [&](uint64_t s) { return reference_run_name(variant, s); };
-    const Curve va = epoch_curve(c, name, "val_acc");
-    const Curve sec = epoch_curve(c, name, "seconds");
+    const Curve va = epoch_curve(c, name, EpochMetric::val_acc);
+    const Curve sec = epoch_curve(c, name, EpochMetric::seconds);
     std::vector<double> cumulative;
     double t = 0;
     for (double x : sec.mean) cumulative.push_back(t += x);
-    acc.series.push_back(make_series(variant, va.epoch, va.mean, va.std, color));
+    acc.series.push_back(make_series(variant, va.x, va.mean, va.std, color));
     wall.series.push_back(make_series(variant, cumulative, va.mean, {}, color));
   }
   fig.panels = {acc, wall};
-  json numbers = {{"columns", {"seed", "plain: epoch", "batchnorm: epoch", "plain: s to T", "batchnorm: s to T",
-                               "plain: s/epoch", "batchnorm: s/epoch"}},
-                  {"rows", rows},
-                  {"threshold", T},
-                  {"epochs_plain", ep_plain},
-                  {"epochs_bn", ep_bn},
-                  {"seconds_plain", t_plain},
-                  {"seconds_bn", t_bn}};
-  for (auto* key : {"epochs_plain", "epochs_bn", "seconds_plain", "seconds_bn"})
-    for (auto& x : numbers[key])
-      if (!std::isfinite(x.get<double>())) x = nullptr;
+  json numbers = numbers_table({"seed", "plain: epoch", "batchnorm: epoch", "plain: s to T", "batchnorm: s to T", "plain: s/epoch",
+                                "batchnorm: s/epoch"},
+                               rows);
+  numbers["threshold"] = T;
+  numbers["epochs_plain"] = numbers_json(ep_plain);
+  numbers["epochs_bn"] = numbers_json(ep_bn);
+  numbers["seconds_plain"] = numbers_json(t_plain);
+  numbers["seconds_bn"] = numbers_json(t_bn);
   return {v, kNaN, summary, numbers, fig};
 }
 

@@ -14,56 +14,50 @@ namespace {
 
 std::vector<StudyJob> plan_runs(const ItemPlan& p) {
   const Budget& b = p.budget();
-  std::vector<StudyJob> jobs;
-  for (uint64_t seed : b.seeds)
-    for (int64_t batch : b.cost_batches) {
-      StudyJob job{.seed = seed};
-      for (const std::string v : {"plain", "batchnorm"}) {
+  return grid_jobs(
+      b, b.cost_batches, kPlainVsBn,
+      [&](uint64_t seed, int64_t batch, const std::string& v) {
         RunJob j = p.job(cost_run_name(batch, v, seed), v, seed, b.epochs_cost);
         j.config.batch_size = batch;
         // Per-layer statistics cost time of their own, the same for both; leave them out of the timing.
         j.config.record_internals = false;
-        job.runs.push_back(std::move(j));
-      }
-      jobs.push_back(std::move(job));
-    }
-  return jobs;
+        return j;
+      },
+      /*side_by_side=*/true);
 }
 
 ItemResult analyze(ItemRuns& c) {
   const auto& batches = c.study.budget.cost_batches;
   json rows = json::array();
-  std::vector<double> ratios, rel_stds, x, yp, yb, ep, eb;
+  std::vector<double> ratios, rel_stds;
+  Curve ms_p, ms_b;  // milliseconds per step
   for (int64_t b : batches) {
-    const auto np = [&](uint64_t s) { return cost_run_name(b, "plain", s); };
-    const auto nb = [&](uint64_t s) { return cost_run_name(b, "batchnorm", s); };
-    const MeanStd p = c.cell(np, seconds_per_step), q = c.cell(nb, seconds_per_step);
+    const auto [p, q] = c.plain_bn([&](const std::string& v, uint64_t s) { return cost_run_name(b, v, s); }, seconds_per_step);
     rel_stds.push_back(p.std / p.mean);
     rel_stds.push_back(q.std / q.mean);
     const double ratio = q.mean / p.mean;
     ratios.push_back(ratio);
     rows.push_back(row({std::to_string(b), format_mean_std({p.mean * 1e3, p.std * 1e3, p.n}, 4),
                         format_mean_std({q.mean * 1e3, q.std * 1e3, q.n}, 4), fmt::format("{:.3f}", ratio)}));
-    x.push_back(static_cast<double>(b)), yp.push_back(p.mean * 1e3), yb.push_back(q.mean * 1e3);
-    ep.push_back(p.std * 1e3), eb.push_back(q.std * 1e3);
+    ms_p.add(static_cast<double>(b), {p.mean * 1e3, p.std * 1e3, p.n});
+    ms_b.add(static_cast<double>(b), {q.mean * 1e3, q.std * 1e3, q.n});
   }
   const double tol = tolerance(rel_stds, kMinTimeTolerance);
   const Verdict v = cost_verdict(ratios, tol);
   std::vector<std::string> parts;
   for (size_t i = 0; i < ratios.size(); ++i) parts.push_back(fmt::format("{:.2f} at batch {}", ratios[i], batches[i]));
   const std::string summary = fmt::format("batchnorm / plain seconds per step: {} (tol {:.0f}%)", fmt::join(parts, ", "), 100 * tol);
-  Figure fig;
-  fig.name = "study-item8";
-  fig.title = "8. Cost: training time per step";
-  fig.caption = "Milliseconds per training step (forward, backward, update), plain and batchnorm trained side by side.";
+  Figure fig{.title = "8. Cost: training time per step",
+             .caption = "Milliseconds per training step (forward, backward, update), plain and batchnorm trained side by side."};
   Panel t{.title = "time per step", .xlabel = "batch size", .ylabel = "ms per step", .logx = 2, .logy = true, .key = "below"};
   Panel r{.title = "batchnorm / plain", .xlabel = "batch size", .ylabel = "ratio of times per step", .logx = 2, .key = "below"};
-  t.series = {make_series("plain", x, yp, ep, kPlainColor), make_series("batchnorm", x, yb, eb, kBnColor)};
-  r.series = {make_series("batchnorm / plain", x, ratios, {}, kBnColor)};
+  t.series = plain_vs_bn(ms_p, ms_b);
+  r.series = {make_series("batchnorm / plain", ms_b.x, ratios, {}, kBnColor)};
   r.hline = 1.0;
   r.hline_title = "equal cost";
   fig.panels = {t, r};
-  json numbers = {{"columns", {"batch size", "plain: ms/step", "batchnorm: ms/step", "ratio"}}, {"rows", rows}, {"ratios", ratios}};
+  json numbers = numbers_table({"batch size", "plain: ms/step", "batchnorm: ms/step", "ratio"}, rows);
+  numbers["ratios"] = ratios;
   return {v, tol, summary, numbers, fig};
 }
 

@@ -15,40 +15,34 @@ namespace {
 
 std::vector<StudyJob> plan_runs(const ItemPlan& p) {
   const Budget& b = p.budget();
-  std::vector<StudyJob> jobs;
-  for (uint64_t seed : b.seeds)
-    for (double scale : b.weight_scales)
-      for (const std::string v : {"plain", "batchnorm"}) {
-        RunJob j = p.job(init_run_name(scale, v, seed), v, seed, b.epochs_grid, {.weight_scale = scale});
-        jobs.push_back({.seed = seed, .runs = {std::move(j)}});
-      }
-  return jobs;
+  return grid_jobs(b, b.weight_scales, kPlainVsBn, [&](uint64_t seed, double scale, const std::string& v) {
+    return p.job(init_run_name(scale, v, seed), v, seed, b.epochs_grid, {.weight_scale = scale});
+  });
 }
 
 ItemResult analyze(ItemRuns& c) {
   const auto& scales = c.study.budget.weight_scales;
   json rows = json::array();
   std::vector<double> stds;
-  std::vector<double> fp, ffp, fb, ffb, efp, effp, efb, effb;  // first/final × plain/bn means, errors
+  Curve first_p, first_b, final_p, final_b;  // validation accuracy after epoch 1 and at the end
   const double chance = c.chance();
-  const auto first_acc = [chance](const json& r) {
-    const double a = epoch_value(r, 1, "val_acc");
+  const auto first_acc = [chance](const RunRecord& r) {
+    const double a = epoch_value(r, 1, EpochMetric::val_acc);
     return std::isfinite(a) ? a : chance;  // diverged in the first epoch
   };
   for (double scale : scales) {
-    const auto np = [&](uint64_t s) { return init_run_name(scale, "plain", s); };
-    const auto nb = [&](uint64_t s) { return init_run_name(scale, "batchnorm", s); };
-    const MeanStd p1 = c.cell(np, first_acc), pf = c.cell(np, c.final_acc()), b1 = c.cell(nb, first_acc), bf = c.cell(nb, c.final_acc());
+    const auto name = [&](const std::string& v, uint64_t s) { return init_run_name(scale, v, s); };
+    const auto [p1, b1] = c.plain_bn(name, first_acc);
+    const auto [pf, bf] = c.plain_bn(name, c.final_acc());
     for (const MeanStd* m : {&p1, &pf, &b1, &bf}) stds.push_back(m->std);
     rows.push_back(row({fmt::format("×{}", scale), ms(p1), ms(pf), ms(b1), ms(bf)}));
-    fp.push_back(p1.mean), efp.push_back(p1.std), ffp.push_back(pf.mean), effp.push_back(pf.std);
-    fb.push_back(b1.mean), efb.push_back(b1.std), ffb.push_back(bf.mean), effb.push_back(bf.std);
+    first_p.add(scale, p1), final_p.add(scale, pf), first_b.add(scale, b1), final_b.add(scale, bf);
   }
   const auto spread = [](const std::vector<double>& v) {
     if (v.empty()) return kNaN;
     return *std::max_element(v.begin(), v.end()) - *std::min_element(v.begin(), v.end());
   };
-  const InitSpread sp{spread(ffp), spread(ffb), spread(fp), spread(fb)};
+  const InitSpread sp{spread(final_p.mean), spread(final_b.mean), spread(first_p.mean), spread(first_b.mean)};
   const double tol = tolerance(stds, kMinAccTolerance);
   const Verdict v = init_verdict(sp, tol);
   rows.push_back(row({"spread (max − min)", f4(sp.first_plain), f4(sp.final_plain), f4(sp.first_bn), f4(sp.final_bn)}));
@@ -56,18 +50,15 @@ ItemResult analyze(ItemRuns& c) {
       "spread of validation accuracy over weight scales {} — after epoch 1: plain {:.4f}, batchnorm {:.4f}; final: plain {:.4f}, "
       "batchnorm {:.4f} (tol {:.4f})",
       fmt::join(scales, "/"), sp.first_plain, sp.first_bn, sp.final_plain, sp.final_bn, tol);
-  Figure fig;
-  fig.name = "study-item3";
-  fig.title = "3. Initialization: validation accuracy vs weight scale (Glorot × scale)";
-  fig.caption = "Validation accuracy after the first and after the last epoch, per initial weight scale.";
+  Figure fig{.title = "3. Initialization: validation accuracy vs weight scale (Glorot × scale)",
+             .caption = "Validation accuracy after the first and after the last epoch, per initial weight scale."};
   Panel first{.title = "after epoch 1", .xlabel = "weight scale", .ylabel = "validation accuracy", .logx = 10, .key = "below"};
   Panel last{.title = "after the last epoch", .xlabel = "weight scale", .ylabel = "validation accuracy", .logx = 10, .key = "below"};
-  first.series = {make_series("plain", scales, fp, efp, kPlainColor), make_series("batchnorm", scales, fb, efb, kBnColor)};
-  last.series = {make_series("plain", scales, ffp, effp, kPlainColor), make_series("batchnorm", scales, ffb, effb, kBnColor)};
+  first.series = plain_vs_bn(first_p, first_b);
+  last.series = plain_vs_bn(final_p, final_b);
   fig.panels = {first, last};
-  json numbers = {{"columns", {"weight scale", "plain: epoch 1", "plain: final", "batchnorm: epoch 1", "batchnorm: final"}},
-                  {"rows", rows},
-                  {"spread", {{"first_plain", sp.first_plain}, {"first_bn", sp.first_bn}, {"final_plain", sp.final_plain}, {"final_bn", sp.final_bn}}}};
+  json numbers = numbers_table({"weight scale", "plain: epoch 1", "plain: final", "batchnorm: epoch 1", "batchnorm: final"}, rows);
+  numbers["spread"] = {{"first_plain", sp.first_plain}, {"first_bn", sp.first_bn}, {"final_plain", sp.final_plain}, {"final_bn", sp.final_bn}};
   return {v, tol, summary, numbers, fig};
 }
 

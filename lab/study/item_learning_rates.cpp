@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -13,19 +13,20 @@ namespace bnlab::lab {
 
 namespace {
 
+const char* const kOptimizers[] = {"sgd", "adam"};
+
 std::vector<StudyJob> plan_runs(const ItemPlan& p) {
   const Budget& b = p.budget();
-  std::vector<StudyJob> jobs;
-  for (uint64_t seed : b.seeds)
-    for (const char* opt : {"sgd", "adam"})
-      for (double lr : b.learning_rates)
-        for (const std::string v : {"plain", "batchnorm"}) {
-          RunJob j = p.job(lr_run_name(opt, lr, v, seed), v, seed, b.epochs_grid);
-          j.config.optimizer.kind = optimizer_from_string(opt);
-          j.config.optimizer.lr = lr;
-          jobs.push_back({.seed = seed, .runs = {std::move(j)}});
-        }
-  return jobs;
+  std::vector<std::pair<std::string, double>> grid;  // (optimizer, learning rate)
+  for (const char* opt : kOptimizers)
+    for (double lr : b.learning_rates) grid.emplace_back(opt, lr);
+  return grid_jobs(b, grid, kPlainVsBn, [&](uint64_t seed, const std::pair<std::string, double>& g, const std::string& v) {
+    const auto& [opt, lr] = g;
+    RunJob j = p.job(lr_run_name(opt, lr, v, seed), v, seed, b.epochs_grid);
+    j.config.optimizer.kind = optimizer_from_string(opt);
+    j.config.optimizer.lr = lr;
+    return j;
+  });
 }
 
 ItemResult analyze(ItemRuns& c) {
@@ -37,22 +38,25 @@ ItemResult analyze(ItemRuns& c) {
     std::string name;
     std::vector<LrCell> plain, bn;
     std::vector<MeanStd> mp, mb;
+    Curve cp, cb;
   };
   std::vector<Opt> opts;
-  for (const char* opt : {"sgd", "adam"}) {
-    Opt o{opt, {}, {}, {}, {}};
+  for (const char* opt : kOptimizers) {
+    Opt o{opt, {}, {}, {}, {}, {}, {}};
     for (double lr : lrs) {
-      for (const auto& [variant, cells, means] :
-           {std::tuple<std::string, std::vector<LrCell>*, std::vector<MeanStd>*>{"plain", &o.plain, &o.mp},
-            {"batchnorm", &o.bn, &o.mb}}) {
-        const auto name = [&, variant = variant](uint64_t s) { return lr_run_name(opt, lr, variant, s); };
-        const MeanStd m = c.cell(name, c.final_acc());
-        int div = 0;
-        for (uint64_t s : c.seeds()) div += diverged(c.run(name(s)));
-        cells->push_back({lr, m.mean, div});
-        means->push_back(m);
-        stds.push_back(m.std);
-      }
+      const auto name = [&](const std::string& v, uint64_t s) { return lr_run_name(opt, lr, v, s); };
+      const auto [p, b] = c.plain_bn(name, c.final_acc());
+      const auto diverged_seeds = [&](const std::string& v) {
+        int n = 0;
+        for (uint64_t s : c.seeds()) n += diverged(c.run(name(v, s)));
+        return n;
+      };
+      o.plain.push_back({lr, p.mean, diverged_seeds("plain")});
+      o.bn.push_back({lr, b.mean, diverged_seeds("batchnorm")});
+      o.mp.push_back(p), o.mb.push_back(b);
+      o.cp.add(lr, p), o.cb.add(lr, b);
+      stds.push_back(p.std);
+      stds.push_back(b.std);
     }
     opts.push_back(std::move(o));
   }
@@ -60,10 +64,8 @@ ItemResult analyze(ItemRuns& c) {
   const double margin = std::max(kLrMargin, tol);
   json max_good = json::object();
   std::string summary = "largest learning rate that trains well —";
-  Figure fig;
-  fig.name = "study-item2";
-  fig.title = "2. Learning rates: final validation accuracy (diverged runs at chance)";
-  fig.caption = "Final validation accuracy against the learning rate; the dotted line is 'trains well' (best − margin).";
+  Figure fig{.title = "2. Learning rates: final validation accuracy (diverged runs at chance)",
+             .caption = "Final validation accuracy against the learning rate; the dotted line is 'trains well' (best − margin)."};
   const size_t seeds = c.seeds().size();
   for (const Opt& o : opts) {
     double best = -1;
@@ -78,25 +80,18 @@ ItemResult analyze(ItemRuns& c) {
     Panel p{.title = o.name, .xlabel = "learning rate", .ylabel = "final validation accuracy", .logx = 10, .key = "below"};
     p.hline = best - margin;
     p.hline_title = "trains well above";
-    std::vector<double> yp, ep, yb, eb;
-    for (size_t i = 0; i < lrs.size(); ++i) {
+    for (size_t i = 0; i < lrs.size(); ++i)
       rows.push_back(row({o.name, fmt::format("{}", lrs[i]), ms(o.mp[i]), fmt::format("{}/{}", o.plain[i].diverged, seeds),
                           ms(o.mb[i]), fmt::format("{}/{}", o.bn[i].diverged, seeds)}));
-      yp.push_back(o.mp[i].mean);
-      ep.push_back(o.mp[i].std);
-      yb.push_back(o.mb[i].mean);
-      eb.push_back(o.mb[i].std);
-    }
-    p.series.push_back(make_series("plain", lrs, yp, ep, kPlainColor));
-    p.series.push_back(make_series("batchnorm", lrs, yb, eb, kBnColor));
+    p.series = plain_vs_bn(o.cp, o.cb);
     fig.panels.push_back(std::move(p));
   }
   summary.pop_back();
   const Verdict v = learning_rate_verdict(outcomes);
-  json numbers = {{"columns", {"optimizer", "lr", "plain: val acc", "plain: diverged", "batchnorm: val acc", "batchnorm: diverged"}},
-                  {"rows", rows},
-                  {"margin", margin},
-                  {"max_good_lr", max_good}};
+  json numbers =
+      numbers_table({"optimizer", "lr", "plain: val acc", "plain: diverged", "batchnorm: val acc", "batchnorm: diverged"}, rows);
+  numbers["margin"] = margin;
+  numbers["max_good_lr"] = max_good;
   return {v, tol, summary, numbers, fig};
 }
 

@@ -13,38 +13,33 @@ namespace bnlab::lab {
 
 namespace {
 
+const std::vector<std::string> kVariants = {"plain", "batchnorm", "layernorm"};
+
 std::vector<StudyJob> plan_runs(const ItemPlan& p) {
   const Budget& b = p.budget();
-  std::vector<StudyJob> jobs;
-  for (uint64_t seed : b.seeds)
-    for (int64_t batch : b.small_batches)
-      for (const char* v : {"plain", "batchnorm", "layernorm"}) {
-        RunJob j = p.job(batch_run_name(batch, v, seed), v, seed, b.epochs_small_batch);
-        j.config.batch_size = batch;
-        // A last batch of one sample cannot train batch norm; drop incomplete batches for all three alike.
-        j.config.drop_last = true;
-        j.eval_batch_stats = std::string(v) == "batchnorm";
-        jobs.push_back({.seed = seed, .runs = {std::move(j)}});
-      }
-  return jobs;
+  return grid_jobs(b, b.small_batches, kVariants, [&](uint64_t seed, int64_t batch, const std::string& v) {
+    RunJob j = p.job(batch_run_name(batch, v, seed), v, seed, b.epochs_small_batch);
+    j.config.batch_size = batch;
+    // A last batch of one sample cannot train batch norm; drop incomplete batches for all three alike.
+    j.config.drop_last = true;
+    j.eval_batch_stats = v == "batchnorm";
+    return j;
+  });
 }
 
 ItemResult analyze(ItemRuns& c) {
   const auto& batches = c.study.budget.small_batches;
   json rows = json::array();
-  std::vector<double> stds, x, gaps;
-  std::vector<std::vector<double>> means(3), errs(3);
-  const char* variants[] = {"plain", "batchnorm", "layernorm"};
+  std::vector<double> stds, gaps;
+  std::vector<Curve> acc(3);  // per variant
   for (int64_t b : batches) {
     MeanStd m[3];
-    for (int i = 0; i < 3; ++i) {
-      m[i] = c.cell([&](uint64_t s) { return batch_run_name(b, variants[i], s); }, c.final_acc());
+    for (size_t i = 0; i < 3; ++i) {
+      m[i] = c.cell([&](uint64_t s) { return batch_run_name(b, kVariants[i], s); }, c.final_acc());
       stds.push_back(m[i].std);
-      means[static_cast<size_t>(i)].push_back(m[i].mean);
-      errs[static_cast<size_t>(i)].push_back(m[i].std);
+      acc[i].add(static_cast<double>(b), m[i]);
     }
     gaps.push_back(m[1].mean - m[0].mean);
-    x.push_back(static_cast<double>(b));
     rows.push_back(row({std::to_string(b), ms(m[0]), ms(m[1]), ms(m[2]), signed4(m[1].mean - m[0].mean), signed4(m[2].mean - m[0].mean)}));
   }
   const double tol = tolerance(stds, kMinAccTolerance);
@@ -54,22 +49,20 @@ ItemResult analyze(ItemRuns& c) {
       batches.empty() ? std::string("no batch sizes")
                       : fmt::format("batchnorm − none in final validation accuracy: {:+.4f} at batch {}, {:+.4f} at batch {}; "
                                     "layernorm − none: {:+.4f} and {:+.4f} (tol {:.4f})",
-                                    gs, batches.front(), gl, batches.back(), means[2].front() - means[0].front(),
-                                    means[2].back() - means[0].back(), tol);
-  Figure fig;
-  fig.name = "study-item5";
-  fig.title = "5. Small batches: final validation accuracy vs batch size";
-  fig.caption = "Batch norm, layer norm and no normalization trained with the same seeds and epochs at each batch size.";
+                                    gs, batches.front(), gl, batches.back(), acc[2].mean.front() - acc[0].mean.front(),
+                                    acc[2].mean.back() - acc[0].mean.back(), tol);
+  Figure fig{.title = "5. Small batches: final validation accuracy vs batch size",
+             .columns = 1,
+             .caption = "Batch norm, layer norm and no normalization trained with the same seeds and epochs at each batch size."};
   Panel p{.title = "final validation accuracy (eval mode)", .xlabel = "batch size", .ylabel = "validation accuracy", .logx = 2,
           .key = "below"};
-  p.series = {make_series("none", x, means[0], errs[0], kPlainColor), make_series("batch norm", x, means[1], errs[1], kBnColor),
-              make_series("layer norm", x, means[2], errs[2], kLnColor)};
+  const char* labels[] = {"none", "batch norm", "layer norm"};
+  const int colors[] = {kPlainColor, kBnColor, kLnColor};
+  for (size_t i = 0; i < 3; ++i) p.series.push_back(make_series(labels[i], acc[i].x, acc[i].mean, acc[i].std, colors[i]));
   fig.panels = {p};
-  fig.columns = 1;
-  json numbers = {{"columns", {"batch size", "none", "batch norm", "layer norm", "batch − none", "layer − none"}},
-                  {"rows", rows},
-                  {"gap_smallest", std::isfinite(gs) ? json(gs) : json(nullptr)},
-                  {"gap_largest", std::isfinite(gl) ? json(gl) : json(nullptr)}};
+  json numbers = numbers_table({"batch size", "none", "batch norm", "layer norm", "batch − none", "layer − none"}, rows);
+  numbers["gap_smallest"] = json_number(gs);
+  numbers["gap_largest"] = json_number(gl);
   return {v, tol, summary, numbers, fig};
 }
 

@@ -28,10 +28,10 @@ ItemResult analyze(ItemRuns& c) {
   json rows = json::array();
   std::vector<double> stds, diffs, x, yr, yb, er, eb;
   for (const Point& p : points) {
-    const MeanStd running = c.cell(p.name, [](const json& r) { return diverged(r) ? kNaN : final_value(r, "val_acc"); });
-    const MeanStd batch = c.cell(p.name, [](const json& r) { return eval_value(r, "val_batch_stats", "acc"); });
-    const MeanStd d = c.cell(p.name, [](const json& r) {
-      return diverged(r) ? kNaN : final_value(r, "val_acc") - eval_value(r, "val_batch_stats", "acc");
+    const MeanStd running = c.cell(p.name, [](const RunRecord& r) { return diverged(r) ? kNaN : final_value(r, EpochMetric::val_acc); });
+    const MeanStd batch = c.cell(p.name, [](const RunRecord& r) { return score(r.val_batch_stats, Score::acc); });
+    const MeanStd d = c.cell(p.name, [](const RunRecord& r) {
+      return diverged(r) ? kNaN : final_value(r, EpochMetric::val_acc) - score(r.val_batch_stats, Score::acc);
     });
     rows.push_back(row({std::to_string(p.batch), ms(running), ms(batch), ms(d)}));
     if (!std::isfinite(d.mean)) continue;  // every seed diverged: nothing to compare
@@ -46,17 +46,14 @@ ItemResult analyze(ItemRuns& c) {
   for (size_t i = 0; i < x.size(); ++i) parts.push_back(fmt::format("{:+.4f} at batch {}", diffs[i], x[i]));
   const std::string summary =
       fmt::format("validation accuracy, running − batch statistics: {} (tol {:.4f})", fmt::join(parts, ", "), tol);
-  Figure fig;
-  fig.name = "study-item7";
-  fig.title = "7. Train/eval difference: batch-norm models evaluated two ways";
-  fig.caption = "Validation accuracy with running statistics (eval mode) and with batch statistics in chunks of the training batch size.";
+  Figure fig{.title = "7. Train/eval difference: batch-norm models evaluated two ways",
+             .columns = 1,
+             .caption = "Validation accuracy with running statistics (eval mode) and with batch statistics in chunks of the training batch size."};
   Panel p{.title = "validation accuracy after training", .xlabel = "training batch size (= evaluation chunk for batch statistics)",
           .ylabel = "validation accuracy", .logx = 2, .key = "below"};
   p.series = {make_series("running statistics", x, yr, er, kBnColor), make_series("batch statistics", x, yb, eb, kBnColor, true)};
   fig.panels = {p};
-  fig.columns = 1;
-  json numbers = {{"columns", {"training batch", "running stats: val acc", "batch stats: val acc", "running − batch"}},
-                  {"rows", rows}};
+  const json numbers = numbers_table({"training batch", "running stats: val acc", "batch stats: val acc", "running − batch"}, rows);
   return {v, tol, summary, numbers, fig};
 }
 

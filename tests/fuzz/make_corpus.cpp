@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/registry.hpp"
+#include "models/mlp.hpp"
 #include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
 
@@ -146,9 +147,9 @@ void checkpoint_corpus() {
     int epochs;
     bool with_data;
   };
-  for (const Variant& v : {Variant{"valid-bn-adam-1epoch.bin", bnlab::Norm::batch, bnlab::OptimizerKind::adam, 1, true},
-                           Variant{"valid-plain-sgd-0epochs.bin", bnlab::Norm::none, bnlab::OptimizerKind::sgd, 0, false},
-                           Variant{"valid-ln-momentum-1epoch.bin", bnlab::Norm::layer, bnlab::OptimizerKind::momentum, 1, false}}) {
+  for (const Variant& v : {Variant{"valid-v2-bn-adam-1epoch.bin", bnlab::Norm::batch, bnlab::OptimizerKind::adam, 1, true},
+                           Variant{"valid-v2-plain-sgd-0epochs.bin", bnlab::Norm::none, bnlab::OptimizerKind::sgd, 0, false},
+                           Variant{"valid-v2-ln-momentum-1epoch.bin", bnlab::Norm::layer, bnlab::OptimizerKind::momentum, 1, false}}) {
     bnlab::MlpSpec spec;
     spec.inputs = 2;
     spec.hidden = {3};
@@ -160,7 +161,7 @@ void checkpoint_corpus() {
     config.batch_size = 3;
     config.record_internals = false;
     config.optimizer.kind = v.opt;
-    bnlab::Trainer t(spec, config, data);
+    bnlab::Trainer t(spec.model_spec(), config, data);
     std::vector<bnlab::EpochMetrics> history;
     for (int e = 0; e < v.epochs; ++e) history.push_back(t.train_epoch());
     const fs::path p = tmp / v.name;
