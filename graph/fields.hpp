@@ -8,8 +8,10 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "graph/errors.hpp"
 
@@ -69,15 +71,29 @@ inline std::string field_text(int v) { return std::to_string(v); }
 inline std::string field_text(uint64_t v) { return std::to_string(v); }
 inline std::string field_text(bool v) { return v ? "true" : "false"; }
 inline std::string field_text(const std::string& v) { return v; }
-// Throws ConfigError for the first number outside its field's range (visit_fields found by
+template <class T>
+struct is_optional : std::false_type {};
+template <class U>
+struct is_optional<std::optional<U>> : std::true_type {};
+
+// Throws ConfigError if `value` — a number, each number of a list, or an optional's value when it
+// has one — is outside the field's range.
+template <class T>
+void check_field(const FieldInfo& f, const T& value) {
+  if constexpr (is_optional<T>::value) {
+    if (value) check_field(f, *value);
+  } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+    for (int64_t x : value) check_field(f, x);
+  } else if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+    if (!f.range.contains(static_cast<double>(value))) throw ConfigError(f.name, field_text(value), f.range.text());
+  }
+}
+
+// Throws ConfigError for the first value outside its field's range (visit_fields found by
 // argument-dependent lookup in the config's namespace).
 template <class C>
 void validate_fields(const C& c) {
-  visit_fields(c, [](const FieldInfo& f, const auto& value) {
-    using T = std::decay_t<decltype(value)>;
-    if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
-      if (!f.range.contains(static_cast<double>(value))) throw ConfigError(f.name, field_text(value), f.range.text());
-  });
+  visit_fields(c, [](const FieldInfo& f, const auto& value) { check_field(f, value); });
 }
 
 }  // namespace bnlab

@@ -50,10 +50,7 @@ void MlpSpec::validate() const {
       throw UsageError("hidden layer " + std::to_string(i + 1) + " size must be in [1, " + max_size + "], got " +
                        std::to_string(hidden[i]));
   (void)dense_parameters();
-  if (!(weight_scale > 0)) throw UsageError("weight scale must be positive, got " + std::to_string(weight_scale));
-  if (!kBatchNormMomentum.contains(bn_momentum))
-    throw UsageError("batch-norm momentum must be " + kBatchNormMomentum.text() + ", got " + std::to_string(bn_momentum));
-  if (!(norm_eps > 0)) throw UsageError("norm eps must be positive, got " + std::to_string(norm_eps));
+  validate_fields(options());  // weight scale, momentum, eps: the ranges of ModelOptions' declarations
 }
 
 ModelSpec MlpSpec::model_spec() const {

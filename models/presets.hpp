@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "graph/initializer.hpp"
+#include "graph/fields.hpp"
 #include "models/model_spec.hpp"
+#include "ops/batch_norm.hpp"
 
 namespace bnlab {
 
@@ -40,6 +42,34 @@ struct ModelOptions {
   std::optional<double> bn_momentum;   // batch norm's running-statistics momentum
   std::optional<double> norm_eps;      // batch and layer norm's epsilon
 };
+
+// Enum fields by name (UsageError listing the known names otherwise).
+inline void parse_field(const std::string& s, Activation& out) { out = activation_from_string(s); }
+inline void parse_field(const std::string& s, Norm& out) { out = norm_from_string(s); }
+inline void parse_field(const std::string& s, NormPlacement& out) { out = placement_from_string(s); }
+inline void parse_field(const std::string& s, Init::Kind& out) { out = init_kind_from_string(s); }
+
+// The refinements' fields, declared once (graph/fields.hpp): they make the model flags (--hidden,
+// --activation, …) and their ranges are what MlpSpec::validate and the flags check.
+template <class C, class V>
+  requires std::is_same_v<std::remove_const_t<C>, ModelOptions>
+void visit_fields(C& o, V&& v) {
+  v(FieldInfo{.name = "hidden", .flag = "--hidden", .doc = "hidden layer sizes, comma-separated (preset: 128,64)",
+              .range = kAtLeastOne, .type_name = "N,N"},
+    o.hidden);
+  v(FieldInfo{.name = "activation", .flag = "--activation", .doc = "relu or tanh (preset: relu)"}, o.activation);
+  v(FieldInfo{.name = "norm", .flag = "--norm", .doc = "normalization: none, batch or layer (preset: from --model)"}, o.norm);
+  v(FieldInfo{.name = "norm_placement", .flag = "--norm-placement", .doc = "normalize after or before the activation (preset: after)"},
+    o.placement);
+  v(FieldInfo{.name = "init", .flag = "--init", .doc = "weights: glorot_uniform, he_normal, he_uniform, torch_default (preset: glorot_uniform)"},
+    o.init);
+  v(FieldInfo{.name = "weight_scale", .flag = "--weight-scale", .doc = "multiply the initial weights by this", .range = kPositive},
+    o.weight_scale);
+  v(FieldInfo{.name = "bn_momentum", .flag = "--bn-momentum", .doc = "batch-norm running-statistics momentum, in [0, 1]",
+              .range = kBatchNormMomentum},
+    o.bn_momentum);
+  v(FieldInfo{.name = "norm_eps", .flag = "--bn-eps", .doc = "normalization epsilon", .range = kPositive}, o.norm_eps);
+}
 
 std::vector<std::string> preset_names();
 bool is_preset(const std::string& name);

@@ -74,12 +74,10 @@ void register_gradcheck(CLI::App& app, CommandResult& result) {
   cmd->add_option("--model", g->model, "preset: " + fmt::format("{}", fmt::join(preset_names(), ", ")))
       ->capture_default_str();
   TrainFlags& f = g->refine;
-  f.hidden_opt = cmd->add_option("--hidden", f.hidden, "hidden layer sizes, comma-separated (preset: 128,64)")
-                     ->delimiter(',')
-                     ->type_name("N,N");
-  f.activation_opt = cmd->add_option("--activation", f.activation, "relu or tanh (preset: relu)");
-  f.placement_opt = cmd->add_option("--norm-placement", f.placement, "normalize after or before the activation");
-  f.init_opt = cmd->add_option("--init", f.init, "glorot_uniform, he_normal, he_uniform, torch_default");
+  add_model_flags(*cmd, f, [](const FieldInfo& field) {
+    const std::string n = field.name;
+    return n == "hidden" || n == "activation" || n == "norm_placement" || n == "init";
+  });
   cmd->add_option("--inputs", g->inputs, "input features")->capture_default_str();
   cmd->add_option("--classes", g->classes, "classes")->capture_default_str();
   cmd->add_option("--batch", g->batch, "samples in the checked batch")->capture_default_str();

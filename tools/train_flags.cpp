@@ -7,6 +7,9 @@
 #include <fmt/format.h>
 
 #include "graph/initializer.hpp"
+#include "models/mlp.hpp"
+#include <map>
+#include <optional>
 #include <type_traits>
 
 namespace bnlab::tool {
@@ -32,29 +35,66 @@ std::string datasets_footer() {
 }
 
 // One flag per declared field that has one (graph/fields.hpp), in declaration order, bound to the
-// field itself: its default is the struct's.
+// field itself: its default is the struct's. An optional field (a refinement) stays empty unless
+// its flag is given; `shown` gives the default its help shows, by field name. `keep` filters the
+// fields; `before` runs before each field's flag is added (to place a flag of the command's own).
 template <class Config>
-void bind_fields(CLI::App& cmd, Config& config, const std::string& group) {
+void bind_fields(CLI::App& cmd, Config& config, const std::string& group,
+                 const std::function<bool(const FieldInfo&)>& keep = {},
+                 const std::map<std::string, std::string>& shown = {},
+                 const std::function<void(const FieldInfo&)>& before = {}) {
   visit_fields(config, [&](const FieldInfo& field, auto& value) {
-    if (!field.flag) return;
+    if (!field.flag || (keep && !keep(field))) return;
+    if (before) before(field);
     using T = std::decay_t<decltype(value)>;
+    const std::string flag = field.flag;
     CLI::Option* opt = nullptr;
     if constexpr (std::is_same_v<T, bool>) {
-      opt = cmd.add_flag(field.flag, value, field.doc);
+      opt = cmd.add_flag(flag, value, field.doc);
     } else if constexpr (std::is_enum_v<T>) {
-      const std::string flag = field.flag;
       opt = cmd.add_option_function<std::string>(
                  flag, [&value, flag](const std::string& s) { with_flag(flag, [&] { parse_field(s, value); }); }, field.doc)
                 ->default_str(to_string(value));
+    } else if constexpr (is_optional<T>::value) {
+      using U = typename T::value_type;
+      if constexpr (std::is_enum_v<U>) {
+        opt = cmd.add_option_function<std::string>(flag,
+                                                   [&value, flag](const std::string& s) {
+                                                     U v{};
+                                                     with_flag(flag, [&] { parse_field(s, v); });
+                                                     value = v;
+                                                   },
+                                                   field.doc);
+      } else {
+        opt = cmd.add_option(flag, value, field.doc);
+        if constexpr (std::is_same_v<U, std::vector<int64_t>>) opt->delimiter(',');
+      }
     } else {
-      opt = cmd.add_option(field.flag, value, field.doc)->capture_default_str();
+      opt = cmd.add_option(flag, value, field.doc)->capture_default_str();
     }
+    if (const auto it = shown.find(field.name); it != shown.end()) opt->default_str(it->second);
     if (field.type_name) opt->type_name(field.type_name);
     opt->group(group);
   });
 }
 
 }  // namespace
+
+void add_model_flags(CLI::App& cmd, TrainFlags& f, const std::function<bool(const FieldInfo&)>& keep, const std::string& group) {
+  // The help shows the family's defaults of the numbers (the rest say "(preset: …)" in their doc).
+  std::map<std::string, std::string> shown;
+  const ModelOptions defaults = MlpSpec{}.options();
+  visit_fields(defaults, [&](const FieldInfo& field, const auto& value) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(value)>, std::optional<double>>) shown[field.name] = field_text(*value);
+  });
+  bind_fields(cmd, f.model_options, group, keep, shown, [&](const FieldInfo& field) {
+    if (std::string(field.name) != "bn_momentum") return;
+    f.bn_preset_opt = cmd.add_option("--bn-preset", f.bn_preset,
+                                     "normalization defaults: pytorch (momentum 0.1, eps 1e-5) or keras (momentum 0.01, eps 1e-3)")
+                          ->capture_default_str()
+                          ->group(group);
+  });
+}
 
 void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
   const std::string data = "Data";
@@ -69,28 +109,7 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
     cmd.add_option("--model", f.model, "preset: " + join(preset_names()) + "; the flags below refine it")
         ->capture_default_str()
         ->group(model);
-  f.hidden_opt = cmd.add_option("--hidden", f.hidden, "hidden layer sizes, comma-separated (preset: 128,64)")
-                     ->delimiter(',')
-                     ->type_name("N,N")
-                     ->group(model);
-  f.activation_opt = cmd.add_option("--activation", f.activation, "relu or tanh (preset: relu)")->group(model);
-  if (set.norm)
-    f.norm_opt = cmd.add_option("--norm", f.norm, "normalization: none, batch or layer (preset: from --model)")->group(model);
-  f.placement_opt =
-      cmd.add_option("--norm-placement", f.placement, "normalize after or before the activation (preset: after)")->group(model);
-  f.init_opt = cmd.add_option("--init", f.init, "weights: glorot_uniform, he_normal, he_uniform, torch_default (preset: glorot_uniform)")
-                   ->group(model);
-  f.weight_scale_opt = cmd.add_option("--weight-scale", f.weight_scale, "multiply the initial weights by this")
-                           ->capture_default_str()
-                           ->group(model);
-  f.bn_preset_opt = cmd.add_option("--bn-preset", f.bn_preset,
-                                   "normalization defaults: pytorch (momentum 0.1, eps 1e-5) or keras (momentum 0.01, eps 1e-3)")
-                        ->capture_default_str()
-                        ->group(model);
-  f.bn_momentum_opt = cmd.add_option("--bn-momentum", f.bn_momentum, "batch-norm running-statistics momentum, in [0, 1]")
-                          ->capture_default_str()
-                          ->group(model);
-  f.bn_eps_opt = cmd.add_option("--bn-eps", f.bn_eps, "normalization epsilon")->capture_default_str()->group(model);
+  add_model_flags(cmd, f, [&](const FieldInfo& field) { return set.norm || std::string(field.name) != "norm"; }, model);
 
   bind_fields(cmd, f.config, "Training");
 
@@ -130,39 +149,15 @@ data::LoadOptions load_options(const TrainFlags& f) {
 data::Splits load_data(const TrainFlags& f) { return data::load(f.dataset, load_options(f)); }
 
 ModelSpec model_spec(const TrainFlags& f, const std::string& preset, int64_t inputs, int64_t classes) {
-  ModelOptions s;
-  if (given(f.hidden_opt)) {
-    for (int64_t h : f.hidden)
-      if (h < 1) bad("--hidden", std::to_string(h), "hidden layer sizes must be positive");
-    s.hidden = f.hidden;
-  }
-  if (given(f.activation_opt)) s.activation = with_flag("--activation", [&] { return activation_from_string(f.activation); });
-  if (given(f.norm_opt)) s.norm = with_flag("--norm", [&] { return norm_from_string(f.norm); });
-  if (given(f.placement_opt)) s.placement = with_flag("--norm-placement", [&] { return placement_from_string(f.placement); });
-  if (given(f.init_opt)) s.init = with_flag("--init", [&] { return init_kind_from_string(f.init); });
-  if (given(f.weight_scale_opt)) {
-    if (!(std::isfinite(f.weight_scale) && f.weight_scale > 0))
-      bad("--weight-scale", fmt::format("{}", f.weight_scale), "must be a positive finite number");
-    s.weight_scale = f.weight_scale;
-  }
+  ModelOptions s = f.model_options;
   if (given(f.bn_preset_opt)) {
-    if (f.bn_preset == "pytorch" || f.bn_preset == "keras") {
-      const BatchNormOptions bn = f.bn_preset == "keras" ? BatchNormOptions::keras() : BatchNormOptions{};
-      s.bn_momentum = bn.momentum;
-      s.norm_eps = bn.eps;
-    } else {
-      bad("--bn-preset", f.bn_preset, "unknown preset (known: pytorch, keras)");
-    }
+    if (f.bn_preset != "pytorch" && f.bn_preset != "keras") bad("--bn-preset", f.bn_preset, "unknown preset (known: pytorch, keras)");
+    // The preset's values unless --bn-momentum / --bn-eps say otherwise.
+    const BatchNormOptions bn = f.bn_preset == "keras" ? BatchNormOptions::keras() : BatchNormOptions{};
+    if (!s.bn_momentum) s.bn_momentum = bn.momentum;
+    if (!s.norm_eps) s.norm_eps = bn.eps;
   }
-  if (given(f.bn_momentum_opt)) {
-    if (!kBatchNormMomentum.contains(f.bn_momentum))
-      bad("--bn-momentum", fmt::format("{}", f.bn_momentum), "must be " + kBatchNormMomentum.text());
-    s.bn_momentum = f.bn_momentum;
-  }
-  if (given(f.bn_eps_opt)) {
-    if (!(std::isfinite(f.bn_eps) && f.bn_eps > 0)) bad("--bn-eps", fmt::format("{}", f.bn_eps), "must be a positive finite number");
-    s.norm_eps = f.bn_eps;
-  }
+  with_flags([&] { validate_fields(s); });
   return preset_spec(preset, inputs, classes, s);
 }
 
@@ -188,8 +183,10 @@ UsageError flag_error(const ConfigError& e) {
   };
   const TrainConfig training;
   const data::LoadOptions data;
+  const ModelOptions model;
   visit_fields(training, collect);
   visit_fields(data, collect);
+  visit_fields(model, collect);
   if (!e.sentence.empty()) {
     // The sentence names fields by their names: say their flags instead (whole words only).
     std::string s = e.sentence;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,15 +46,11 @@ struct TrainFlags {
   data::LoadOptions data;
   // model: a preset, refined by the flags that were given
   std::string model = "batchnorm";
-  std::vector<int64_t> hidden;
-  std::string activation;
-  std::string norm;
-  std::string placement;
-  std::string init;
-  double weight_scale = 1.0;
+  // the refinements of ModelOptions' declarations (models/presets.hpp), each set only when its flag
+  // was given (a preset's own value wins over a default the user never typed), and the --bn-preset
+  // shorthand for bn_momentum and norm_eps
+  ModelOptions model_options;
   std::string bn_preset = "pytorch";
-  double bn_momentum = BatchNormOptions{}.momentum;
-  double bn_eps = BatchNormOptions{}.eps;
   // training loop and optimizer: the flags of train/config_fields.hpp, bound to these fields (so
   // the defaults are TrainConfig's own)
   TrainConfig config;
@@ -61,20 +58,13 @@ struct TrainFlags {
   OutputPaths outputs;
   bool quiet = false;
 
-  // The refinement flags, to tell "given" from "left at its default" (a preset's own value wins
-  // over a default the user never typed).
-  CLI::Option* hidden_opt = nullptr;
-  CLI::Option* activation_opt = nullptr;
-  CLI::Option* norm_opt = nullptr;
-  CLI::Option* placement_opt = nullptr;
-  CLI::Option* init_opt = nullptr;
-  CLI::Option* weight_scale_opt = nullptr;
   CLI::Option* bn_preset_opt = nullptr;
-  CLI::Option* bn_momentum_opt = nullptr;
-  CLI::Option* bn_eps_opt = nullptr;
 };
 
 void add_train_flags(CLI::App& cmd, TrainFlags& flags, TrainFlagSet set);
+// The model refinement flags alone, those whose field `keep` accepts (gradcheck offers some).
+void add_model_flags(CLI::App& cmd, TrainFlags& flags, const std::function<bool(const FieldInfo&)>& keep,
+                     const std::string& group = "Options");
 
 // Everything checkable without data, for each preset the command will train: dataset name, data
 // options, model refinements, the training configuration, and the output paths. UsageError naming
