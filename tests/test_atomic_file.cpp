@@ -14,32 +14,16 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "data_test_support.hpp"
 #include "graph/errors.hpp"
 #include "train/atomic_file.hpp"
 #include "train/safetensors.hpp"
 
 using namespace bnlab;
+using bnlab::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("bnlab-atomic-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

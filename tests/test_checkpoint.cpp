@@ -18,6 +18,7 @@
 
 #include <unistd.h>
 
+#include "data_test_support.hpp"
 #include "data/registry.hpp"
 #include "graph/errors.hpp"
 #include "models/mlp.hpp"
@@ -28,26 +29,10 @@
 #include "train/trainer.hpp"
 
 using namespace bnlab;
+using bnlab::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("bnlab-ckpt-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
