@@ -270,23 +270,47 @@ ModelSpec spec_from(const json& j, const std::string& where) {
   return s;
 }
 
-// Format 1: the MLP family's parameters, every one given.
-ModelSpec format1_spec_from(const json& j, const std::string& where) {
-  Fields f(j, where);
-  const int64_t inputs = f.integer("inputs");
-  ModelOptions o;
-  o.hidden = integers(f, "hidden");
-  const int64_t classes = f.integer("classes");
-  o.activation = f.choice("activation", activation_from_string);
-  o.norm = f.choice("norm", norm_from_string);
-  o.placement = f.choice("norm_placement", placement_from_string);
-  o.init = f.choice("init", init_kind_from_string);
-  o.weight_scale = f.number("weight_scale");
-  o.bn_momentum = f.number("bn_momentum");
-  o.norm_eps = f.number("norm_eps");
-  f.done();
-  // Every option is set, so the preset only names the family.
-  return preset_spec("plain", inputs, classes, o);
+
+// One declared value from `from` by its type (an optional field: its value, which must be there).
+template <class T>
+void read_value(Fields& from, const char* name, T& value) {
+  if constexpr (is_optional<T>::value) {
+    typename T::value_type v{};
+    read_value(from, name, v);
+    value = v;
+  } else if constexpr (std::is_enum_v<T>) {
+    value = from.choice(name, [](const std::string& s) {
+      T v{};
+      parse_field(s, v);
+      return v;
+    });
+  } else if constexpr (std::is_same_v<T, bool>) {
+    value = from.boolean(name);
+  } else if constexpr (std::is_same_v<T, double>) {
+    value = from.number(name);
+  } else if constexpr (std::is_same_v<T, int>) {
+    value = from.int32(name);
+  } else if constexpr (std::is_same_v<T, int64_t>) {
+    value = from.integer(name);
+  } else if constexpr (std::is_same_v<T, uint64_t>) {
+    value = from.unsigned_integer(name);
+  } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+    value = integers(from, name);
+  } else {
+    value = from.string(name);
+  }
+}
+
+// Every declared field of `c` from `f` (the nested ones from their object, checked for unknown
+// fields here); the caller checks `f` itself with done().
+template <class Config>
+void read_fields(Fields& f, Config& c) {
+  std::optional<Fields> nested;
+  visit_fields(c, [&](const FieldInfo& info, auto& value) {
+    if (info.nested && !nested) nested.emplace(f.at(info.nested), f.name(info.nested));
+    read_value(info.nested ? *nested : f, info.name, value);
+  });
+  if (nested) nested->done();
 }
 
 // The inverse of config_json: every declared field, of its type; a missing, mistyped or unknown
@@ -294,34 +318,22 @@ ModelSpec format1_spec_from(const json& j, const std::string& where) {
 template <class Config>
 Config config_from(const json& j, const std::string& where) {
   Fields f(j, where);
-  std::optional<Fields> nested;
   Config c;
-  visit_fields(c, [&](const FieldInfo& info, auto& value) {
-    if (info.nested && !nested) nested.emplace(f.at(info.nested), f.name(info.nested));
-    Fields& from = info.nested ? *nested : f;
-    using T = std::decay_t<decltype(value)>;
-    if constexpr (std::is_enum_v<T>)
-      value = from.choice(info.name, [](const std::string& s) {
-        T v{};
-        parse_field(s, v);
-        return v;
-      });
-    else if constexpr (std::is_same_v<T, bool>)
-      value = from.boolean(info.name);
-    else if constexpr (std::is_same_v<T, double>)
-      value = from.number(info.name);
-    else if constexpr (std::is_same_v<T, int>)
-      value = from.int32(info.name);
-    else if constexpr (std::is_same_v<T, int64_t>)
-      value = from.integer(info.name);
-    else if constexpr (std::is_same_v<T, uint64_t>)
-      value = from.unsigned_integer(info.name);
-    else
-      value = from.string(info.name);
-  });
-  if (nested) nested->done();
+  read_fields(f, c);
   f.done();
   return c;
+}
+
+// Format 1: the MLP family's parameters, every one given.
+ModelSpec format1_spec_from(const json& j, const std::string& where) {
+  Fields f(j, where);
+  const int64_t inputs = f.integer("inputs");
+  const int64_t classes = f.integer("classes");
+  ModelOptions o;
+  read_fields(f, o);  // its fields are ModelOptions', under the same names
+  f.done();
+  // Every option is set, so the preset only names the family.
+  return preset_spec("plain", inputs, classes, o);
 }
 
 OptimizerConfig optimizer_from(const json& j, const std::string& where) { return config_from<OptimizerConfig>(j, where); }
