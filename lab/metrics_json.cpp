@@ -8,6 +8,7 @@
 #include "graph/errors.hpp"
 #include "graph/initializer.hpp"
 #include "train/config_fields.hpp"
+#include "train/serialize.hpp"
 
 namespace bnlab::lab {
 
@@ -52,25 +53,9 @@ json config_json(const RunRecord& run, const json& extra) {
   return j;
 }
 
-json epoch_json(const EpochMetrics& m) {
-  json layers = json::array();
-  for (const LayerStats& l : m.layers) layers.push_back({{"layer", l.layer}, {"mean", json_number(l.mean)}, {"std", json_number(l.std)}});
-  json grads = json::array();
-  for (const GradNorm& g : m.grad_norms) grads.push_back({{"parameter", g.parameter}, {"mean_norm", json_number(g.mean_norm)}});
-  return {
-      {"epoch", m.epoch},
-      {"train_loss", json_number(m.train_loss)},
-      {"train_acc", json_number(m.train_acc)},
-      {"val_loss", json_number(m.val_loss)},
-      {"val_acc", json_number(m.val_acc)},
-      {"seconds", json_number(m.seconds)},
-      {"samples_per_second", json_number(m.samples_per_second)},
-      {"steps", m.steps},
-      {"skipped_steps", m.skipped_steps},
-      {"layers", std::move(layers)},
-      {"grad_norms", std::move(grads)},
-  };
-}
+// An epoch as checkpoints store it (train/serialize.hpp): the one writer of the epoch's fields. A
+// NaN is written as null there, as json_number does here.
+json epoch_json(const EpochMetrics& m) { return json::parse(bnlab::to_json(m)); }
 
 // The entry with `config` as its config block.
 json entry_json(const RunRecord& run, json config) {
@@ -170,23 +155,13 @@ void read_config(const Reader& in, const json& c, RunRecord& r) {
   r.test_size = in.integer(c, "test_size", r.test_size);
 }
 
-EpochMetrics read_epoch(const Reader& in, const json& e) {
-  if (!e.is_object()) in.fail("epochs", "holds an entry that is not an object");
-  EpochMetrics m;
-  m.epoch = in.integer(e, "epoch", 0);
-  m.train_loss = in.number(e, "train_loss");
-  m.train_acc = in.number(e, "train_acc");
-  m.val_loss = in.number(e, "val_loss");
-  m.val_acc = in.number(e, "val_acc");
-  m.seconds = in.number(e, "seconds");
-  m.samples_per_second = in.number(e, "samples_per_second");
-  m.steps = in.integer(e, "steps", int64_t{0});
-  m.skipped_steps = in.integer(e, "skipped_steps", int64_t{0});
-  for (const json& l : in.array(e, "layers"))
-    m.layers.push_back({.layer = in.string(l, "layer", ""), .mean = in.number(l, "mean"), .std = in.number(l, "std")});
-  for (const json& g : in.array(e, "grad_norms"))
-    m.grad_norms.push_back({.parameter = in.string(g, "parameter", ""), .mean_norm = in.number(g, "mean_norm")});
-  return m;
+// The inverse, by the same reader checkpoints use (every field present, none unknown).
+EpochMetrics read_epoch(const Reader& in, const json& e, size_t index) {
+  try {
+    return epoch_metrics_from_json(e.dump());
+  } catch (const InputError& x) {
+    in.fail("epochs[" + std::to_string(index) + "]", x.what());
+  }
 }
 
 }  // namespace
@@ -219,7 +194,8 @@ StoredRun stored_run_from_json(const json& entry) {
   r.name = in.string(entry, "name", "");
   s.config = in.object(entry, "config");
   read_config(in, s.config, r);
-  for (const json& e : in.array(entry, "epochs")) r.epochs.push_back(read_epoch(in, e));
+  const json& epochs = in.array(entry, "epochs");
+  for (size_t i = 0; i < epochs.size(); ++i) r.epochs.push_back(read_epoch(in, epochs[i], i));
   if (entry.contains("test")) r.test = in.eval(in.object(entry, "test"));
   r.total_seconds = in.number(entry, "total_seconds");
   s.job_form = entry.contains("status");

@@ -162,7 +162,7 @@ TEST_CASE("a diverged run and a train/compare run read back to the same entry") 
 TEST_CASE("an entry that is not a run is an InputError naming the run and the field") {
   nlohmann::ordered_json entry = run_json(sample_record());
   entry["epochs"][0]["steps"] = "two";
-  CHECK_THROWS_WITH_AS(run_from_json(entry), "run 'batchnorm-bs64-seed1': \"steps\" is not an integer", InputError);
+  CHECK_THROWS_WITH_AS(run_from_json(entry), "run 'batchnorm-bs64-seed1': \"epochs[0]\" field 'steps': expected an integer, got string", InputError);
   entry = run_json(sample_record());
   entry["status"] = "paused";
   CHECK_THROWS_AS(run_from_json(entry), InputError);
