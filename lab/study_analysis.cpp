@@ -17,7 +17,7 @@ json analyze_study(const StudyContext& ctx, const std::map<std::string, RunRecor
   selected.erase(std::unique(selected.begin(), selected.end()), selected.end());
   for (int id : selected) {
     const StudyItem* item = find_study_item(id);
-    if (!item) throw UsageError(fmt::format("--items: {} is not a study item ({})", id, study_item_range()));
+    if (!item) throw UsageError(fmt::format("{} is not a study item ({})", id, study_item_range()));
     ItemRuns c{ctx, runs, {}};
     ItemResult r = item->analyze(c);
     r.figure.name = fmt::format("study-item{}", item->id);

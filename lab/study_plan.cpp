@@ -57,7 +57,7 @@ Budget study_budget(const std::string& name) {
     b.epochs_cost = 3;
     b.depths = {2, 4, 8, 16};
   } else {
-    throw UsageError("--budget " + name + ": unknown budget (known: quick, full)");
+    throw UsageError("unknown budget '" + name + "' (known: quick, full)");
   }
   return b;
 }
@@ -90,7 +90,7 @@ std::string cost_run_name(int64_t batch, const std::string& variant, uint64_t se
 std::vector<StudyJob> study_jobs(const StudyOptions& o, int64_t inputs, int64_t classes) {
   for (int item : o.items)
     if (!find_study_item(item))
-      throw UsageError(fmt::format("--items: {} is not a study item ({})", item, study_item_range()));
+      throw UsageError(fmt::format("{} is not a study item ({})", item, study_item_range()));
   const auto selected = [&](int item) { return std::find(o.items.begin(), o.items.end(), item) != o.items.end(); };
   const ItemPlan plan{o, inputs, classes};
   std::vector<StudyJob> jobs;

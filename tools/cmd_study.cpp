@@ -30,6 +30,7 @@
 #include "lab/study_items.hpp"
 #include "lab/study_plan.hpp"
 #include "tools/command.hpp"
+#include "tools/train_flags.hpp"
 #include "tools/progress.hpp"
 #include "train/atomic_file.hpp"
 
@@ -125,7 +126,7 @@ std::string verdict_table(const json& items) {
 void run_study(StudyFlags& f) {
   const auto start = Clock::now();
   const std::string started = utc_now();
-  Budget budget = study_budget(f.budget);
+  Budget budget = with_flag("--budget", [&] { return study_budget(f.budget); });
   check_flags(f);
   if (f.out.empty()) f.out = "study-" + f.budget;
   if (!f.seeds.empty()) budget.seeds = f.seeds;
