@@ -30,6 +30,7 @@
 #include "ops/registry.hpp"
 #include "ops/relu.hpp"
 #include "ops/softmax_cross_entropy.hpp"
+#include "ops/sigmoid.hpp"
 #include "ops/tanh.hpp"
 
 namespace {
@@ -74,6 +75,7 @@ std::vector<Case> cases() {
       feature_case(bias_add_op, 128, [](Graph& g, Var x) { return bias_add(x, g.parameter("b", {128}, Init::normal(0.1)), "op"); }),
       feature_case(relu_op, 128, [](Graph&, Var x) { return relu(x, "op"); }),
       feature_case(tanh_op, 128, [](Graph&, Var x) { return bnlab::tanh(x, "op"); }),
+      feature_case(sigmoid_op, 128, [](Graph&, Var x) { return sigmoid(x, "op"); }),
       feature_case(add_op, 128, [](Graph& g, Var x) { return add(x, g.input("x2", {batch, 128}), "op"); }),
       feature_case(batch_norm_op, 128, [](Graph& g, Var x) {
         return batch_norm(x, g.parameter("gamma", {128}, Init::constant(1)), g.parameter("beta", {128}, Init::zeros()), "op");

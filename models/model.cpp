@@ -2,6 +2,7 @@
 
 #include "models/layers.hpp"
 #include "ops/relu.hpp"
+#include "ops/sigmoid.hpp"
 #include "ops/softmax_cross_entropy.hpp"
 #include "ops/tanh.hpp"
 
@@ -14,7 +15,13 @@ Var add_layer(Var h, const LayerSpec& l) {
     case LayerKind::dense: return dense(h, l.units, l.name, {l.init, l.weight_scale, l.bias});
     case LayerKind::batch_norm: return batch_norm_layer(h, l.name, {l.momentum, l.eps});
     case LayerKind::layer_norm: return layer_norm_layer(h, l.name, l.eps);
-    case LayerKind::activation: return l.activation == Activation::relu ? relu(h, l.name) : tanh(h, l.name);
+    case LayerKind::activation:
+      switch (l.activation) {
+        case Activation::relu: return relu(h, l.name);
+        case Activation::tanh: return tanh(h, l.name);
+        case Activation::sigmoid: return sigmoid(h, l.name);
+      }
+      return h;
   }
   return h;
 }

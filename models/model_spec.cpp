@@ -17,7 +17,14 @@ const char* to_string(LayerKind k) {
   return "?";
 }
 
-const char* to_string(Activation a) { return a == Activation::relu ? "relu" : "tanh"; }
+const char* to_string(Activation a) {
+  switch (a) {
+    case Activation::relu: return "relu";
+    case Activation::tanh: return "tanh";
+    case Activation::sigmoid: return "sigmoid";
+  }
+  return "?";
+}
 
 LayerKind layer_kind_from_string(const std::string& s) {
   for (LayerKind k : {LayerKind::dense, LayerKind::batch_norm, LayerKind::layer_norm, LayerKind::activation})
@@ -28,7 +35,8 @@ LayerKind layer_kind_from_string(const std::string& s) {
 Activation activation_from_string(const std::string& s) {
   if (s == "relu") return Activation::relu;
   if (s == "tanh") return Activation::tanh;
-  throw UsageError("unknown activation '" + s + "' (known: relu, tanh)");
+  if (s == "sigmoid") return Activation::sigmoid;
+  throw UsageError("unknown activation '" + s + "' (known: relu, tanh, sigmoid)");
 }
 
 int64_t ModelSpec::input_features() const {

@@ -32,7 +32,7 @@
 namespace bnlab {
 
 enum class LayerKind { dense, batch_norm, layer_norm, activation };
-enum class Activation { relu, tanh };
+enum class Activation { relu, tanh, sigmoid };
 
 const char* to_string(LayerKind k);
 const char* to_string(Activation a);

@@ -57,7 +57,7 @@ void visit_fields(C& o, V&& v) {
   v(FieldInfo{.name = "hidden", .flag = "--hidden", .doc = "hidden layer sizes, comma-separated (preset: 128,64)",
               .range = kAtLeastOne, .type_name = "N,N"},
     o.hidden);
-  v(FieldInfo{.name = "activation", .flag = "--activation", .doc = "relu or tanh (preset: relu)"}, o.activation);
+  v(FieldInfo{.name = "activation", .flag = "--activation", .doc = "relu, tanh or sigmoid (preset: relu)"}, o.activation);
   v(FieldInfo{.name = "norm", .flag = "--norm", .doc = "normalization: none, batch or layer (preset: from --model)"}, o.norm);
   v(FieldInfo{.name = "norm_placement", .flag = "--norm-placement", .doc = "normalize after or before the activation (preset: after)"},
     o.placement);

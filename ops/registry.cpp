@@ -6,14 +6,16 @@
 #include "ops/layer_norm.hpp"
 #include "ops/matmul.hpp"
 #include "ops/relu.hpp"
+#include "ops/sigmoid.hpp"
 #include "ops/softmax_cross_entropy.hpp"
 #include "ops/tanh.hpp"
 
 namespace bnlab {
 
 std::span<const OpInfo* const> all_ops() {
-  static const OpInfo* const ops[] = {&add_op,  &matmul_op, &bias_add_op, &relu_op, &tanh_op, &softmax_cross_entropy_op,
-                                      &batch_norm_op, &layer_norm_op};
+  static const OpInfo* const ops[] = {&add_op,        &matmul_op,   &bias_add_op,
+                                      &relu_op,       &tanh_op,     &sigmoid_op,
+                                      &softmax_cross_entropy_op, &batch_norm_op, &layer_norm_op};
   return ops;
 }
 

@@ -215,7 +215,7 @@ TEST_CASE("bad usage: exit status 2, one line on stderr naming the flag, no outp
       {"train --dataset synthetic --epochs 0", "--epochs"},
       {"train --dataset nope", "nope"},
       {"train --dataset synthetic --model nope", "--model"},
-      {"train --dataset synthetic --activation sigmoid", "--activation"},
+      {"train --dataset synthetic --activation swish", "--activation"},
       {"train --dataset synthetic --hidden 16,0", "--hidden"},
       {"train --dataset synthetic --val-fraction 1.5", "--val-fraction"},
       {"compare --dataset synthetic --batch-size 0", "--batch-size"},

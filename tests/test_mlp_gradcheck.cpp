@@ -42,6 +42,9 @@ TEST_CASE("small MLP with batch norm after each ReLU") { check_spec(small(Norm::
 TEST_CASE("small MLP with batch norm before each activation") {
   check_spec(small(Norm::batch, NormPlacement::before_activation), "batchnorm-before");
 }
+TEST_CASE("small MLP with batch norm and sigmoid (Ioffe & Szegedy's saturating units)") {
+  check_spec(small(Norm::batch, NormPlacement::before_activation, Activation::sigmoid), "batchnorm-sigmoid");
+}
 TEST_CASE("small MLP with layer norm and tanh") {
   check_spec(small(Norm::layer, NormPlacement::after_activation, Activation::tanh), "layernorm-tanh");
 }
