@@ -20,6 +20,7 @@
 #include "train/safetensors.hpp"
 
 using namespace bnlab;
+using bnlab::test::message_of;
 using bnlab::test::TempDir;
 namespace fs = std::filesystem;
 
@@ -39,17 +40,6 @@ std::vector<std::string> names_in(const fs::path& dir) {
   return names;
 }
 
-// The message of the RuntimeError `f` throws ("" if it throws none; fails the test on another type).
-template <class F>
-std::string runtime_error_of(F f) {
-  try {
-    f();
-  } catch (const RuntimeError& e) {
-    return e.what();
-  }
-  FAIL("expected a RuntimeError");
-  return "";
-}
 
 // While alive, no file of this process may grow beyond `bytes` (RLIMIT_FSIZE): a write past it fails
 // with EFBIG, as it would on a full disk, instead of raising SIGXFSZ.
@@ -107,7 +97,7 @@ TEST_CASE("write_file_atomically: an existing destination is replaced whole (no 
 TEST_CASE("write_file_atomically: a missing directory is a RuntimeError naming the path and the system's reason") {
   TempDir dir;
   const std::string path = dir / "no/such/dir/run.json";
-  const std::string message = runtime_error_of([&] { write_file_atomically(path, "{}\n"); });
+  const std::string message = message_of<RuntimeError>([&] { write_file_atomically(path, "{}\n"); });
   CHECK(contains(message, "cannot write " + path + ": "));
   CHECK(contains(message, "No such file or directory"));
   CHECK(names_in(dir.path()).empty());
@@ -120,7 +110,7 @@ TEST_CASE("write_file_atomically: a write that fails half-way (file too large, a
   std::string message;
   {
     const FileSizeLimit limit(4096);  // (no test output inside: it might go to a file)
-    message = runtime_error_of([&] { write_file_atomically(path, std::string(100000, 'x')); });
+    message = message_of<RuntimeError>([&] { write_file_atomically(path, std::string(100000, 'x')); });
   }
   CHECK(contains(message, "cannot write " + path + ": "));
   CHECK(contains(message, "File too large"));
@@ -134,7 +124,7 @@ TEST_CASE("write_file_atomically: a rename that fails (the destination is a dire
   const std::string path = dir / "report.md";
   fs::create_directories(path);
   write_plain(path + "/inside", "kept\n");
-  const std::string message = runtime_error_of([&] { write_file_atomically(path, "# report\n"); });
+  const std::string message = message_of<RuntimeError>([&] { write_file_atomically(path, "# report\n"); });
   CHECK(contains(message, "cannot write " + path + ": renaming " + path + ".tmp failed: "));
   CHECK_FALSE(fs::exists(path + ".tmp"));
   CHECK(fs::is_directory(path));
@@ -177,7 +167,7 @@ TEST_CASE("write_safetensors streams through the writer: a failed write keeps th
   std::string message;
   {
     const FileSizeLimit limit(4096);
-    message = runtime_error_of([&] { write_safetensors(path, {{"w", {100000}, big}}, {{"note", "new"}}); });
+    message = message_of<RuntimeError>([&] { write_safetensors(path, {{"w", {100000}, big}}, {{"note", "new"}}); });
   }
   CHECK(contains(message, "cannot write " + path + ": "));
   CHECK(read_bytes(path) == before);
