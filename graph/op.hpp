@@ -64,6 +64,8 @@ const char* to_string(Mode mode);
 template <class T>
 struct ForwardArgs {
   std::span<const TensorView<const T>> in;  // one view per input; a labels input has an empty view
+  std::span<const Shape> in_shapes;         // the inputs' shapes with the batch resolved ([32,28,28,1])
+  Shape out_shape;                          // the output's, resolved
   std::span<const int32_t> labels;          // the labels input's values, if the op takes labels
   TensorView<T> out;
   std::span<const TensorView<T>> saved;     // OpInfo::saved: written here, read by backward
@@ -73,6 +75,9 @@ struct ForwardArgs {
   Mode mode;
   const std::string* node_name;             // for error messages
   ThreadPool* pool = nullptr;               // split work with parallel_for (null: one thread)
+  // For ops that draw random numbers (dropout): the session's seed mixed with the node's id, so
+  // two nodes and two seeds draw different streams. An op keeps its own step counter as state.
+  uint64_t seed = 0;
 };
 
 template <class T>
@@ -84,6 +89,8 @@ struct GradTarget {
 template <class T>
 struct BackwardArgs {
   std::span<const TensorView<const T>> in;
+  std::span<const Shape> in_shapes;               // as in ForwardArgs
+  Shape out_shape;
   std::span<const int32_t> labels;
   TensorView<const T> out;
   TensorView<const T> grad_out;                   // dLoss/dout, same shape as out

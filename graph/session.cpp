@@ -8,7 +8,7 @@
 namespace bnlab {
 
 template <class T>
-BasicSession<T>::BasicSession(Program program, SessionOptions options) : program_(std::move(program)) {
+BasicSession<T>::BasicSession(Program program, SessionOptions options) : program_(std::move(program)), seed_(options.seed) {
   const Graph& g = program_.graph;
   for (NodeId id : program_.parameters) params_.add(g.node(id).name, g.node(id).shape);
   grads_ = TensorStore<T>::like(params_);
@@ -31,6 +31,7 @@ BasicSession<T>::BasicSession(Program program, SessionOptions options) : program
 
 template <class T>
 void BasicSession<T>::initialize_parameters(uint64_t seed) {
+  seed_ = seed;  // random ops (dropout) draw from the same seed as the parameters
   Rng rng(seed);
   for (int p = 0; p < params_.size(); ++p) {
     const Init& init = program_.graph.node(program_.parameters[static_cast<size_t>(p)]).init;
@@ -96,6 +97,7 @@ void BasicSession<T>::bind() {
     if (node.kind != NodeKind::op) continue;
     Bound& b = bound_[i];
     b.in.clear();  // clear, not reassign: the vectors keep their capacity across set_batch
+    b.in_shapes.clear();
     b.grad_in.clear();
     b.saved.clear();
     b.saved_read.clear();
@@ -103,8 +105,10 @@ void BasicSession<T>::bind() {
     b.backward_scratch.clear();
     b.state.clear();
     b.labels = {};
+    b.out_shape = node.shape.resolve(batch_);
     for (size_t j = 0; j < node.inputs.size(); ++j) {
       const NodeId in = node.inputs[j];
+      b.in_shapes.push_back(p.graph.node(in).shape.resolve(batch_));
       if (p.graph.node(in).kind == NodeKind::labels) {
         b.in.push_back({});
         b.labels = labels(in);
@@ -194,15 +198,19 @@ template <class T>
 ForwardArgs<T> BasicSession<T>::forward_args_at(size_t i, Mode mode) {
   const Node& node = program_.graph.node(program_.order[i].id);
   const Bound& b = bound_[i];
-  return {.in = b.in, .labels = b.labels, .out = b.out, .saved = b.saved, .scratch = b.scratch, .state = b.state,
-          .attrs = node.attrs, .mode = mode, .node_name = &node.name, .pool = pool_.get()};
+  // splitmix64's increment: seeds of neighbouring nodes and sessions land far apart.
+  const uint64_t node_seed = seed_ ^ (0x9e3779b97f4a7c15ull * (static_cast<uint64_t>(program_.order[i].id) + 1));
+  return {.in = b.in, .in_shapes = b.in_shapes, .out_shape = b.out_shape, .labels = b.labels, .out = b.out,
+          .saved = b.saved, .scratch = b.scratch, .state = b.state, .attrs = node.attrs, .mode = mode,
+          .node_name = &node.name, .pool = pool_.get(), .seed = node_seed};
 }
 
 template <class T>
 BackwardArgs<T> BasicSession<T>::backward_args_at(size_t i, Mode mode) {
   const Node& node = program_.graph.node(program_.order[i].id);
   const Bound& b = bound_[i];
-  return {.in = b.in, .labels = b.labels, .out = b.out, .grad_out = b.grad_out, .saved = b.saved_read,
+  return {.in = b.in, .in_shapes = b.in_shapes, .out_shape = b.out_shape, .labels = b.labels, .out = b.out,
+          .grad_out = b.grad_out, .saved = b.saved_read,
           .scratch = b.backward_scratch, .attrs = node.attrs, .grad_in = b.grad_in, .mode = mode, .pool = pool_.get()};
 }
 

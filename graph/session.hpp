@@ -27,7 +27,7 @@
 namespace bnlab {
 
 struct SessionOptions {
-  uint64_t seed = 0;        // parameter initialization
+  uint64_t seed = 0;        // parameter initialization and random ops (dropout masks)
   int64_t max_batch = 0;    // plan the arena for this batch up front (0: on the first set_batch)
   int threads = 1;          // kernels split their work over this many threads (results depend on it)
 };
@@ -98,6 +98,8 @@ class BasicSession {
  private:
   struct Bound {  // the views one op node's kernels see, rebuilt by set_batch
     std::vector<TensorView<const T>> in;
+    std::vector<Shape> in_shapes;                 // resolved to the batch
+    Shape out_shape;
     std::vector<TensorView<T>> saved;             // forward writes them
     std::vector<TensorView<const T>> saved_read;  // backward reads them
     std::vector<TensorView<T>> scratch, backward_scratch, state;
@@ -136,6 +138,7 @@ class BasicSession {
   std::vector<Bound> bound_;                   // per order index
   int64_t capacity_ = 0;
   int64_t batch_ = 0;
+  uint64_t seed_ = 0;
   Mode last_mode_ = Mode::train;
   std::unique_ptr<ThreadPool> pool_;
 };

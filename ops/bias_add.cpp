@@ -8,8 +8,9 @@ namespace {
 Shape infer(const ShapeContext& c) {
   const Shape& x = c.in[0];
   const Shape& b = c.in[1];
-  if (x.rank() != 2 || b.rank() != 1 || b.has_batch() || x[1] != b[0])
-    throw ShapeError("bias must be a vector of the input's width: " + x.to_string() + " + " + b.to_string());
+  // [B,F] + [F], or per channel [B,H,W,C] + [C]: the bias runs along the last dimension.
+  if (x.rank() < 2 || b.rank() != 1 || b.has_batch() || x[x.rank() - 1] != b[0])
+    throw ShapeError("bias must be a vector of the input's last dimension: " + x.to_string() + " + " + b.to_string());
   return x;
 }
 

@@ -1,4 +1,4 @@
-// bias_add: [B,N] + [N] → [B,N], the bias broadcast over rows.
+// bias_add: [B,N] + [N] → [B,N], the bias broadcast over rows; [B,H,W,C] + [C] → [B,H,W,C] per channel.
 //   auto h = bnlab::bias_add(bnlab::matmul(x, w), b);
 #pragma once
 
