@@ -29,7 +29,12 @@ void append_batch(const std::string& path, Dataset& out) {
     const size_t row = first_row + static_cast<size_t>(r);
     out.labels[row] = rec[0];
     float* x = out.features.data() + row * static_cast<size_t>(cifar10_features);
-    for (int64_t k = 0; k < cifar10_features; ++k) x[k] = static_cast<float>(rec[1 + k]) / 255.0f;
+    // The record stores the image channel-major (1024 red, 1024 green, 1024 blue bytes, each plane
+    // row by row); bnlab keeps images channels last: x[(h·32 + w)·3 + c] = plane c at (h, w).
+    const uint8_t* pixels = rec + 1;
+    constexpr int64_t plane = 32 * 32;
+    for (int64_t p = 0; p < plane; ++p)
+      for (int64_t c = 0; c < 3; ++c) x[p * 3 + c] = static_cast<float>(pixels[c * plane + p]) / 255.0f;
   }
 }
 
@@ -43,6 +48,7 @@ Dataset read_cifar10_batches(const std::vector<std::string>& paths, std::string 
   Dataset out;
   out.name = std::move(name);
   out.feature_count = cifar10_features;
+  out.shape = {32, 32, 3};
   out.num_classes = 10;
   for (const auto& path : paths) append_batch(path, out);
   return out;

@@ -5,7 +5,8 @@
 //   auto [train, test] = bnlab::data::read_cifar10_dir(dir);   // data_batch_1..5.bin, test_batch.bin
 //
 // Each record is 1 label byte (0–9) then 3072 pixel bytes: the 1024 red values of the 32x32 image
-// row by row, then green, then blue. Features keep that channel-major order.
+// row by row, then green, then blue. bnlab converts each image to channels last on load (as every
+// image in bnlab): feature (h·32 + w)·3 + c is channel c at row h, column w; shape [32,32,3].
 #pragma once
 
 #include <string>

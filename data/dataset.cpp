@@ -34,9 +34,16 @@ void Dataset::gather(std::span<const int64_t> indices, float* x, int32_t* y, Thr
   });
 }
 
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 Dataset Dataset::subset(std::span<const int64_t> indices, std::string new_name) const {
   Dataset out;
   out.feature_count = feature_count;
+  out.shape = shape;
   out.num_classes = num_classes;
   out.name = std::move(new_name);
   out.features.resize(indices.size() * static_cast<size_t>(feature_count));

@@ -1,7 +1,8 @@
 // bnlab data: an in-memory labelled dataset and the operations the trainer needs on it.
 //
 //   bnlab::data::Splits s = bnlab::data::load("fashion-mnist", {.data_dir = "", .val_fraction = 0.2, .seed = 0});
-//   // s.train / s.val / s.test: features [N, F] row-major floats in [0,1], labels int32 in [0, classes)
+//   // s.train / s.val / s.test: features [N, F] row-major floats in [0,1], labels int32 in [0, classes);
+//   // s.train.sample_shape() == {28, 28, 1}: each row is an image, channels last (H, W, C), F = 784
 //   bnlab::data::BatchOrder order(s.train.size(), /*batch=*/32, /*drop_last=*/false, /*seed=*/0);
 //   order.reshuffle(epoch);                      // seeded permutation for this epoch
 //   for (int64_t b = 0; b < order.num_batches(); ++b) {
@@ -24,10 +25,14 @@ struct Dataset {
   std::vector<float> features;   // [rows, feature_count], row-major
   std::vector<int32_t> labels;   // [rows]
   int64_t feature_count = 0;
+  // One sample's shape, channels last ([28,28,1] for Fashion-MNIST, [32,32,3] for CIFAR-10); empty
+  // means flat, [feature_count] (CSV, synthetic). Its product is feature_count.
+  std::vector<int64_t> shape;
   int32_t num_classes = 0;
   std::string name;              // "fashion-mnist/train", … for messages
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
+  std::vector<int64_t> sample_shape() const { return shape.empty() ? std::vector<int64_t>{feature_count} : shape; }
   const float* row(int64_t i) const { return features.data() + i * feature_count; }
   // Copies rows `indices` into x ([indices.size(), feature_count] row-major) and y, the rows split
   // over `pool`'s threads when there is one. An index outside [0, size()) is a UsageError naming
@@ -36,6 +41,9 @@ struct Dataset {
   // The rows `indices` as a new dataset (used by splits and subsets).
   Dataset subset(std::span<const int64_t> indices, std::string new_name) const;
 };
+
+// "[28,28,1]"
+std::string shape_text(const std::vector<int64_t>& shape);
 
 struct Splits {
   Dataset train, val, test;

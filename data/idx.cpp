@@ -184,6 +184,10 @@ Dataset read_idx_dataset(const std::string& images_path, const std::string& labe
   out.num_classes = num_classes;
   out.feature_count = 1;
   for (size_t d = 1; d < images.dims.size(); ++d) out.feature_count *= images.dims[d];
+  // [N,H,W] images are one channel: [H,W,1]; [N,H,W,C] keep their channels; [N,F] stay flat.
+  out.shape.assign(images.dims.begin() + 1, images.dims.end());
+  if (out.shape.size() == 2) out.shape.push_back(1);
+  if (out.shape.size() > 3) out.shape.clear();  // rank 5 and more: flat
 
   out.labels.resize(static_cast<size_t>(rows));
   for (int64_t i = 0; i < rows; ++i) {

@@ -114,7 +114,7 @@ const std::vector<DatasetInfo>& dataset_infos() {
                         "/usr/share/datasets/fashion-mnist, Debian package dataset-fashion-mnist)"},
       {"mnist", "MNIST handwritten digits, IDX files {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] in --data-dir"},
       {"kmnist", "Kuzushiji-MNIST cursive Japanese characters, IDX files as for mnist in --data-dir"},
-      {"cifar10", "CIFAR-10 32x32 colour images, 3072 features, binary batches data_batch_1..5.bin and "
+      {"cifar10", "CIFAR-10 32x32 colour images (32x32x3, channels last), binary batches data_batch_1..5.bin and "
                   "test_batch.bin in --data-dir"},
       {"csv", "your own data: --data-dir holds train.csv and test.csv, label in the first column, then features"},
       {"synthetic", "generated Gaussian clusters: 4000 train / 1000 test rows, 20 features, 4 classes, no files"},
@@ -149,6 +149,9 @@ Splits prepare_splits(Dataset train, Dataset test, const std::string& name, cons
   validate(o);
   if (train.size() == 0) throw InputError("dataset " + name + ": the training set has no rows");
   if (test.size() == 0) throw InputError("dataset " + name + ": the test set has no rows");
+  if (train.sample_shape() != test.sample_shape())
+    throw InputError("dataset " + name + ": the test samples are " + shape_text(test.sample_shape()) +
+                     " but the training samples are " + shape_text(train.sample_shape()));
   train = limit_rows(std::move(train), o.limit_train, o.seed, kLimitTrainStream);
   test = limit_rows(std::move(test), o.limit_test, o.seed, kLimitTestStream);
 

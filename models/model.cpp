@@ -1,5 +1,6 @@
 #include "models/model.hpp"
 
+#include "graph/errors.hpp"
 #include "models/layers.hpp"
 #include "ops/relu.hpp"
 #include "ops/sigmoid.hpp"
@@ -22,6 +23,13 @@ Var add_layer(Var h, const LayerSpec& l) {
         case Activation::sigmoid: return sigmoid(h, l.name);
       }
       return h;
+    case LayerKind::conv2d:
+    case LayerKind::max_pool2d:
+    case LayerKind::avg_pool2d:
+    case LayerKind::global_avg_pool:
+    case LayerKind::flatten:
+    case LayerKind::group_norm:
+    case LayerKind::dropout: throw UsageError(std::string("INTEGRATION: ") + to_string(l.kind));
   }
   return h;
 }
@@ -33,7 +41,9 @@ Model build_model(const ModelSpec& spec) {
   Model m;
   m.spec = spec;
   Graph& g = m.graph;
-  const Var x = g.input("x", {batch, spec.input_features()});
+  std::vector<int64_t> dims = {batch};
+  dims.insert(dims.end(), spec.input_shape.begin(), spec.input_shape.end());
+  const Var x = g.input("x", Shape(dims));  // [B,F] or an image [B,H,W,C]
   Var h = x;
   const Var y = g.labels("y", static_cast<int32_t>(spec.classes));
   for (const LayerSpec& l : spec.layers) {

@@ -21,6 +21,7 @@
 // with the same layers but another recipe are different specs (a resume checks both).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -31,27 +32,52 @@
 
 namespace bnlab {
 
-enum class LayerKind { dense, batch_norm, layer_norm, activation };
+enum class LayerKind {
+  dense, batch_norm, layer_norm, activation,
+  conv2d, max_pool2d, avg_pool2d, global_avg_pool, flatten, group_norm, dropout
+};
 enum class Activation { relu, tanh, sigmoid };
 
 const char* to_string(LayerKind k);
 const char* to_string(Activation a);
 LayerKind layer_kind_from_string(const std::string& s);
+// Every layer kind, in declaration order (for messages and documentation).
+std::vector<LayerKind> layer_kinds();
 Activation activation_from_string(const std::string& s);
 
+// Height and width of a kernel, window, stride or padding.
+using Size2 = std::array<int64_t, 2>;
+
+// One layer. Shapes below are one sample's (the batch dimension is not written); images are
+// [H,W,C], channels last.
 struct LayerSpec {
   LayerKind kind = LayerKind::dense;
   std::string name;  // unique in the model: parameters are "<name>.weight", "<name>.gamma", …
-  // dense: x [B,in] → x·weight [in,units] (+ bias [units])
+  // dense: [F] → [units], x·weight [F,units] (+ bias [units])
   int64_t units = 0;
+  // conv2d: [H,W,C] → [H',W',filters], weight [kh,kw,C,filters] (+ bias [filters]),
+  //   H' = ⌊(H + 2·padding_h − kh)/stride_h⌋ + 1; zero padding on both sides
+  int64_t filters = 0;
+  Size2 kernel = {3, 3};
+  Size2 padding = {0, 0};
+  // conv2d, max_pool2d, avg_pool2d: the step between windows; pools: [H,W,C] → [H',W',C],
+  //   H' = ⌊(H − window_h)/stride_h⌋ + 1, no padding
+  Size2 stride = {1, 1};
+  Size2 window = {2, 2};
+  // dense and conv2d
   Init::Kind init = Init::Kind::glorot_uniform;
   double weight_scale = 1.0;  // multiplies the drawn weights
   bool bias = true;
-  // batch_norm (momentum, eps) and layer_norm (eps)
+  // batch_norm (momentum, eps) over [F] or per channel of [H,W,C]; layer_norm (eps) over [F];
+  // group_norm (groups, eps) per sample over H, W and C/groups channels
   double momentum = BatchNormOptions{}.momentum;
   double eps = BatchNormOptions{}.eps;
+  int64_t groups = 1;
+  // dropout: the share of values zeroed in training (inverted scaling; identity in evaluation)
+  double rate = 0.5;
   // activation
   Activation activation = Activation::relu;
+  // global_avg_pool: [H,W,C] → [C]; flatten: any shape → [H·W·C]
   // non-empty: the trainer reports this layer's output statistics under this label
   std::string probe;
 
@@ -81,16 +107,24 @@ struct ModelSpec {
 
   // The features of one sample (the product of input_shape).
   int64_t input_features() const;
-  // "784-128-64-10": the input features, then the units of each dense layer.
+  // "784-128-64-10": the input features, then the units of each dense layer. A model with
+  // convolutions: "28x28x1-c32-p2-c64-p2-128-10" (c: a conv's filters, p: a pool's window).
   std::string describe() const;
+  // One sample's shape after each layer (layer_shapes()[i] is layer i's output), checking that
+  // each layer fits its input: UsageError "layer 3 (dense 'fc1'): takes [F], got [28,28,1]; add a
+  // flatten layer before it". validate() checks this and more.
+  std::vector<std::vector<int64_t>> layer_shapes() const;
+  // Weights, biases and norm parameters (what the optimizer updates).
+  int64_t parameter_count() const;
   bool has(LayerKind kind) const;
   // The recipe field `name`, or nullptr.
   const RecipeField::Value* recipe_value(const std::string& name) const;
   // The recipe field `name` as text ("relu", "0.1", "128,64"), or "" when there is none.
   std::string recipe_text(const std::string& name) const;
   // Throws UsageError naming the layer (index from 1, kind and name) or field that is wrong and its
-  // value: sizes out of range, an empty or duplicate name, a last layer that is not a dense layer
-  // with `classes` units, more than max_parameters weights and biases.
+  // value: sizes out of range, an empty or duplicate name, a layer that does not fit its input's
+  // shape (layer_shapes), a last layer that is not a dense layer with `classes` units, more than
+  // max_parameters weights and biases.
   void validate() const;
   friend bool operator==(const ModelSpec&, const ModelSpec&) = default;
 };

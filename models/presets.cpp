@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "graph/errors.hpp"
+#include "models/cnn.hpp"
 #include "models/mlp.hpp"
 
 namespace bnlab {
@@ -33,18 +34,35 @@ NormPlacement placement_from_string(const std::string& s) {
   throw UsageError("unknown norm placement '" + s + "' (known: after_activation, before_activation)");
 }
 
-std::vector<std::string> preset_names() { return {"plain", "batchnorm", "layernorm"}; }
+std::vector<std::string> preset_names() { return {"plain", "batchnorm", "layernorm", "cnn-plain", "cnn-batchnorm"}; }
 
 bool is_preset(const std::string& name) {
   const auto names = preset_names();
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-ModelSpec preset_spec(const std::string& name, int64_t inputs, int64_t classes, const ModelOptions& options) {
+ModelSpec preset_spec(const std::string& name, const std::vector<int64_t>& sample_shape, int64_t classes,
+                      const ModelOptions& options) {
+  if (!is_preset(name)) {
+    std::string known;
+    for (const auto& n : preset_names()) known += (known.empty() ? "" : ", ") + n;
+    throw UsageError("unknown model '" + name + "' (known: " + known + ")");
+  }
+  if (CnnSpec::is_preset(name)) {
+    CnnSpec s = CnnSpec::preset(name).refined(options);
+    s.input_shape = sample_shape;
+    s.classes = classes;
+    return s.model_spec();
+  }
   MlpSpec s = MlpSpec::preset(name).refined(options);
-  s.inputs = inputs;
+  s.inputs = 1;
+  for (int64_t d : sample_shape) s.inputs *= d;  // an MLP takes the sample flat, as it lies in memory
   s.classes = classes;
   return s.model_spec();
+}
+
+ModelSpec preset_spec(const std::string& name, int64_t inputs, int64_t classes, const ModelOptions& options) {
+  return preset_spec(name, std::vector<int64_t>{inputs}, classes, options);
 }
 
 }  // namespace bnlab

@@ -9,6 +9,12 @@
 //   plain      784-128-64-10, ReLU, Glorot-uniform weights, zero biases
 //   batchnorm  plain with batch norm after each hidden ReLU (momentum 0.1, eps 1e-5: PyTorch's)
 //   layernorm  plain with layer norm after each hidden ReLU
+// and the reference CNN, the second family (models/cnn.hpp), for images [H,W,C]:
+//   cnn-plain      conv 3×3×32 → ReLU → max-pool 2 → conv 3×3×64 → ReLU → max-pool 2 → flatten →
+//                  dense 128 → ReLU → dense 10, biases everywhere, Glorot-uniform weights
+//   cnn-batchnorm  cnn-plain with batch norm between each conv / hidden dense layer and its ReLU
+//                  (per channel on images: BatchNorm2d; momentum 0.1, eps 1e-5)
+// The refinements apply to both families (--hidden sets a CNN's dense layers after the flatten).
 #pragma once
 
 #include <cstdint>
@@ -74,9 +80,13 @@ void visit_fields(C& o, V&& v) {
 std::vector<std::string> preset_names();
 bool is_preset(const std::string& name);
 
-// The preset `name` for `inputs` features and `classes` classes, refined by `options`, validated.
-// UsageError for an unknown name ("unknown model 'x' (known: plain, batchnorm, layernorm)") or a
-// refinement out of range (naming the field and value).
+// The preset `name` for samples of `sample_shape` ([784], or an image [28,28,1]) and `classes`
+// classes, refined by `options`, validated. An MLP takes the sample flat (its input is the product
+// of the shape, the values as they lie in memory); a CNN needs an image. UsageError for an unknown
+// name ("unknown model 'x' (known: plain, batchnorm, …)"), a refinement out of range (naming the
+// field and value), or a shape the model cannot take.
+ModelSpec preset_spec(const std::string& name, const std::vector<int64_t>& sample_shape, int64_t classes,
+                      const ModelOptions& options = {});
 ModelSpec preset_spec(const std::string& name, int64_t inputs, int64_t classes, const ModelOptions& options = {});
 
 }  // namespace bnlab

@@ -43,7 +43,7 @@ void write_folder(const std::string& dir, int rows_per_batch) {
 
 }  // namespace
 
-TEST_CASE("a batch file: labels, channel-major pixels scaled by 1/255") {
+TEST_CASE("a batch file: labels, channel-major pixels stored channels last, scaled by 1/255") {
   TempDir dir;
   write_bytes(dir / "b.bin", batch({record(3, 102, 17), record(9, 0)}));
   const data::Dataset d = data::read_cifar10_batch(dir / "b.bin", "cifar10/x");
@@ -52,13 +52,16 @@ TEST_CASE("a batch file: labels, channel-major pixels scaled by 1/255") {
   CHECK(d.num_classes == 10);
   CHECK(d.name == "cifar10/x");
   CHECK(d.labels == std::vector<int32_t>{3, 9});
+  CHECK(d.sample_shape() == std::vector<int64_t>{32, 32, 3});
+  // Feature (h·32 + w)·3 + c: pixel (0,0) is red 17 (the record's byte 1), green 51, blue 255.
   CHECK(d.row(0)[0] == 17.0f / 255.0f);
-  CHECK(d.row(0)[1] == 0.4f);       // red plane, 102 / 255
-  CHECK(d.row(0)[1023] == 0.4f);
-  CHECK(d.row(0)[1024] == 0.2f);    // green plane starts, 51 / 255
-  CHECK(d.row(0)[2047] == 0.2f);
-  CHECK(d.row(0)[2048] == 1.0f);    // blue plane, 255 / 255
-  CHECK(d.row(1)[1] == 0.0f);
+  CHECK(d.row(0)[1] == 0.2f);       // green, 51 / 255
+  CHECK(d.row(0)[2] == 1.0f);       // blue, 255 / 255
+  CHECK(d.row(0)[3] == 0.4f);       // pixel (0,1): red plane, 102 / 255
+  CHECK(d.row(0)[3 * 1023] == 0.4f);      // pixel (31,31) red
+  CHECK(d.row(0)[3 * 1023 + 1] == 0.2f);  // green
+  CHECK(d.row(0)[3071] == 1.0f);          // blue
+  CHECK(d.row(1)[3] == 0.0f);
   CHECK(d.row(1)[3071] == 1.0f);
 }
 
@@ -72,7 +75,7 @@ TEST_CASE("a folder: five training batches in order, then the test batch; also o
   CHECK(test.name == "cifar10/test");
   for (int b = 1; b <= 5; ++b) {
     const int64_t first = (b - 1) * 3;
-    CHECK(train.row(first)[5] == static_cast<float>(b) / 255.0f);  // batch b's red plane is b
+    CHECK(train.row(first)[6] == static_cast<float>(b) / 255.0f);  // batch b's red plane is b (pixel 2's red)
     CHECK(train.labels[static_cast<size_t>(first)] == b % 10);
   }
   CHECK(test.labels == std::vector<int32_t>{9, 0});

@@ -20,6 +20,7 @@ const Bytes kLabels = idx_bytes({2}, {7, 2});
 void check_small_dataset(const data::Dataset& d) {
   REQUIRE(d.size() == 2);
   CHECK(d.feature_count == 6);
+  CHECK(d.sample_shape() == std::vector<int64_t>{2, 3, 1});  // 2×3 pixels, one channel
   CHECK(d.num_classes == 10);
   CHECK(d.name == "t/train");
   CHECK(d.labels == std::vector<int32_t>{7, 2});
@@ -55,16 +56,18 @@ TEST_CASE("gzipped IDX files are detected by their magic, whatever the name") {
   CHECK(data::read_file_bytes(dir / "images.gz") == kImages);
 }
 
-TEST_CASE("any rank >= 1: rank 1 gives one feature, rank 4 flattens three dims") {
+TEST_CASE("any rank >= 1: rank 1 gives one feature, rank 3 images get one channel, rank 4 keeps its channels") {
   TempDir dir;
   write_bytes(dir / "r1", idx_bytes({3}, {0, 255, 51}));
   write_bytes(dir / "r4", idx_bytes({3, 1, 2, 2}, Bytes(12, 255)));
   write_bytes(dir / "labels", idx_bytes({3}, {0, 1, 0}));
   const auto d1 = read_idx_dataset(dir / "r1", dir / "labels", 2, "r1");
   CHECK(d1.feature_count == 1);
+  CHECK(d1.sample_shape() == std::vector<int64_t>{1});
   CHECK(d1.features == std::vector<float>{0.0f, 1.0f, 0.2f});
   const auto d4 = read_idx_dataset(dir / "r4", dir / "labels", 2, "r4");
   CHECK(d4.feature_count == 4);
+  CHECK(d4.sample_shape() == std::vector<int64_t>{1, 2, 2});  // [N,H,W,C]: H 1, W 2, C 2
   CHECK(d4.features.size() == 12);
 }
 

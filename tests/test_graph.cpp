@@ -24,7 +24,7 @@ TEST_CASE("a shape mismatch names the node, the op and both shapes") {
                        "node 'fc1.matmul' (matmul): inner dimensions differ: [B,784]·[100,128]", ShapeError);
   auto b = g.parameter("b", {7}, Init::zeros());
   auto h = matmul(x, g.parameter("w2", {784, 8}, Init::zeros()), "mm");
-  CHECK_THROWS_WITH_AS(bias_add(h, b, "add"), "node 'add' (bias_add): bias must be a vector of the input's width: [B,8] + [7]",
+  CHECK_THROWS_WITH_AS(bias_add(h, b, "add"), "node 'add' (bias_add): bias must be a vector of the input's last dimension: [B,8] + [7]",
                        ShapeError);
 }
 

@@ -31,9 +31,21 @@ namespace {
 struct CompareFlags {
   TrainFlags train;
   std::vector<std::string> variants = {"plain", "batchnorm"};
+  std::string family;  // --model mlp|cnn: shorthand for the family's plain and batch-norm variants
   double threshold = 0.85;
   std::string checkpoint_dir;
+  CLI::Option* variants_opt = nullptr;
 };
+
+// --model: the plain and batch-norm variants of a family.
+std::vector<std::string> family_variants(const CompareFlags& c) {
+  if (c.family.empty()) return c.variants;
+  if (c.variants_opt->count() > 0)
+    throw UsageError("--model " + c.family + ": names the variants itself; give --model or --variants, not both");
+  if (c.family == "mlp") return {"plain", "batchnorm"};
+  if (c.family == "cnn") return {"cnn-plain", "cnn-batchnorm"};
+  throw UsageError("--model " + c.family + ": unknown model family (known: mlp, cnn)");
+}
 
 void check_variants(const CompareFlags& c) {
   const std::string list = fmt::format("{}", fmt::join(c.variants, ","));
@@ -150,7 +162,9 @@ void print_summary(const std::vector<RunRecord>& variants, double threshold) {
   metric_row("mean s/epoch", mean_epoch_seconds, 2);
 }
 
-void run_compare(const CompareFlags& c, CommandResult& result) {
+void run_compare(const CompareFlags& flags, CommandResult& result) {
+  CompareFlags c = flags;
+  c.variants = family_variants(flags);
   const TrainFlags& f = c.train;
   check_variants(c);
   check_before_loading(f, c.variants);
@@ -219,7 +233,11 @@ void register_compare(CLI::App& app, CommandResult& result) {
       "compare", "train plain and batch-norm models from the same seed side by side, then compare their test scores");
   auto flags = std::make_shared<CompareFlags>();
   add_train_flags(*cmd, flags->train, {.model = false, .norm = false});
-  cmd->add_option("--variants", flags->variants, "models to compare, comma-separated: " +
+  cmd->add_option("--model", flags->family,
+                  "mlp (plain vs batchnorm, the default) or cnn (cnn-plain vs cnn-batchnorm): a family's two variants")
+      ->type_name("FAMILY")
+      ->group("Model");
+  flags->variants_opt = cmd->add_option("--variants", flags->variants, "models to compare, comma-separated: " +
                                                      fmt::format("{}", fmt::join(preset_names(), ", ")) +
                                                      "; the first is the baseline")
       ->delimiter(',')

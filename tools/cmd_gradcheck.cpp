@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 
 #include "graph/gradcheck.hpp"
+#include "models/cnn.hpp"
 #include "models/model.hpp"
+#include "train/model_file.hpp"
 #include "tools/command.hpp"
 #include "tools/train_flags.hpp"
 
@@ -19,6 +21,8 @@ struct GradcheckFlags {
   std::string model = "batchnorm";
   TrainFlags refine;  // only the model refinements are registered and used
   int64_t inputs = 784;
+  std::vector<int64_t> input_shape;  // overrides inputs; a CNN's default is Fashion-MNIST's [28,28,1]
+  std::string model_file;
   int64_t classes = 10;
   int64_t batch = 8;
   uint64_t seed = 0;
@@ -27,14 +31,19 @@ struct GradcheckFlags {
 };
 
 void run_gradcheck(const GradcheckFlags& g, CommandResult& result) {
-  check_preset("--model", g.model);
+  if (g.model_file.empty()) check_preset("--model", g.model);
   if (g.inputs < 1) throw UsageError(fmt::format("--inputs {}: must be at least 1", g.inputs));
   if (g.classes < 2) throw UsageError(fmt::format("--classes {}: must be at least 2", g.classes));
   if (g.batch < 1) throw UsageError(fmt::format("--batch {}: must be at least 1", g.batch));
   if (!(std::isfinite(g.tolerance) && g.tolerance > 0))
     throw UsageError(fmt::format("--tolerance {}: must be a positive finite number", g.tolerance));
   if (g.max_elements < 0) throw UsageError(fmt::format("--max-elements {}: must be >= 0 (0 = all)", g.max_elements));
-  const ModelSpec spec = model_spec(g.refine, g.model, g.inputs, g.classes);
+  for (int64_t d : g.input_shape)
+    if (d < 1) throw UsageError(fmt::format("--input-shape {}: every dimension must be at least 1", fmt::join(g.input_shape, ",")));
+  const std::vector<int64_t> shape = !g.input_shape.empty()      ? g.input_shape
+                                     : CnnSpec::is_preset(g.model) ? std::vector<int64_t>{28, 28, 1}
+                                                                   : std::vector<int64_t>{g.inputs};
+  const ModelSpec spec = g.model_file.empty() ? model_spec(g.refine, g.model, shape, g.classes) : read_model_file(g.model_file);
   if (spec.has(LayerKind::batch_norm) && g.batch < 2)
     throw UsageError(fmt::format("--batch {}: batch norm needs at least 2 samples per batch", g.batch));
 
@@ -46,9 +55,11 @@ void run_gradcheck(const GradcheckFlags& g, CommandResult& result) {
   options.max_elements_per_tensor = g.max_elements;
   const GradCheckResult r = gradcheck(model.graph, model.loss, options);
 
-  fmt::print("gradcheck {} {} ({} {}, norm {} {}), batch {}, seed {}, double precision, train mode\n", g.model, spec.describe(),
-             spec.recipe_text("activation"), spec.recipe_text("init"), spec.recipe_text("norm"), spec.recipe_text("norm_placement"), g.batch,
-             g.seed);
+  const std::string how = spec.recipe.empty() ? std::string("from the model file")
+                                              : fmt::format("{} {}, norm {} {}", spec.recipe_text("activation"), spec.recipe_text("init"),
+                                                            spec.recipe_text("norm"), spec.recipe_text("norm_placement"));
+  fmt::print("gradcheck {} {} ({}), batch {}, seed {}, double precision, train mode\n",
+             g.model_file.empty() ? g.model : g.model_file, spec.describe(), how, g.batch, g.seed);
   size_t name_width = 9;
   for (const TensorCheck& t : r.tensors) name_width = std::max(name_width, t.name.size() + (t.is_parameter ? 0 : 8));
   fmt::print("{:<{}}  {:>15}  {:>13}  {:>13}  {:>11}  {:>15}  {:>15}\n", "parameter", name_width, "elements", "max rel error",
@@ -78,7 +89,12 @@ void register_gradcheck(CLI::App& app, CommandResult& result) {
     const std::string n = field.name;
     return n == "hidden" || n == "activation" || n == "norm_placement" || n == "init";
   });
-  cmd->add_option("--inputs", g->inputs, "input features")->capture_default_str();
+  cmd->add_option("--model-file", g->model_file, "check the model a JSON file describes (docs/model-files.md) instead of a preset")
+      ->type_name("PATH");
+  cmd->add_option("--inputs", g->inputs, "input features of an MLP preset")->capture_default_str();
+  cmd->add_option("--input-shape", g->input_shape, "one sample's shape, e.g. 28,28,1 (a CNN preset's default)")
+      ->delimiter(',')
+      ->type_name("H,W,C");
   cmd->add_option("--classes", g->classes, "classes")->capture_default_str();
   cmd->add_option("--batch", g->batch, "samples in the checked batch")->capture_default_str();
   cmd->add_option("--seed", g->seed, "seed of the inputs, labels, weights and element sample")->capture_default_str();

@@ -109,7 +109,8 @@ void run_sweep(const SweepFlags& s) {
     return it->second;
   };
   const data::Splits& first = data_for(s.seeds.front());
-  const int64_t inputs = first.train.feature_count, classes = first.train.num_classes;
+  const std::vector<int64_t> sample_shape = first.train.sample_shape();
+  const int64_t classes = first.train.num_classes;
   for (int64_t b : s.batch_sizes)
     if (b > first.train.size())
       throw UsageError(fmt::format("--batch-sizes: {} is larger than the training split ({} rows)", b, first.train.size()));
@@ -120,7 +121,7 @@ void run_sweep(const SweepFlags& s) {
     g.config.batch_size = batch;
     RunJob job;
     job.name = run_name(variant, batch, seed);
-    job.spec = model_spec(g, variant, inputs, classes);
+    job.spec = model_spec(g, variant, sample_shape, classes);
     job.config = train_config(g, variant);
     job.extra_config = data_config(g);
     return job;

@@ -148,8 +148,9 @@ void finish(const RunRecord& run, const TrainFlags& f, const nlohmann::ordered_j
 
 void run_train(const TrainCommand& c, CommandResult& result) {
   const TrainFlags& f = c.train;
-  check_preset("--model", f.model);
-  check_before_loading(f, {f.model});
+  if (f.model_file.empty()) check_preset("--model", f.model);
+  const std::string name = model_name(f);
+  check_before_loading(f, {name});
   if (c.save_best && c.checkpoint.empty())
     throw UsageError("--save-best needs --checkpoint PATH: the best epoch is kept beside it (PATH.best.safetensors for PATH.safetensors)");
   if (c.save_best && f.data.val_fraction == 0)
@@ -162,14 +163,14 @@ void run_train(const TrainCommand& c, CommandResult& result) {
   check_checkpoint_paths(s, f.outputs);
 
   const data::Splits data = data::load(f.dataset, s.data);
-  const ModelSpec spec = model_spec(f, f.model, data);
-  const TrainConfig config = train_config(f, f.model, data);
+  const ModelSpec spec = model_spec(f, name, data);
+  const TrainConfig config = train_config(f, name, data);
 
-  const RunJob job{.name = f.model, .spec = spec, .config = config};
+  const RunJob job{.name = name, .spec = spec, .config = config};
   RunRecord run;
   const auto announce = [&](const Trainer&, const data::Splits&) {
     if (progress_mode(f.quiet) != ProgressMode::quiet)
-      fmt::print(stderr, "train {} {} on {}: {} train / {} val / {} test rows, {} lr {}, batch {}, {} epoch{}\n", f.model,
+      fmt::print(stderr, "train {} {} on {}: {} train / {} val / {} test rows, {} lr {}, batch {}, {} epoch{}\n", name,
                  spec.describe(), f.dataset, data.train.size(), data.val.size(), data.test.size(),
                  to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size, config.epochs,
                  config.epochs == 1 ? "" : "s");

@@ -8,6 +8,8 @@
 
 #include "graph/initializer.hpp"
 #include "models/mlp.hpp"
+#include "train/model_file.hpp"
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <type_traits>
@@ -105,10 +107,15 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
   bind_fields(cmd, f.data, data);
 
   const std::string model = "Model";
-  if (set.model)
+  if (set.model) {
     cmd.add_option("--model", f.model, "preset: " + join(preset_names()) + "; the flags below refine it")
         ->capture_default_str()
         ->group(model);
+    cmd.add_option("--model-file", f.model_file,
+                   "train the model a JSON file describes (layers, shapes: docs/model-files.md) instead of a preset")
+        ->type_name("PATH")
+        ->group(model);
+  }
   add_model_flags(cmd, f, [&](const FieldInfo& field) { return set.norm || std::string(field.name) != "norm"; }, model);
 
   bind_fields(cmd, f.config, "Training");
@@ -125,6 +132,13 @@ void check_preset(const std::string& flag, const std::string& name) {
   if (!is_preset(name)) bad(flag, name, "unknown model (known: " + join(preset_names()) + ")");
 }
 
+std::string model_name(const TrainFlags& f) {
+  if (f.model_file.empty()) return f.model;
+  std::string stem = std::filesystem::path(f.model_file).filename().string();
+  if (stem.size() > 5 && stem.ends_with(".json")) stem.resize(stem.size() - 5);
+  return stem;
+}
+
 void check_before_loading(const TrainFlags& f, const std::vector<std::string>& presets) {
   const auto names = data::dataset_names();
   if (std::find(names.begin(), names.end(), f.dataset) == names.end())
@@ -132,9 +146,18 @@ void check_before_loading(const TrainFlags& f, const std::vector<std::string>& p
   if (f.dataset == "synthetic" && !f.data.data_dir.empty())
     bad("--data-dir", f.data.data_dir, "dataset synthetic is generated and reads no files");
   with_flags([&] { validate_fields(f.data); });
+  if (!f.model_file.empty()) {
+    // A model file is the whole model: a refinement flag would be silently ignored.
+    visit_fields(f.model_options, [&](const FieldInfo& field, const auto& value) {
+      if (value.has_value())
+        throw UsageError(fmt::format("{}: refines a preset, not a --model-file model (edit {} instead)", field.flag, f.model_file));
+    });
+    if (given(f.bn_preset_opt)) throw UsageError("--bn-preset: refines a preset, not a --model-file model (edit " + f.model_file + " instead)");
+    (void)read_model_file(f.model_file);
+  }
   // The model's sizes come from the data; Fashion-MNIST's stand in until it is loaded.
-  for (const auto& p : presets) {
-    model_spec(f, p, 784, 10);
+  for (const auto& p : f.model_file.empty() ? presets : std::vector<std::string>{}) {
+    model_spec(f, p, {28, 28, 1}, 10);
     train_config(f, p);
   }
   check_outputs(f.outputs);
@@ -148,7 +171,9 @@ data::LoadOptions load_options(const TrainFlags& f) {
 
 data::Splits load_data(const TrainFlags& f) { return data::load(f.dataset, load_options(f)); }
 
-ModelSpec model_spec(const TrainFlags& f, const std::string& preset, int64_t inputs, int64_t classes) {
+ModelSpec model_spec(const TrainFlags& f, const std::string& preset, const std::vector<int64_t>& sample_shape,
+                     int64_t classes) {
+  if (!f.model_file.empty()) return read_model_file(f.model_file);
   ModelOptions s = f.model_options;
   if (given(f.bn_preset_opt)) {
     if (f.bn_preset != "pytorch" && f.bn_preset != "keras") bad("--bn-preset", f.bn_preset, "unknown preset (known: pytorch, keras)");
@@ -158,11 +183,11 @@ ModelSpec model_spec(const TrainFlags& f, const std::string& preset, int64_t inp
     if (!s.norm_eps) s.norm_eps = bn.eps;
   }
   with_flags([&] { validate_fields(s); });
-  return preset_spec(preset, inputs, classes, s);
+  return preset_spec(preset, sample_shape, classes, s);
 }
 
 ModelSpec model_spec(const TrainFlags& f, const std::string& preset, const data::Splits& data) {
-  return model_spec(f, preset, data.train.feature_count, data.train.num_classes);
+  return model_spec(f, preset, data.train.sample_shape(), data.train.num_classes);
 }
 
 TrainConfig train_config(const TrainFlags& f, const std::string& preset) {

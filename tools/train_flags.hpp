@@ -44,8 +44,9 @@ struct TrainFlags {
   // (its seed is the training seed)
   std::string dataset = TrainConfig{}.dataset;
   data::LoadOptions data;
-  // model: a preset, refined by the flags that were given
+  // model: a preset, refined by the flags that were given, or a model file (which no flag refines)
   std::string model = "batchnorm";
+  std::string model_file;
   // the refinements of ModelOptions' declarations (models/presets.hpp), each set only when its flag
   // was given (a preset's own value wins over a default the user never typed), and the --bn-preset
   // shorthand for bn_momentum and norm_eps
@@ -74,13 +75,18 @@ void check_before_loading(const TrainFlags& flags, const std::vector<std::string
 // UsageError naming `flag` unless `name` is a model preset.
 void check_preset(const std::string& flag, const std::string& name);
 
+// The model's name in outputs: the preset, or the model file's name without its folder and ".json".
+std::string model_name(const TrainFlags& flags);
+
 data::LoadOptions load_options(const TrainFlags& flags);
 data::Splits load_data(const TrainFlags& flags);
 
-// The preset refined by the flags, sized to the data (inputs = feature count, classes = class count).
+// The preset refined by the flags, sized to the data (its sample shape and class count); with
+// --model-file, the file's model (the trainer checks that it fits the data).
 ModelSpec model_spec(const TrainFlags& flags, const std::string& preset, const data::Splits& data);
-// With inputs/classes given explicitly (gradcheck, and the checks before loading).
-ModelSpec model_spec(const TrainFlags& flags, const std::string& preset, int64_t inputs, int64_t classes);
+// With the sample shape and classes given explicitly (gradcheck, and the checks before loading).
+ModelSpec model_spec(const TrainFlags& flags, const std::string& preset, const std::vector<int64_t>& sample_shape,
+                     int64_t classes);
 
 // The validated training configuration; with data, also checks the batch size against the split.
 TrainConfig train_config(const TrainFlags& flags, const std::string& preset);

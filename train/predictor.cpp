@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "graph/errors.hpp"
+#include "train/model_file.hpp"
 
 namespace bnlab {
 
@@ -16,9 +17,7 @@ Predictor::Predictor(const Checkpoint& ckpt)
 }
 
 EvalMetrics Predictor::evaluate(const data::Dataset& d, Mode mode) {
-  if (d.feature_count != spec().input_features())
-    throw UsageError("the model takes " + std::to_string(spec().input_features()) + " inputs but '" + d.name + "' has " +
-                     std::to_string(d.feature_count) + " features");
+  check_input_shape(spec().input_shape, d);
   if (d.num_classes > spec().classes)
     throw UsageError("the model has " + std::to_string(spec().classes) + " classes but '" + d.name + "' has " +
                      std::to_string(d.num_classes));

@@ -26,6 +26,7 @@ class Fields {
     if (!obj_.is_object()) throw InputError(label() + "expected an object, got " + obj_.type_name());
   }
 
+  bool has(const std::string& key) const { return obj_.contains(key); }
   const json& at(const std::string& key) {
     const auto it = obj_.find(key);
     if (it == obj_.end()) throw InputError("missing field '" + name(key) + "'");
@@ -143,6 +144,27 @@ ojson spec_json(const ModelSpec& s) {
         break;
       case LayerKind::layer_norm: o["eps"] = l.eps; break;
       case LayerKind::activation: o["activation"] = to_string(l.activation); break;
+      case LayerKind::conv2d:
+        o["filters"] = l.filters;
+        o["kernel"] = l.kernel;
+        o["stride"] = l.stride;
+        o["padding"] = l.padding;
+        o["init"] = to_string(l.init);
+        o["weight_scale"] = l.weight_scale;
+        o["bias"] = l.bias;
+        break;
+      case LayerKind::max_pool2d:
+      case LayerKind::avg_pool2d:
+        o["window"] = l.window;
+        o["stride"] = l.stride;
+        break;
+      case LayerKind::global_avg_pool:
+      case LayerKind::flatten: break;
+      case LayerKind::group_norm:
+        o["groups"] = l.groups;
+        o["eps"] = l.eps;
+        break;
+      case LayerKind::dropout: o["rate"] = l.rate; break;
     }
     if (!l.probe.empty()) o["probe"] = l.probe;
     j["layers"].push_back(std::move(o));
@@ -213,8 +235,36 @@ std::vector<int64_t> integers(Fields& f, const std::string& key) {
   return out;
 }
 
-// Format 2: the layer list.
-ModelSpec spec_from(const json& j, const std::string& where) {
+// [h, w], or one integer for both.
+Size2 size2(Fields& f, const std::string& key) {
+  const json& v = f.at(key);
+  if (v.is_number_integer()) {
+    const int64_t x = Fields::integer_value(v, f.name(key), 0, ModelSpec::max_size);
+    return {x, x};
+  }
+  if (!v.is_array() || v.size() != 2) throw InputError(Fields::wrong_value(f.name(key), "an integer or [height, width]", v));
+  return {Fields::integer_value(v[0], f.name(key) + "[0]", 0, ModelSpec::max_size),
+          Fields::integer_value(v[1], f.name(key) + "[1]", 0, ModelSpec::max_size)};
+}
+
+// A convolution's padding: [h, w], one integer, or in a model file "valid" (none) or "same" (the
+// output keeps H×W at stride 1: (k − 1)/2 on each side, so the kernel must be odd).
+Size2 padding(Fields& f, const std::string& key, const Size2& kernel, bool model_file) {
+  const json& v = f.at(key);
+  if (!model_file || !v.is_string()) return size2(f, key);
+  const std::string mode = v.get<std::string>();
+  if (mode == "valid") return {0, 0};
+  if (mode != "same") throw InputError("field '" + f.name(key) + "': expected \"same\", \"valid\", an integer or [height, width], got \"" + mode + "\"");
+  if (kernel[0] % 2 == 0 || kernel[1] % 2 == 0)
+    throw InputError("field '" + f.name(key) + "': \"same\" needs an odd kernel (the padding is (k - 1)/2 on each side), got " +
+                     std::to_string(kernel[0]) + "x" + std::to_string(kernel[1]));
+  return {(kernel[0] - 1) / 2, (kernel[1] - 1) / 2};
+}
+
+// The layer list. A checkpoint's spec (model_file false) has every field of each layer's kind; a
+// model file may leave out any attribute (LayerSpec's default), the names ("<kind><i>") and the
+// recipe, and may write padding as "same" or "valid".
+ModelSpec spec_from(const json& j, const std::string& where, bool model_file = false) {
   Fields f(j, where);
   ModelSpec s;
   s.input_shape = integers(f, "input_shape");
@@ -225,24 +275,59 @@ ModelSpec spec_from(const json& j, const std::string& where) {
     Fields l(layers[i], f.name("layers") + "[" + std::to_string(i) + "]");
     LayerSpec layer;
     layer.kind = l.choice("kind", layer_kind_from_string);
-    layer.name = l.string("name");
+    // In a model file, a missing attribute keeps its default; in a checkpoint it is an error.
+    auto read = [&](const char* key, auto& value, auto reader) {
+      if (!model_file || l.has(key)) value = reader(key);
+    };
+    auto number = [&](const char* key) { return l.number(key); };
+    auto pair = [&](const char* key) { return size2(l, key); };
+    if (model_file && !l.has("name")) layer.name = std::string(to_string(layer.kind)) + std::to_string(i + 1);
+    else layer.name = l.string("name");
+    auto weights = [&] {
+      read("init", layer.init, [&](const char* key) { return l.choice(key, init_kind_from_string); });
+      read("weight_scale", layer.weight_scale, number);
+      read("bias", layer.bias, [&](const char* key) { return l.boolean(key); });
+    };
     switch (layer.kind) {
       case LayerKind::dense:
         layer.units = l.integer("units");
-        layer.init = l.choice("init", init_kind_from_string);
-        layer.weight_scale = l.number("weight_scale");
-        layer.bias = l.boolean("bias");
+        weights();
         break;
+      case LayerKind::conv2d:
+        layer.filters = l.integer("filters");
+        read("kernel", layer.kernel, pair);
+        read("stride", layer.stride, pair);
+        read("padding", layer.padding, [&](const char* key) { return padding(l, key, layer.kernel, model_file); });
+        weights();
+        break;
+      case LayerKind::max_pool2d:
+      case LayerKind::avg_pool2d:
+        read("window", layer.window, pair);
+        // A pool's stride defaults to its window (non-overlapping windows), as in PyTorch and Keras.
+        layer.stride = layer.window;
+        read("stride", layer.stride, pair);
+        break;
+      case LayerKind::global_avg_pool:
+      case LayerKind::flatten: break;
       case LayerKind::batch_norm:
-        layer.momentum = l.number("momentum");
-        layer.eps = l.number("eps");
+        read("momentum", layer.momentum, number);
+        read("eps", layer.eps, number);
         break;
-      case LayerKind::layer_norm: layer.eps = l.number("eps"); break;
+      case LayerKind::layer_norm: read("eps", layer.eps, number); break;
+      case LayerKind::group_norm:
+        layer.groups = l.integer("groups");
+        read("eps", layer.eps, number);
+        break;
+      case LayerKind::dropout: read("rate", layer.rate, number); break;
       case LayerKind::activation: layer.activation = l.choice("activation", activation_from_string); break;
     }
     if (layers[i].contains("probe")) layer.probe = l.string("probe");
     l.done();
     s.layers.push_back(std::move(layer));
+  }
+  if (model_file && !f.has("recipe")) {
+    f.done();
+    return s;
   }
   const json& recipe = f.array("recipe");
   for (size_t i = 0; i < recipe.size(); ++i) {
@@ -396,6 +481,11 @@ std::string to_json(const std::vector<EpochMetrics>& history) {
 std::string to_json(const data::LoadOptions& options) { return load_options_json(options).dump(); }
 
 ModelSpec model_spec_from_json(std::string_view text) { return spec_from(parse(text), ""); }
+ModelSpec model_file_spec_from_json(std::string_view text) {
+  ModelSpec s = spec_from(parse(text), "", true);
+  s.validate();
+  return s;
+}
 ModelSpec model_spec_from_format1_json(std::string_view text) { return format1_spec_from(parse(text), ""); }
 OptimizerConfig optimizer_config_from_json(std::string_view text) { return optimizer_from(parse(text), ""); }
 TrainConfig train_config_from_json(std::string_view text) { return train_config_from(parse(text), ""); }

@@ -34,6 +34,10 @@ std::string to_json(const std::vector<EpochMetrics>& history);  // a JSON array
 std::string to_json(const data::LoadOptions& options);          // synthetic options nested as "synthetic"
 
 ModelSpec model_spec_from_json(std::string_view text);
+// A model file (`--model-file`, docs/model-files.md): the same format, but a layer may leave out
+// any attribute (LayerSpec's default), its name ("<kind><i>", i from 1) and the recipe, and a
+// convolution's padding may be "same" or "valid". Validated (UsageError naming the layer).
+ModelSpec model_file_spec_from_json(std::string_view text);
 // Checkpoint format 1's spec: the MLP family's parameters ({"inputs":784,"hidden":[128,64],…}).
 ModelSpec model_spec_from_format1_json(std::string_view text);
 OptimizerConfig optimizer_config_from_json(std::string_view text);

@@ -6,6 +6,7 @@
 
 #include "data/batching.hpp"
 #include "graph/errors.hpp"
+#include "train/model_file.hpp"
 #include "train/config_fields.hpp"
 
 namespace bnlab {
@@ -19,9 +20,7 @@ double seconds_since(Clock::time_point start) {
 
 const ModelSpec& checked(const ModelSpec& spec, const data::Splits& data) {
   if (data.train.size() == 0) throw InputError("dataset '" + data.train.name + "' has no training rows");
-  if (spec.input_features() != data.train.feature_count)
-    throw UsageError("the model takes " + std::to_string(spec.input_features()) + " inputs but '" + data.train.name + "' has " +
-                     std::to_string(data.train.feature_count) + " features");
+  check_input_shape(spec.input_shape, data.train);
   if (spec.classes != data.train.num_classes)
     throw UsageError("the model has " + std::to_string(spec.classes) + " classes but '" + data.train.name + "' has " +
                      std::to_string(data.train.num_classes));

@@ -1,0 +1,36 @@
+#include "train/model_file.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "graph/errors.hpp"
+#include "train/serialize.hpp"
+
+namespace bnlab {
+
+ModelSpec read_model_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open the model file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return model_file_spec_from_json(text.str());
+  } catch (const InputError& e) {
+    throw InputError(path + ": " + e.what());
+  } catch (const UsageError& e) {  // validate(): a layer that does not fit, a size out of range
+    throw InputError(path + ": " + e.what());
+  }
+}
+
+void check_input_shape(const std::vector<int64_t>& model_input, const data::Dataset& data) {
+  int64_t features = 1;
+  for (int64_t d : model_input) features *= d;
+  if (features != data.feature_count)
+    throw UsageError("the model takes " + std::to_string(features) + " inputs but '" + data.name + "' has " +
+                     std::to_string(data.feature_count) + " features");
+  if (model_input.size() > 1 && model_input != data.sample_shape())
+    throw UsageError("the model takes samples of " + data::shape_text(model_input) + " but '" + data.name + "' has samples of " +
+                     data::shape_text(data.sample_shape()));
+}
+
+}  // namespace bnlab
