@@ -21,6 +21,15 @@ struct DenseOptions {
 // x [B,in] → [B,units]: x·weight + bias. Biases start at zero, except with torch_default, where they
 // are drawn like PyTorch's nn.Linear bias.
 Var dense(Var x, int64_t units, const std::string& name, DenseOptions options = {});
+// x [B,H,W,C] → [B,H',W',filters]: conv2d with weight [kh,kw,C,filters] (fan-in kh·kw·C, fan-out
+// kh·kw·filters for the initializers) + bias [filters], zero unless torch_default.
+struct Conv2dLayer {
+  int64_t filters = 0;
+  int64_t kernel_h = 3, kernel_w = 3;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+};
+Var conv2d_layer(Var x, const Conv2dLayer& conv, const std::string& name, DenseOptions options = {});
 Var batch_norm_layer(Var x, const std::string& name, BatchNormOptions options = {});
 Var layer_norm_layer(Var x, const std::string& name, double eps = 1e-5);
 

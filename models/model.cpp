@@ -1,7 +1,11 @@
 #include "models/model.hpp"
 
-#include "graph/errors.hpp"
 #include "models/layers.hpp"
+#include "ops/avg_pool2d.hpp"
+#include "ops/dropout.hpp"
+#include "ops/global_avg_pool.hpp"
+#include "ops/max_pool2d.hpp"
+#include "ops/reshape.hpp"
 #include "ops/relu.hpp"
 #include "ops/sigmoid.hpp"
 #include "ops/softmax_cross_entropy.hpp"
@@ -24,12 +28,19 @@ Var add_layer(Var h, const LayerSpec& l) {
       }
       return h;
     case LayerKind::conv2d:
+      return conv2d_layer(h,
+                          {.filters = l.filters, .kernel_h = l.kernel[0], .kernel_w = l.kernel[1], .stride_h = l.stride[0],
+                           .stride_w = l.stride[1], .pad_h = l.padding[0], .pad_w = l.padding[1]},
+                          l.name, {l.init, l.weight_scale, l.bias});
     case LayerKind::max_pool2d:
-    case LayerKind::avg_pool2d:
-    case LayerKind::global_avg_pool:
-    case LayerKind::flatten:
-    case LayerKind::group_norm:
-    case LayerKind::dropout: throw UsageError(std::string("INTEGRATION: ") + to_string(l.kind));
+    case LayerKind::avg_pool2d: {
+      const Pool2dOptions o{.window_h = l.window[0], .window_w = l.window[1], .stride_h = l.stride[0], .stride_w = l.stride[1]};
+      return l.kind == LayerKind::max_pool2d ? max_pool2d(h, o, l.name) : avg_pool2d(h, o, l.name);
+    }
+    case LayerKind::global_avg_pool: return global_avg_pool(h, l.name);
+    case LayerKind::flatten: return flatten(h, l.name);
+    case LayerKind::group_norm: return group_norm_layer(h, l.groups, l.name, l.eps);
+    case LayerKind::dropout: return dropout(h, l.rate, l.name);
   }
   return h;
 }
