@@ -108,7 +108,7 @@ int64_t grain(double flops_per_piece) {
 // For one dy the kw·C entries are one contiguous run of x (dx, c row-major), cut where the
 // padding begins: one copy and at most two zero fills per kernel row.
 template <class T>
-void im2col(const Geometry& g, const T* x, T* cols, int64_t b0, int64_t b1) {
+void im2col_runs(const Geometry& g, const T* x, T* cols, int64_t b0, int64_t b1) {
   const int64_t run = g.kw * g.C;
   T* dst = cols + b0 * g.pixels * g.K;
   for (int64_t b = b0; b < b1; ++b)
@@ -128,6 +128,41 @@ void im2col(const Geometry& g, const T* x, T* cols, int64_t b0, int64_t b1) {
           std::fill_n(d + hi * g.C, (g.kw - hi) * g.C, T(0));
         }
       }
+}
+
+// The same for one channel, column by column: for each (dy, dx) one strided loop along the output
+// row, cols[(b,i,j), (dy,dx)] = x[b, y, j·sw − pw + dx] for the j inside, instead of kh runs of kw
+// elements per pixel. NOTE: measured alone on the 28x28x1 3x3 conv (batch 32, geometry not known to
+// the compiler), im2col_runs took 0.25–0.29 ms, this 0.11 ms; with 32 channels it is the other way
+// round (0.32 against 0.38 ms), so it is used for C = 1 only.
+template <class T>
+void im2col_one_channel(const Geometry& g, const T* x, T* cols, int64_t b0, int64_t b1) {
+  for (int64_t b = b0; b < b1; ++b)
+    for (int64_t i = 0; i < g.Ho; ++i) {
+      T* row = cols + (b * g.pixels + i * g.Wo) * g.K;  // the patches of output row i
+      for (int64_t dy = 0; dy < g.kh; ++dy) {
+        const int64_t y = i * g.sh - g.ph + dy;
+        for (int64_t dx = 0; dx < g.kw; ++dx) {
+          T* d = row + dy * g.kw + dx;
+          // x = j·sw − off lies in [0, W) for j in [j0, j1).
+          const int64_t off = g.pw - dx;
+          int64_t j0 = std::min(g.Wo, off > 0 ? (off + g.sw - 1) / g.sw : 0);
+          int64_t j1 = std::clamp<int64_t>(g.W + off > 0 ? (g.W + off - 1) / g.sw + 1 : 0, j0, g.Wo);
+          if (y < 0 || y >= g.H) j0 = j1 = g.Wo;  // the whole kernel row is in the padding
+          for (int64_t j = 0; j < j0; ++j) d[j * g.K] = T(0);
+          if (j1 > j0) {
+            const T* s = x + (b * g.H + y) * g.W + j0 * g.sw - off;
+            for (int64_t j = j0; j < j1; ++j) d[j * g.K] = s[(j - j0) * g.sw];
+          }
+          for (int64_t j = j1; j < g.Wo; ++j) d[j * g.K] = T(0);
+        }
+      }
+    }
+}
+
+template <class T>
+void im2col(const Geometry& g, const T* x, T* cols, int64_t b0, int64_t b1) {
+  if (g.C == 1) im2col_one_channel(g, x, cols, b0, b1); else im2col_runs(g, x, cols, b0, b1);
 }
 
 // col2im of images [b0, b1), the adjoint of im2col: every entry of a patch is added back to the

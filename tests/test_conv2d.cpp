@@ -223,6 +223,9 @@ TEST_CASE("conv2d against the naive loops: unequal strides and paddings, 1x1, la
   check_against_naive<double>({3, 9, 7, 2, 2, 3, 5, {.stride_h = 1, .stride_w = 3, .pad_h = 0, .pad_w = 2}}, 1e-12);
   check_against_naive<double>({2, 6, 5, 3, 4, 4, 2, {.stride_h = 3, .stride_w = 2, .pad_h = 2, .pad_w = 1}}, 1e-12);
   check_against_naive<double>({3, 20, 20, 2, 5, 5, 3, {.stride_h = 1, .stride_w = 1, .pad_h = 2, .pad_w = 2}}, 1e-12);
+  // One channel (its own im2col): strides 2 and 3, a padding of 2 wider than the kernel's 2 columns.
+  check_against_naive<double>({3, 9, 8, 1, 3, 2, 5, {.stride_h = 2, .stride_w = 3, .pad_h = 2, .pad_w = 2}}, 1e-12);
+  check_against_naive<float>({2, 7, 10, 1, 4, 3, 2, {.stride_h = 1, .stride_w = 2, .pad_h = 3, .pad_w = 1}}, 1e-5);
   // Pointwise: no im2col, the product reads x itself, and "columns" is empty.
   check_against_naive<double>({4, 5, 3, 6, 1, 1, 7, {}}, 1e-12);
   check_against_naive<float>({4, 5, 3, 6, 1, 1, 7, {}}, 1e-5);
