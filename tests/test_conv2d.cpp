@@ -264,27 +264,32 @@ TEST_CASE("conv2d: 'same' padding keeps HxW for a 3x3 kernel") {
 
 TEST_CASE("conv2d: gradients of an input and a weight used twice accumulate") {
   // y = conv(x, w) + conv(x, w): both gradients are twice one conv's, so a backward that assigned
-  // where it should add would give them once.
-  const Dims d{3, 7, 6, 2, 3, 3, 3, {.stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1}};
-  Graph g;
-  auto x = g.input("x", {batch, d.H, d.W, d.C});
-  auto w = g.parameter("w", {d.kh, d.kw, d.C, d.F}, Init::zeros());
-  auto y = add(conv2d(x, w, "a", d.o), conv2d(x, w, "b", d.o), "sum");
-  BasicSession<double> s(compile(g, y.id, {.input_gradients = true}));
-  s.set_batch(d.B);
-  const auto xv = random_values(static_cast<size_t>(d.B * d.H * d.W * d.C), 1);
-  const auto wv = random_values(static_cast<size_t>(d.kh * d.kw * d.C * d.F), 2);
-  const auto gv = random_values(static_cast<size_t>(d.B * d.Ho() * d.Wo() * d.F), 3);
-  std::copy(xv.begin(), xv.end(), s.input("x").data);
-  std::copy(wv.begin(), wv.end(), s.parameters().view(s.parameters().find("w")).data);
-  s.forward(Mode::train);
-  s.backward(gv);
-  std::vector<double> dx, dw;
-  naive_backward(d, xv, wv, gv, dx, dw);
-  for (double& v : dx) v *= 2;
-  for (double& v : dw) v *= 2;
-  CHECK(max_error(s.grad(x.id), dx) < 1e-12);
-  CHECK(max_error(s.gradients().view(s.gradients().find("w")), dw) < 1e-12);
+  // where it should add would give them once. 50 images of 4x3 output pixels make 3 pieces of work
+  // (22 images each), so dweight adds 3 partial sums into what the other conv wrote; the pointwise
+  // conv accumulates dx straight from its product.
+  for (const Dims& d : {Dims{50, 7, 6, 2, 3, 3, 3, {.stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1}},
+                        Dims{20, 6, 5, 3, 1, 1, 4, {}}}) {
+    Graph g;
+    auto x = g.input("x", {batch, d.H, d.W, d.C});
+    auto w = g.parameter("w", {d.kh, d.kw, d.C, d.F}, Init::zeros());
+    auto y = add(conv2d(x, w, "a", d.o), conv2d(x, w, "b", d.o), "sum");
+    BasicSession<double> s(compile(g, y.id, {.input_gradients = true}));
+    s.set_batch(d.B);
+    const auto xv = random_values(static_cast<size_t>(d.B * d.H * d.W * d.C), 1);
+    const auto wv = random_values(static_cast<size_t>(d.kh * d.kw * d.C * d.F), 2);
+    const auto gv = random_values(static_cast<size_t>(d.B * d.Ho() * d.Wo() * d.F), 3);
+    std::copy(xv.begin(), xv.end(), s.input("x").data);
+    std::copy(wv.begin(), wv.end(), s.parameters().view(s.parameters().find("w")).data);
+    s.forward(Mode::train);
+    s.backward(gv);
+    std::vector<double> dx, dw;
+    naive_backward(d, xv, wv, gv, dx, dw);
+    for (double& v : dx) v *= 2;
+    for (double& v : dw) v *= 2;
+    CAPTURE(d.kh);
+    CHECK(max_error(s.grad(x.id), dx) < 1e-12);
+    CHECK(max_error(s.gradients().view(s.gradients().find("w")), dw) < 1e-12);
+  }
 }
 
 TEST_CASE("conv2d on two threads equals one thread bit for bit") {
