@@ -25,6 +25,7 @@
 #include "ops/add.hpp"
 #include "ops/batch_norm.hpp"
 #include "ops/bias_add.hpp"
+#include "ops/conv2d.hpp"
 #include "ops/layer_norm.hpp"
 #include "ops/matmul.hpp"
 #include "ops/registry.hpp"
@@ -59,6 +60,24 @@ Case matmul_case(int64_t k, int64_t n, bool input_gradient) {
   return c;
 }
 
+// The reference CNN's convolutions, 3x3 with padding 1 (HxW kept), channels last: x [B,h,w,c] ∗
+// weight [3,3,c,f]. FLOPS counts the products, 2·Ho·Wo·(3·3·c)·f per sample each: forward's
+// columns·weight, backward's dweight and (when the data input needs one) dcolumns. The first conv
+// of a model needs no input gradient, as matmul_784x128.
+Case conv2d_case(int64_t h, int64_t w, int64_t c, int64_t f, bool input_gradient) {
+  Case k;
+  k.label = "conv2d_" + std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c) + "_3x3x" + std::to_string(f);
+  k.op = &conv2d_op;
+  k.build = [h, w, c, f](Graph& g) {
+    return conv2d(g.input("x", {batch, h, w, c}), g.parameter("w", {3, 3, c, f}, Init::he_normal(9 * c)), "op",
+                  Conv2dOptions::same(3));
+  };
+  k.input_gradients = input_gradient;
+  k.forward_flops = 2.0 * static_cast<double>(h * w * 9 * c * f);
+  k.backward_flops = k.forward_flops * (input_gradient ? 2 : 1);
+  return k;
+}
+
 Case feature_case(const OpInfo& op, int64_t f, std::function<Var(Graph&, Var)> apply) {
   Case c;
   c.label = std::string(op.name) + "_" + std::to_string(f);
@@ -84,6 +103,8 @@ std::vector<Case> cases() {
         return layer_norm(x, g.parameter("gamma", {128}, Init::constant(1)), g.parameter("beta", {128}, Init::zeros()), "op");
       }),
       feature_case(softmax_cross_entropy_op, 10, [](Graph& g, Var x) { return softmax_cross_entropy(x, g.labels("y", 10), "op"); }),
+      conv2d_case(28, 28, 1, 32, false),  // --benchmark_filter='conv2d.*batch:(32|256)$': the CNN's batches
+      conv2d_case(14, 14, 32, 64, true),
   };
   // Every registered op is measured: one without a case above runs on its example graph.
   for (const OpInfo* op : all_ops()) {

@@ -3,6 +3,7 @@
 #include "ops/add.hpp"
 #include "ops/batch_norm.hpp"
 #include "ops/bias_add.hpp"
+#include "ops/conv2d.hpp"
 #include "ops/layer_norm.hpp"
 #include "ops/matmul.hpp"
 #include "ops/relu.hpp"
@@ -15,6 +16,7 @@ namespace bnlab {
 std::span<const OpInfo* const> all_ops() {
   static const OpInfo* const ops[] = {&add_op,        &matmul_op,   &bias_add_op,
                                       &relu_op,       &tanh_op,     &sigmoid_op,
+                                      &conv2d_op,
                                       &softmax_cross_entropy_op, &batch_norm_op, &layer_norm_op};
   return ops;
 }

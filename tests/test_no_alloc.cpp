@@ -14,6 +14,7 @@
 #include "graph/session.hpp"
 #include "models/mlp.hpp"
 #include "models/model.hpp"
+#include "ops/conv2d.hpp"
 #include "train/optimizer.hpp"
 
 namespace {
@@ -113,5 +114,31 @@ TEST_CASE("a training step allocates nothing after the first, for both reference
     const long during = allocations.load() - before;
     CAPTURE(preset);
     CHECK(during == 0);
+  }
+}
+
+// conv2d's kernels (im2col, Eigen's products, col2im) allocate nothing either, at the reference
+// CNN's shapes and a large batch, on one thread and two.
+TEST_CASE("conv2d forward and backward allocate nothing after the first step") {
+  Graph g;
+  auto x = g.input("x", {batch, 28, 28, 1});
+  auto h = conv2d(x, g.parameter("w1", {3, 3, 1, 32}, Init::he_normal(9)), "conv1", Conv2dOptions::same(3));
+  auto y = conv2d(h, g.parameter("w2", {3, 3, 32, 64}, Init::he_normal(288)), "conv2",
+                  {.stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1});
+  for (int threads : {1, 2}) {
+    Session s(compile(g, y.id), {.seed = 0, .threads = threads});
+    s.set_batch(256);
+    const std::vector<float> seed(static_cast<size_t>(s.value(y.id).size()), 1.0f);
+    s.forward(Mode::train);
+    s.backward(seed);
+    const long before = allocations.load();
+    counting = true;
+    for (int step = 0; step < 2; ++step) {
+      s.forward(Mode::train);
+      s.backward(seed);
+    }
+    counting = false;
+    CAPTURE(threads);
+    CHECK(allocations.load() - before == 0);
   }
 }
