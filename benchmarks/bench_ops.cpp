@@ -10,6 +10,8 @@
 // and [B,64]·[64,10] (weight and input gradients); bias_add, relu, tanh, add, batch_norm and
 // layer_norm at [B,128]; softmax_cross_entropy at [B,10]. An op added to the registry without a
 // case below is still benchmarked, on the graph of its `example`.
+// batch_norm and group_norm (G = 8) also at the reference CNN's [B,28,28,32] and [B,14,14,64], and
+// dropout (rate 0.5) at [B,128], at batches 32 and 256.
 // Counters: items_per_second = samples per second; FLOPS where the op is a matrix product.
 #include <benchmark/benchmark.h>
 
@@ -26,6 +28,8 @@
 #include "ops/batch_norm.hpp"
 #include "ops/bias_add.hpp"
 #include "ops/conv2d.hpp"
+#include "ops/dropout.hpp"
+#include "ops/group_norm.hpp"
 #include "ops/layer_norm.hpp"
 #include "ops/matmul.hpp"
 #include "ops/registry.hpp"
@@ -45,6 +49,7 @@ struct Case {
   bool input_gradients = true;        // does backward compute the gradient of the data input
   double forward_flops = 0;           // per sample (matrix products only)
   double backward_flops = 0;
+  std::vector<int64_t> batches;       // empty: 32, 64, 256, 1024
 };
 
 Case matmul_case(int64_t k, int64_t n, bool input_gradient) {
@@ -86,6 +91,31 @@ Case feature_case(const OpInfo& op, int64_t f, std::function<Var(Graph&, Var)> a
   return c;
 }
 
+// x [B,H,W,C] (the reference CNN's activations) → apply(g, x), at batches 32 and 256. FLOPS: the
+// kernel's arithmetic per value of x (its adds, multiplies, divides), for comparing against the
+// machine's peak; these ops are bound by memory bandwidth, not arithmetic.
+Case spatial_case(const OpInfo& op, int64_t h, int64_t w, int64_t c, double forward_per_value, double backward_per_value,
+                  std::function<Var(Graph&, Var)> apply) {
+  Case k;
+  k.label = std::string(op.name) + "_" + std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c);
+  k.op = &op;
+  k.build = [h, w, c, apply](Graph& g) { return apply(g, g.input("x", {batch, h, w, c})); };
+  k.forward_flops = forward_per_value * static_cast<double>(h * w * c);
+  k.backward_flops = backward_per_value * static_cast<double>(h * w * c);
+  k.batches = {32, 256};
+  return k;
+}
+
+// Per value: batch_norm and group_norm forward 8 (mean 1, variance 3, x̂ 2, γx̂ + β 2), backward 9
+// (Σg 1, Σg·x̂ 2, dx 6 in training).
+Case norm_case(const OpInfo& op, int64_t h, int64_t w, int64_t c) {
+  return spatial_case(op, h, w, c, 8, 9, [&op, c](Graph& g, Var x) {
+    auto gamma = g.parameter("gamma", {c}, Init::constant(1));
+    auto beta = g.parameter("beta", {c}, Init::zeros());
+    return &op == &group_norm_op ? group_norm(x, gamma, beta, 8, "op") : batch_norm(x, gamma, beta, "op");
+  });
+}
+
 std::vector<Case> cases() {
   std::vector<Case> all = {
       matmul_case(784, 128, false),
@@ -106,6 +136,12 @@ std::vector<Case> cases() {
       conv2d_case(28, 28, 1, 32, false),  // --benchmark_filter='conv2d.*batch:(32|256)$': the CNN's batches
       conv2d_case(14, 14, 32, 64, true),
   };
+  all.push_back(norm_case(batch_norm_op, 28, 28, 32));
+  all.push_back(norm_case(batch_norm_op, 14, 14, 64));
+  all.push_back(norm_case(group_norm_op, 28, 28, 32));
+  all.push_back(norm_case(group_norm_op, 14, 14, 64));
+  all.push_back(feature_case(dropout_op, 128, [](Graph&, Var x) { return dropout(x, 0.5, "op"); }));
+  all.back().batches = {32, 256};
   // Every registered op is measured: one without a case above runs on its example graph.
   for (const OpInfo* op : all_ops()) {
     bool covered = false;
@@ -189,6 +225,10 @@ int main(int argc, char** argv) {
       const std::string name = c.label + (backward ? "/backward" : "/forward");
       auto* b = benchmark::RegisterBenchmark(name.c_str(), [&c, backward](benchmark::State& s) { run(s, c, backward); });
       b->ArgName("batch");
+      if (!c.batches.empty()) {
+        for (int64_t batch : c.batches) b->Arg(batch);
+        continue;
+      }
       for (int64_t batch : {32, 64, 256, 1024}) b->Arg(batch);
     }
   }

@@ -4,6 +4,7 @@
 //   float u = rng.uniform();            // [0, 1)
 //   double n = rng.normal();            // N(0, 1)
 //   uint64_t k = rng.below(10);         // [0, 10)
+//   double v = bnlab::counter_uniform(seed, step, k);   // [0, 1), a pure function of its arguments
 //
 // NOTE: std::uniform_real_distribution and friends differ between standard libraries; bnlab
 // writes its own conversions so a seed gives the same numbers everywhere, and so the whole
@@ -80,5 +81,26 @@ class Rng {
   }
   State s_{};
 };
+
+// A counter-based uniform in [0, 1) with 53 random bits: a pure function of (seed, a, b), so element
+// b of draw a is the same number whichever thread computes it and in whatever order (dropout masks:
+// a = the step, b = the element). Three rounds of the splitmix64 finalizer (Stafford's "Mix13", a
+// bijection of 64 bits with full avalanche): the seed alone, then with a, then with b, each counter
+// multiplied by its own odd constant so that neighbouring counters differ in many bits. NOTE: the
+// seed is mixed on its own first because callers build seeds as seed ^ K·(id + 1) (Session's node
+// seeds); xoring a counter in directly with the same K would make (id, a) and (a, id) collide.
+// The first two rounds do not depend on b, so a loop over b computes them once.
+// NOTE: not a stream generator — Rng is; this is for draws that must be addressable by index.
+inline uint64_t counter_mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+inline double counter_uniform(uint64_t seed, uint64_t a, uint64_t b) {
+  const uint64_t s = counter_mix64(seed + 0x9E3779B97F4A7C15ull);
+  const uint64_t z = counter_mix64(s ^ (0xD6E8FEB86659FD93ull * (a + 1)));
+  const uint64_t w = counter_mix64(z ^ (0xD1B54A32D192ED69ull * (b + 1)));
+  return static_cast<double>(w >> 11) * 0x1.0p-53;
+}
 
 }  // namespace bnlab

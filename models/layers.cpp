@@ -3,6 +3,7 @@
 #include "graph/errors.hpp"
 #include "ops/bias_add.hpp"
 #include "ops/conv2d.hpp"
+#include "ops/group_norm.hpp"
 #include "ops/layer_norm.hpp"
 #include "ops/matmul.hpp"
 
@@ -49,7 +50,7 @@ Var conv2d_layer(Var x, const Conv2dLayer& c, const std::string& name, DenseOpti
 }
 
 Var batch_norm_layer(Var x, const std::string& name, BatchNormOptions options) {
-  const int64_t f = x.shape()[1];
+  const int64_t f = x.shape().rank() > 0 ? x.shape()[x.shape().rank() - 1] : 0;  // F of [B,F], C of [B,H,W,C]
   auto gamma = x.graph->parameter(name + ".gamma", {f}, Init::constant(1.0));
   auto beta = x.graph->parameter(name + ".beta", {f}, Init::zeros());
   return batch_norm(x, gamma, beta, name, options);
@@ -60,6 +61,13 @@ Var layer_norm_layer(Var x, const std::string& name, double eps) {
   auto gamma = x.graph->parameter(name + ".gamma", {f}, Init::constant(1.0));
   auto beta = x.graph->parameter(name + ".beta", {f}, Init::zeros());
   return layer_norm(x, gamma, beta, name, eps);
+}
+
+Var group_norm_layer(Var x, int64_t groups, const std::string& name, double eps) {
+  const int64_t c = x.shape().rank() > 0 ? x.shape()[x.shape().rank() - 1] : 0;  // the channels
+  auto gamma = x.graph->parameter(name + ".gamma", {c}, Init::constant(1.0));
+  auto beta = x.graph->parameter(name + ".beta", {c}, Init::zeros());
+  return group_norm(x, gamma, beta, groups, name, eps);
 }
 
 }  // namespace bnlab

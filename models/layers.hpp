@@ -3,6 +3,7 @@
 //   auto h = bnlab::dense(x, 128, "fc1");                    // fc1.weight [784,128], fc1.bias [128]
 //   h = bnlab::batch_norm_layer(bnlab::relu(h), "bn1");      // bn1.gamma = 1, bn1.beta = 0 [128]
 //   h = bnlab::layer_norm_layer(h, "ln1");
+//   c = bnlab::group_norm_layer(conv, 8, "gn1");              // gn1.gamma = 1, gn1.beta = 0 [C]
 #pragma once
 
 #include <string>
@@ -32,5 +33,7 @@ struct Conv2dLayer {
 Var conv2d_layer(Var x, const Conv2dLayer& conv, const std::string& name, DenseOptions options = {});
 Var batch_norm_layer(Var x, const std::string& name, BatchNormOptions options = {});
 Var layer_norm_layer(Var x, const std::string& name, double eps = 1e-5);
+// x [B,H,W,C] or [B,C]: group norm over `groups` groups of C/groups channels (ops/group_norm.hpp).
+Var group_norm_layer(Var x, int64_t groups, const std::string& name, double eps = 1e-5);
 
 }  // namespace bnlab

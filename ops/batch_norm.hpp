@@ -1,14 +1,20 @@
-// batch_norm: x [B,F], gamma [F], beta [F] → [B,F], normalized per feature (PyTorch's BatchNorm1d).
+// batch_norm: x [B,F] or [B,H,W,C], gamma [C], beta [C] → same shape as x, normalized per feature
+// (per channel). PyTorch's BatchNorm1d and BatchNorm2d are this one op: a kernel sees [B,H,W,C] as
+// the (B·H·W)×C matrix, so both compute per-column statistics over every row — over the B samples
+// of a [B,F] batch, over all B·H·W positions of every image for a [B,H,W,C] batch (channels last).
 //
 //   auto h = bnlab::batch_norm(x, gamma, beta, "bn1");                          // momentum 0.1, eps 1e-5
 //   auto k = bnlab::batch_norm(x, gamma, beta, "bn2", {.momentum = 0.01, .eps = 1e-3});  // Keras' defaults
+//   auto c = bnlab::batch_norm(conv, gamma16, beta16, "bn3");   // conv [B,28,28,16], gamma/beta [16]
 //
 // Mode::train            y = gamma·(x − mean)/sqrt(var + eps) + beta with the batch mean and the
-//                        biased batch variance; running statistics updated (see forward).
+//                        biased batch variance over the n = B (or B·H·W) values of each channel;
+//                        running statistics updated (running_var unbiased: var·n/(n − 1)).
 // Mode::eval             the same with the running mean and variance.
 // Mode::eval_batch_stats batch statistics as in training, running statistics untouched.
-// State: "<name>.running_mean" (starts at 0) and "<name>.running_var" (starts at 1).
-// A training batch of one sample is an error (its variance is 0 and the unbiased variance undefined).
+// State: "<name>.running_mean" (starts at 0) and "<name>.running_var" (starts at 1), both [C].
+// Batch statistics over n = 1 value per channel are an error (the variance is 0 and the unbiased
+// variance undefined): a [1,F] batch, or a [1,1,1,C] one, outside Mode::eval.
 #pragma once
 
 #include "graph/fields.hpp"

@@ -4,6 +4,8 @@
 #include "ops/batch_norm.hpp"
 #include "ops/bias_add.hpp"
 #include "ops/conv2d.hpp"
+#include "ops/dropout.hpp"
+#include "ops/group_norm.hpp"
 #include "ops/layer_norm.hpp"
 #include "ops/matmul.hpp"
 #include "ops/relu.hpp"
@@ -16,8 +18,8 @@ namespace bnlab {
 std::span<const OpInfo* const> all_ops() {
   static const OpInfo* const ops[] = {&add_op,        &matmul_op,   &bias_add_op,
                                       &relu_op,       &tanh_op,     &sigmoid_op,
-                                      &conv2d_op,
-                                      &softmax_cross_entropy_op, &batch_norm_op, &layer_norm_op};
+                                      &softmax_cross_entropy_op, &batch_norm_op, &layer_norm_op,
+                                      &conv2d_op,     &group_norm_op, &dropout_op};
   return ops;
 }
 
