@@ -168,6 +168,8 @@ def main():
         sys.exit("compare_frameworks: bnlab_epoch was not built (see the build output above)")
     common = ["--epochs", str(a.epochs), "--warmup", str(a.warmup), "--samples", str(a.samples)]
     commands["bnlab"] = lambda v, b, t: [exe, "--engine", "trainer", "--variant", v, "--batch", str(b), "--threads", str(t)] + common
+    if "floor" in a.frameworks and ("plain" not in a.variants or 1 not in a.threads):
+        a.frameworks.remove("floor")  # it has the plain MLP on 1 thread only: no row here
     if "floor" in a.frameworks:
         commands["floor"] = lambda v, b, t: (None if v != "plain" or t != 1 else
                                              [exe, "--engine", "floor", "--variant", v, "--batch", str(b), "--threads", str(t)] + common)
