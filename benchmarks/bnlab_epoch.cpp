@@ -1,17 +1,21 @@
 // Times whole training epochs of the reference experiment and prints one JSON line per measured
-// epoch — the bnlab side of benchmarks/compare_frameworks.py (torch_mlp.py and libtorch_mlp.cpp
-// print the same lines).
+// epoch — the bnlab side of benchmarks/compare_frameworks.py (torch_models.py and
+// libtorch_models.cpp print the same lines).
 //
 //   build/benchmarks/bnlab_epoch --variant batchnorm --batch 32 --threads 1 --epochs 3
 //   {"framework":"bnlab","engine":"trainer","variant":"batchnorm","batch":32,"threads":1,"epoch":1,"epoch_seconds":0.61,…}
 //
+// --variant plain|batchnorm          the 784-128-64-10 MLP presets (default plain)
+// --variant cnn-plain|cnn-batchnorm  the reference CNN presets (models/cnn.hpp) on [28,28,1] images;
+//                   trainer engine only.
 // --engine trainer  Trainer::train_epoch (what `bnlab train` runs), per-layer internals off, empty
 //                   validation split: shuffle, gather into the input slot, step. (default)
-// --engine session  the same loop written out over Session + Optimizer + BatchOrder.
+// --engine session  the same loop written out over Session + Optimizer + BatchOrder (MLP only).
 // --engine floor    the hand-written raw-Eigen epoch of benchmarks/floor_mlp.hpp (plain only,
 //                   always one thread whatever --threads says).
 // --threads N       bnlab's thread count (TrainConfig::threads / SessionOptions::threads).
-// --data synthetic  48,000 (--samples) rows of 784 features uniform in [0,1), uniform labels (default)
+// --data synthetic  48,000 (--samples) rows of 784 features uniform in [0,1), uniform labels (default);
+//                   for a CNN the same rows as images [28,28,1] (Dataset::shape)
 // --data fashion-mnist  the real training split (48,000 rows after the 20% validation split).
 // --warmup N        untimed epochs first (default 1).
 // epoch_seconds is wall time; cpu_seconds the process's CPU time over the same epoch (all threads),
@@ -47,9 +51,10 @@ struct Args {
 [[noreturn]] void usage(const std::string& message) {
   std::fprintf(stderr, "bnlab_epoch: %s\n", message.c_str());
   std::fprintf(stderr,
-               "usage: bnlab_epoch [--engine trainer|session|floor] [--variant plain|batchnorm] [--batch N]\n"
-               "                   [--threads N] [--epochs N] [--warmup N] [--samples N]\n"
-               "                   [--data synthetic|fashion-mnist] [--seed N]\n");
+               "usage: bnlab_epoch [--engine trainer|session|floor] [--variant plain|batchnorm|cnn-plain|cnn-batchnorm]\n"
+               "                   [--batch N] [--threads N] [--epochs N] [--warmup N] [--samples N]\n"
+               "                   [--data synthetic|fashion-mnist] [--seed N]\n"
+               "the CNN variants run on the trainer engine only; floor is plain only\n");
   std::exit(2);
 }
 
@@ -59,6 +64,8 @@ int64_t integer(const std::string& flag, const char* value, int64_t min) {
   if (end == value || *end != '\0' || v < min) usage(flag + " needs an integer >= " + std::to_string(min) + ", got '" + value + "'");
   return v;
 }
+
+bool is_cnn(const std::string& variant) { return variant.rfind("cnn-", 0) == 0; }
 
 Args parse(int argc, char** argv) {
   Args a;
@@ -78,7 +85,9 @@ Args parse(int argc, char** argv) {
     else usage("unknown flag " + flag);
   }
   if (a.engine != "trainer" && a.engine != "session" && a.engine != "floor") usage("--engine must be trainer, session or floor");
-  if (a.variant != "plain" && a.variant != "batchnorm") usage("--variant must be plain or batchnorm");
+  if (a.variant != "plain" && a.variant != "batchnorm" && a.variant != "cnn-plain" && a.variant != "cnn-batchnorm")
+    usage("--variant must be plain, batchnorm, cnn-plain or cnn-batchnorm");
+  if (is_cnn(a.variant) && a.engine != "trainer") usage("the CNN variants run on the trainer engine only");
   if (a.engine == "floor" && a.variant != "plain") usage("the floor engine has the plain variant only");
   if (a.data != "synthetic" && a.data != "fashion-mnist") usage("--data must be synthetic or fashion-mnist");
   return a;
@@ -91,8 +100,12 @@ using Clock = std::chrono::steady_clock;
 int main(int argc, char** argv) try {
   const Args a = parse(argc, argv);
   bnlab::data::Splits splits;
-  if (a.data == "synthetic") splits.train = bench::synthetic_images(a.samples);
-  else splits = bnlab::data::load("fashion-mnist", {.val_fraction = 0.2, .seed = a.seed});
+  if (a.data == "synthetic") {
+    splits.train = bench::synthetic_images(a.samples);
+    if (is_cnn(a.variant)) splits.train.shape = {28, 28, 1};  // the same rows, as images (channels last)
+  } else {
+    splits = bnlab::data::load("fashion-mnist", {.val_fraction = 0.2, .seed = a.seed});  // IDX: [28,28,1]
+  }
   splits.val = {};
   splits.test = {};
   const bnlab::data::Dataset& train = splits.train;
@@ -112,7 +125,7 @@ int main(int argc, char** argv) try {
     config.seed = a.seed;
     config.threads = a.threads;
     config.record_internals = false;
-    trainer = std::make_unique<bnlab::Trainer>(bnlab::preset_spec(a.variant, 784, 10), config, splits);
+    trainer = std::make_unique<bnlab::Trainer>(bnlab::preset_spec(a.variant, train.sample_shape(), bench::kClasses), config, splits);
     run_epoch = [&] { return trainer->train_epoch().train_loss; };
   } else {
     order = std::make_unique<bnlab::data::BatchOrder>(train.size(), a.batch, false, a.seed);

@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
 """bnlab side by side with PyTorch, LibTorch and the hand-written floor: epoch time of the reference
-experiment (784-128-64-10 MLP, plain and batchnorm, Adam, 48,000 samples), every framework run
-alternately, several times, per configuration.
+experiments (the 784-128-64-10 MLP and the reference CNN of models/cnn.hpp, each plain and with
+batch norm, Adam, 48,000 samples), every framework run alternately, several times, per configuration.
 
-    python3 benchmarks/compare_frameworks.py            # batch 32 64 256 1024, both variants, 1 and 2 threads, 3 repeats
+    python3 benchmarks/compare_frameworks.py            # the MLP: batch 32 64 256 1024, both variants, 1 and 2 threads, 3 repeats
     python3 benchmarks/compare_frameworks.py --quick    # batch 32 and 256, 1 thread, 1 repeat, 1 epoch
+    python3 benchmarks/compare_frameworks.py --models cnn --batches 32,256 --threads 1,2   # the CNN
+    python3 benchmarks/compare_frameworks.py --models all                                  # both
+
+--models mlp|cnn|all picks the families and --variants (default plain,batchnorm) the variants of
+each: for cnn, "plain" and "batchnorm" are the presets cnn-plain and cnn-batchnorm (a full name such
+as cnn-batchnorm in --variants is taken as it is). The CNN's data are the same synthetic values as
+images ([28,28,1] channels last in bnlab, [1,28,28] in PyTorch and LibTorch).
 
 It builds what it needs first: bnlab_epoch in --build-dir (configured with -DBNLAB_NATIVE=ON when
 the directory has no build yet) and, when LibTorch's CMake package is installed, the separate
@@ -23,7 +30,7 @@ Per run: the median of its timed epochs (wall time; CPU time in a second table f
 repeat, the frameworks run one after another, in an order rotated every repeat. Ratio columns are
 the median over repeats of peer_time / bnlab_time from the same repeat (> 1: bnlab is faster);
 bnlab/floor is bnlab_time / floor_time (1.0 would be the floor itself); the floor is single-threaded
-and plain only, so it runs in the plain 1-thread rows only. Raw JSON lines go to
+and plain-MLP only, so it runs in the plain 1-thread rows only. Raw JSON lines go to
 --raw (default <build-dir>/compare-frameworks.jsonl).
 """
 
@@ -53,7 +60,10 @@ def parse_args():
     p.add_argument("--quick", action="store_true", help="batch 32,256; 1 thread; 1 repeat; 1 timed epoch")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--batches", type=ints, default=[32, 64, 256, 1024])
-    p.add_argument("--variants", type=names, default=["plain", "batchnorm"])
+    p.add_argument("--models", choices=["mlp", "cnn", "all"], default="mlp",
+                   help="model families: the MLP (plain, batchnorm), the CNN (cnn-plain, cnn-batchnorm) or both")
+    p.add_argument("--variants", type=names, default=["plain", "batchnorm"],
+                   help="variants of each family (plain,batchnorm; for --models cnn these mean cnn-plain,cnn-batchnorm)")
     p.add_argument("--threads", type=ints, default=[1, 2])
     p.add_argument("--epochs", type=int, default=2, help="timed epochs per run (the run's median is used)")
     p.add_argument("--warmup", type=int, default=1, help="untimed epochs per run")
@@ -74,7 +84,26 @@ def parse_args():
     if "bnlab" not in a.frameworks:
         a.frameworks.insert(0, "bnlab")
     a.raw = a.raw or os.path.join(a.build_dir, "compare-frameworks.jsonl")
+    a.variants = model_variants(a.models, a.variants)
     return a
+
+
+def model_variants(models, variants):
+    """The preset names to run: each of `variants` in each family of `models` (cnn-<v> for the CNN)."""
+    families = ["mlp", "cnn"] if models == "all" else [models]
+    out = []
+    for family in families:
+        for v in variants:
+            name = v if v.startswith("cnn-") else ("cnn-" + v if family == "cnn" else v)
+            if (family == "cnn") != name.startswith("cnn-"):
+                continue  # a full CNN name under --models mlp (or the reverse) belongs to the other family
+            if name not in ("plain", "batchnorm", "cnn-plain", "cnn-batchnorm"):
+                sys.exit(f"compare_frameworks: unknown variant '{v}' (known: plain, batchnorm, cnn-plain, cnn-batchnorm)")
+            if name not in out:
+                out.append(name)
+    if not out:
+        sys.exit(f"compare_frameworks: --variants {','.join(variants)} names no variant of --models {models}")
+    return out
 
 
 def run(cmd, **kw):
@@ -95,7 +124,7 @@ def build_bnlab(a):
 
 def build_libtorch(a):
     bdir = os.path.join(a.build_dir, "libtorch")
-    exe = os.path.join(bdir, "libtorch_mlp")
+    exe = os.path.join(bdir, "libtorch_models")
     if a.no_build:
         return exe if os.path.exists(exe) else None
     try:
@@ -139,13 +168,15 @@ def main():
         sys.exit("compare_frameworks: bnlab_epoch was not built (see the build output above)")
     common = ["--epochs", str(a.epochs), "--warmup", str(a.warmup), "--samples", str(a.samples)]
     commands["bnlab"] = lambda v, b, t: [exe, "--engine", "trainer", "--variant", v, "--batch", str(b), "--threads", str(t)] + common
+    if "floor" in a.frameworks and ("plain" not in a.variants or 1 not in a.threads):
+        a.frameworks.remove("floor")  # it has the plain MLP on 1 thread only: no row here
     if "floor" in a.frameworks:
         commands["floor"] = lambda v, b, t: (None if v != "plain" or t != 1 else
                                              [exe, "--engine", "floor", "--variant", v, "--batch", str(b), "--threads", str(t)] + common)
     if "pytorch" in a.frameworks:
         py = find_torch_python(a)
         if py:
-            script = os.path.join(HERE, "torch_mlp.py")
+            script = os.path.join(HERE, "torch_models.py")
             commands["pytorch"] = lambda v, b, t: [py, script, "--variant", v, "--batch", str(b), "--threads", str(t)] + common
         else:
             notes.append("pytorch skipped: no python3 with torch (apt-get install python3-torch)")
@@ -200,7 +231,7 @@ def main():
                         raw.flush()
                         results[key][f].append(float("nan") if not secs else statistics.median(secs))
                         cpu_results[key][f].append(float("nan") if not cpus else statistics.median(cpus))
-                        log(f"  {variant:9} batch {batch:4} threads {threads} repeat {r + 1}: {f:8} "
+                        log(f"  {variant:13} batch {batch:4} threads {threads} repeat {r + 1}: {f:8} "
                             f"{results[key][f][-1]:.3f} s/epoch ({cpu_results[key][f][-1]:.3f} s CPU)")
     raw.close()
 
