@@ -75,11 +75,17 @@ void backward(const BackwardArgs<T>& a) {
         for (int64_t j = 0; j < g.wo; ++j) {
           const int64_t o = ((b * g.ho + i) * g.wo + j) * C;
           T* corner = ds + (i * g.sh * g.w + j * g.sw) * C;
-          for (int64_t c = 0; c < C; ++c) {
-            const int64_t k = static_cast<int64_t>(arg[o + c]);
-            const int64_t wy = k / g.ww, wx = k - wy * g.ww;
-            corner[(wy * g.w + wx) * C + c] += gy[o + c];
-          }
+          const T* k = arg + o;
+          const T* gr = gy + o;
+          // Position by position, each channel adding its gradient where the position is its
+          // argmax and 0 elsewhere: contiguous and vectorized, where a scatter to the argmax of
+          // every channel would need an index division and a strided store per element.
+          for (int64_t dy = 0; dy < g.wh; ++dy)
+            for (int64_t dx2 = 0; dx2 < g.ww; ++dx2) {
+              T* d = corner + (dy * g.w + dx2) * C;
+              const T index = static_cast<T>(dy * g.ww + dx2);
+              for (int64_t c = 0; c < C; ++c) d[c] += k[c] == index ? gr[c] : T(0);
+            }
         }
     }
   });
