@@ -1,6 +1,6 @@
 #include "ops/avg_pool2d.hpp"
 
-#include "ops/add.hpp"
+#include <algorithm>
 
 namespace bnlab {
 namespace {
@@ -67,13 +67,13 @@ void backward(const BackwardArgs<T>& a) {
   });
 }
 
-// 2×2 stride 2 on 5×5 (the last row and column left out) and 3×3 stride 2 (windows overlapping
-// on the middle row and column), both [B,2,2,2]; x feeds both, so one backward accumulates.
+// Overlapping windows (3×3 stride 2: [B,7,7,2] → [B,3,3,2], rows and columns 2 and 4 shared),
+// then 2×2 stride 1 (→ [B,2,2,2]). An op's example uses no other op, so the accumulating backward
+// (x with a second consumer) is checked in tests/test_pooling.cpp.
 Var example(Graph& g) {
-  auto x = g.input("x", {batch, 5, 5, 2});
-  auto a = avg_pool2d(x, {.window_h = 2, .window_w = 2}, "pool_2x2_s2");
-  auto b = avg_pool2d(x, {.window_h = 3, .window_w = 3, .stride_h = 2, .stride_w = 2}, "pool_3x3_s2");
-  return add(a, b, "sum");
+  auto x = g.input("x", {batch, 7, 7, 2});
+  auto a = avg_pool2d(x, {.window_h = 3, .window_w = 3, .stride_h = 2, .stride_w = 2}, "pool_3x3_s2");
+  return avg_pool2d(a, {.window_h = 2, .window_w = 2, .stride_h = 1, .stride_w = 1}, "pool_2x2_s1");
 }
 
 }  // namespace

@@ -11,8 +11,10 @@
 
 #include "graph/compile.hpp"
 #include "graph/errors.hpp"
+#include "graph/gradcheck.hpp"
 #include "graph/random.hpp"
 #include "graph/session.hpp"
+#include "ops/add.hpp"
 #include "ops/avg_pool2d.hpp"
 #include "ops/global_avg_pool.hpp"
 #include "ops/max_pool2d.hpp"
@@ -270,6 +272,43 @@ TEST_CASE("max_pool2d and avg_pool2d against plain loops: C = 3, random data, fl
       check_close(d.dx, ref.dx, 1e-13);
       check_close(f.dx, ref.dx, 1e-6);
     }
+  }
+}
+
+TEST_CASE("pooling into a gradient another consumer already wrote adds to it (accumulate)") {
+  // x [B,5,5,2] feeds two pools of equal output shape joined by an add: x's gradient is the sum of
+  // what each pool gives back alone, and the backward running second accumulates.
+  using Named = std::function<Var(Var, const std::string&)>;
+  const std::vector<std::pair<Named, Named>> pairs = {
+      {[](Var v, const std::string& n) { return max_pool2d(v, {2, 2, 2, 2}, n); },    // [B,2,2,2]
+       [](Var v, const std::string& n) { return max_pool2d(v, {3, 3, 2, 2}, n); }},   // [B,2,2,2], overlapping
+      {[](Var v, const std::string& n) { return avg_pool2d(v, {2, 2, 2, 2}, n); },
+       [](Var v, const std::string& n) { return avg_pool2d(v, {3, 3, 2, 2}, n); }},
+      {[](Var v, const std::string& n) { return global_avg_pool(v, n); },
+       [](Var v, const std::string& n) { return global_avg_pool(v, n); }},
+  };
+  const int64_t B = 3;
+  const Shape shape{batch, 5, 5, 2};
+  const auto x = random_values(static_cast<size_t>(B * 5 * 5 * 2), 41);
+  for (const auto& [first, second] : pairs) {
+    Graph g;
+    auto in = g.input("x", shape);
+    auto t = add(first(in, "p1"), second(in, "p2"), "sum");
+    const auto seed = random_values(static_cast<size_t>(B * t.shape().elements(1)), 42);
+    BasicSession<double> s(compile(g, t, {.input_gradients = true}));
+    s.set_batch(B);
+    std::copy(x.begin(), x.end(), s.input("x").data);
+    s.forward(Mode::train);
+    s.backward(seed);
+    const auto one = run<double>([&](Graph&, Var v) { return first(v, "pool"); }, shape, B, x, seed);
+    const auto two = run<double>([&](Graph&, Var v) { return second(v, "pool"); }, shape, B, x, seed);
+    const auto dx = s.grad(in.id).vec();
+    for (Eigen::Index i = 0; i < dx.size(); ++i) {
+      const size_t k = static_cast<size_t>(i);
+      CHECK(dx[i] == doctest::Approx(one.dx[k] + two.dx[k]).epsilon(1e-14));
+    }
+    const GradCheckResult r = gradcheck(g, t, {.batch = B, .seed = 9});
+    for (const auto& tc : r.tensors) CHECK(tc.max_rel_error < 1e-6);
   }
 }
 
