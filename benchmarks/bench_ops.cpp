@@ -12,6 +12,9 @@
 // case below is still benchmarked, on the graph of its `example`.
 // batch_norm and group_norm (G = 8) also at the reference CNN's [B,28,28,32] and [B,14,14,64], and
 // dropout (rate 0.5) at [B,128], at batches 32 and 256.
+// Pooling: max_pool2d 2×2 stride 2 at [B,28,28,32] and [B,14,14,64], avg_pool2d 2×2 at
+// [B,28,28,32], global_avg_pool and flatten at [B,7,7,64] (flatten_7x7x64_copy: the same flatten
+// planned as a copy); FLOPS there count elements read by the windows, or of the input gradient.
 // Counters: items_per_second = samples per second; FLOPS where the op is a matrix product.
 #include <benchmark/benchmark.h>
 
@@ -25,15 +28,19 @@
 #include "graph/random.hpp"
 #include "graph/session.hpp"
 #include "ops/add.hpp"
+#include "ops/avg_pool2d.hpp"
 #include "ops/batch_norm.hpp"
 #include "ops/bias_add.hpp"
 #include "ops/conv2d.hpp"
 #include "ops/dropout.hpp"
 #include "ops/group_norm.hpp"
+#include "ops/global_avg_pool.hpp"
 #include "ops/layer_norm.hpp"
 #include "ops/matmul.hpp"
+#include "ops/max_pool2d.hpp"
 #include "ops/registry.hpp"
 #include "ops/relu.hpp"
+#include "ops/reshape.hpp"
 #include "ops/softmax_cross_entropy.hpp"
 #include "ops/sigmoid.hpp"
 #include "ops/tanh.hpp"
@@ -116,6 +123,43 @@ Case norm_case(const OpInfo& op, int64_t h, int64_t w, int64_t c) {
   });
 }
 
+// max_pool2d and avg_pool2d 2×2 stride 2 on [B,h,w,c], the reference CNN's two pooling layers, and
+// global_avg_pool on [B,7,7,64]. FLOPS counts one operation per element the windows read forward
+// (a comparison or an add), and per element of the input gradient backward.
+Case pool_case(const OpInfo& op, int64_t h, int64_t w, int64_t ch) {
+  Case c;
+  c.label = std::string(op.name) + "_" + std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(ch);
+  c.op = &op;
+  c.build = [&op, h, w, ch](Graph& g) {
+    auto x = g.input("x", {batch, h, w, ch});
+    if (&op == &max_pool2d_op) return max_pool2d(x, {}, "op");
+    if (&op == &avg_pool2d_op) return avg_pool2d(x, {}, "op");
+    return global_avg_pool(x, "op");
+  };
+  c.forward_flops = static_cast<double>(h * w * ch);
+  c.backward_flops = static_cast<double>(h * w * ch);
+  return c;
+}
+
+// flatten [B,7,7,64] → [B,3136], as the reference CNN's classifier head: the op alone in its graph
+// is its input's only consumer, so it shares the input's memory and the kernels do nothing;
+// "_copy" is the same kernels planned as a copy (as when the input had a second consumer).
+Case flatten_case(bool copy) {
+  static const OpInfo copying = [] {
+    OpInfo o = reshape_op;
+    o.output_is_input_view = false;
+    return o;
+  }();
+  Case c;
+  c.label = copy ? "flatten_7x7x64_copy" : "flatten_7x7x64";
+  c.op = copy ? &copying : &reshape_op;
+  c.build = [copy](Graph& g) {
+    auto x = g.input("x", {batch, 7, 7, 64});
+    return copy ? g.op(copying, {x}, "op", {{"d1", 7 * 7 * 64}}) : flatten(x, "op");
+  };
+  return c;
+}
+
 std::vector<Case> cases() {
   std::vector<Case> all = {
       matmul_case(784, 128, false),
@@ -135,6 +179,12 @@ std::vector<Case> cases() {
       feature_case(softmax_cross_entropy_op, 10, [](Graph& g, Var x) { return softmax_cross_entropy(x, g.labels("y", 10), "op"); }),
       conv2d_case(28, 28, 1, 32, false),  // --benchmark_filter='conv2d.*batch:(32|256)$': the CNN's batches
       conv2d_case(14, 14, 32, 64, true),
+      pool_case(max_pool2d_op, 28, 28, 32),
+      pool_case(max_pool2d_op, 14, 14, 64),
+      pool_case(avg_pool2d_op, 28, 28, 32),
+      pool_case(global_avg_pool_op, 7, 7, 64),
+      flatten_case(false),
+      flatten_case(true),
   };
   all.push_back(norm_case(batch_norm_op, 28, 28, 32));
   all.push_back(norm_case(batch_norm_op, 14, 14, 64));

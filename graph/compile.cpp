@@ -97,16 +97,46 @@ Program compile(const Graph& graph, NodeId target, CompileOptions options) {
     }
   }
 
+  // How many times each node is an input of another node of the program (for views, below).
+  std::vector<int> consumers(static_cast<size_t>(n), 0);
+  for (const ProgramNode& pn : p.order)
+    for (NodeId in : graph.node(pn.id).inputs) ++consumers[static_cast<size_t>(p.position[static_cast<size_t>(in)])];
+
   for (int i = 0; i < n; ++i) {
     ProgramNode& pn = p.order[static_cast<size_t>(i)];
     const Node& node = graph.node(pn.id);
-    if (node.kind == NodeKind::input || node.kind == NodeKind::op)
+    // A view (OpInfo::output_is_input_view) shares input 0's slots when it is input 0's only reader
+    // and input 0 has a slot of the same size: then nothing else reads input 0's value or writes
+    // its gradient, so one piece of memory can serve as both nodes' value, and as both gradients.
+    int source = -1;  // order index of input 0 when shared
+    if (node.kind == NodeKind::op && node.op->output_is_input_view) {
+      const int k = p.position[static_cast<size_t>(node.inputs[0])];
+      const Node& in = graph.node(node.inputs[0]);
+      const bool has_slot = in.kind == NodeKind::input || in.kind == NodeKind::op;
+      const bool same_size = in.shape.has_batch() == node.shape.has_batch() && in.shape.elements(1) == node.shape.elements(1);
+      if (has_slot && same_size && consumers[static_cast<size_t>(k)] == 1) source = k;
+    }
+    if (source >= 0) {
+      const ProgramNode& src = p.order[static_cast<size_t>(source)];
+      pn.value_slot = src.value_slot;
+      TensorSlot& v = p.slots[static_cast<size_t>(pn.value_slot)];
+      v.last_step = std::max(v.last_step, last_read[static_cast<size_t>(i)]);
+    } else if (node.kind == NodeKind::input || node.kind == NodeKind::op) {
       pn.value_slot = add_slot(node.shape, i, last_read[static_cast<size_t>(i)]);
+    }
     if (pn.needs_grad && node.kind != NodeKind::parameter) {
       const int first = i == n - 1 ? n : first_grad_write[static_cast<size_t>(i)];
       // An input's gradient is read by the caller after backward.
       const int last = node.kind == NodeKind::input ? 2 * n - 1 : backward_step(i);
-      if (first >= 0) pn.grad_slot = add_slot(node.shape, first, last);
+      const int src_grad = source >= 0 ? p.order[static_cast<size_t>(source)].grad_slot : -1;
+      if (first >= 0 && src_grad >= 0) {
+        // Written first by this node's consumers, read last by input 0's backward (or the caller).
+        pn.grad_slot = src_grad;
+        TensorSlot& gs = p.slots[static_cast<size_t>(src_grad)];
+        gs.first_step = std::min(gs.first_step, first);
+      } else if (first >= 0) {
+        pn.grad_slot = add_slot(node.shape, first, last);
+      }
     }
     if (node.kind == NodeKind::op) {
       std::vector<Shape> in_shapes;

@@ -10,6 +10,18 @@
 // the target; every tensor of one run (values, saved tensors, scratch, gradients) has a slot in the
 // plan. A saved tensor's slot lives from the op's forward to its backward; a scratch slot only for
 // the one step whose kernel uses it, so its memory is shared with tensors of other steps.
+//
+// Views. An op whose OpInfo sets output_is_input_view (reshape, flatten) has no value slot of its
+// own when it is the only consumer of its input 0 in the program and input 0 is an input or an op
+// node (a parameter lives in the parameter store, labels have no slot): its value_slot is input
+// 0's, with the lifetime extended to the view's last read, and its grad_slot is input 0's, with
+// the lifetime starting at the view's first gradient write — the view's consumers write the
+// gradient, the view's backward finds it already in place, input 0's backward reads it. With a
+// second consumer of input 0, that consumer's backward would assign or add its part of input 0's
+// gradient into memory that the view's consumers also assign to, each by its own node's
+// `accumulate` flags, and one would overwrite the other; then (and whenever input 0 is a
+// parameter) the view gets slots of its own like any op, and its kernels copy. Two nodes sharing
+// a slot differ only in shape: the session shapes a value or gradient view by its node's shape.
 #pragma once
 
 #include <cstdint>
@@ -35,8 +47,8 @@ struct TensorSlot {
 struct ProgramNode {
   NodeId id = -1;
   bool needs_grad = false;
-  int value_slot = -1;                // arena slot of the value (inputs and op outputs)
-  int grad_slot = -1;                 // arena slot of the gradient (op outputs and differentiated inputs)
+  int value_slot = -1;                // arena slot of the value (inputs and op outputs); a view's may be input 0's
+  int grad_slot = -1;                 // arena slot of the gradient (op outputs and differentiated inputs); likewise
   std::vector<int> saved_slots;       // op nodes, one per OpInfo::saved
   std::vector<int> scratch_slots;     // op nodes, one per OpInfo::scratch: forward's
   std::vector<int> backward_scratch_slots;  // the same for backward (op nodes that need a gradient)

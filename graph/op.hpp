@@ -184,6 +184,12 @@ struct OpInfo {
   // Builds a small graph that exercises this op and returns the node to differentiate; the test
   // suite gradient-checks every registered op through it.
   Var (*example)(Graph&) = nullptr;
+  // The output is input 0's elements in the same order, only the shape differs (reshape,
+  // flatten). compile() may then give the output input 0's value slot, and input 0's gradient the
+  // output's gradient slot (compile.hpp says when), so the kernels copy only when the pointers
+  // differ: forward when `out.data != in[0].data`, backward when `grad_in[0].grad.data !=
+  // grad_out.data`. Listed last, after `.example`: designated initializers follow this order.
+  bool output_is_input_view = false;
 
   template <class T>
   const Kernels<T>& kernels() const {

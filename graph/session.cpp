@@ -75,7 +75,13 @@ template <class T>
 template <class Self>
 auto BasicSession<T>::slot_view(Self& self, int slot) -> ViewOf<Self> {
   if (slot < 0) return {};
-  const Shape& s = self.program_.slots[static_cast<size_t>(slot)].shape;
+  return slot_view(self, slot, self.program_.slots[static_cast<size_t>(slot)].shape);
+}
+
+template <class T>
+template <class Self>
+auto BasicSession<T>::slot_view(Self& self, int slot, const Shape& s) -> ViewOf<Self> {
+  if (slot < 0) return {};
   return {self.arena_.data() + self.offsets_[static_cast<size_t>(slot)], s.rows(self.batch_), s.cols()};
 }
 
@@ -119,8 +125,8 @@ void BasicSession<T>::bind() {
       if (pn.needs_grad && p.at(in).needs_grad) target = {grad(in), pn.accumulate[j]};
       b.grad_in.push_back(target);
     }
-    b.out = slot_view(*this, pn.value_slot);
-    b.grad_out = slot_view(*this, pn.grad_slot);
+    b.out = slot_view(*this, pn.value_slot, node.shape);  // a view's slot may be shaped as its input
+    b.grad_out = slot_view(*this, pn.grad_slot, node.shape);
     for (int s : pn.saved_slots) b.saved.push_back(slot_view(*this, s));
     b.saved_read.assign(b.saved.begin(), b.saved.end());
     for (int s : pn.scratch_slots) b.scratch.push_back(slot_view(*this, s));
@@ -135,7 +141,7 @@ auto BasicSession<T>::value_of(Self& self, NodeId id) -> ViewOf<Self> {
   const ProgramNode& pn = self.program_.at(id);
   if (pn.parameter >= 0) return self.params_.view(pn.parameter);
   if (pn.value_slot < 0) throw UsageError("node '" + self.program_.graph.node(id).name + "' has no value (labels?)");
-  return slot_view(self, pn.value_slot);
+  return slot_view(self, pn.value_slot, self.program_.graph.node(id).shape);
 }
 
 template <class T>
@@ -143,7 +149,7 @@ template <class Self>
 auto BasicSession<T>::grad_of(Self& self, NodeId id) -> ViewOf<Self> {
   const ProgramNode& pn = self.program_.at(id);
   if (pn.parameter >= 0) return self.grads_.view(pn.parameter);
-  return slot_view(self, pn.grad_slot);
+  return slot_view(self, pn.grad_slot, self.program_.graph.node(id).shape);
 }
 
 template <class T>

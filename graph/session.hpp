@@ -111,7 +111,9 @@ class BasicSession {
   template <class Self>
   using ViewOf = TensorView<std::conditional_t<std::is_const_v<Self>, const T, T>>;
   template <class Self>
-  static ViewOf<Self> slot_view(Self& self, int slot);
+  static ViewOf<Self> slot_view(Self& self, int slot);  // shaped as the slot
+  template <class Self>
+  static ViewOf<Self> slot_view(Self& self, int slot, const Shape& shape);  // shaped as `shape` (same size)
   template <class Self>
   static ViewOf<Self> value_of(Self& self, NodeId id);
   template <class Self>
