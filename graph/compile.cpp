@@ -145,8 +145,10 @@ Program compile(const Graph& graph, NodeId target, CompileOptions options) {
       for (const TensorDecl& s : node.op->saved)
         pn.saved_slots.push_back(add_slot(s.shape(ctx), i, pn.needs_grad ? backward_step(i) : i));
       for (const TensorDecl& s : node.op->scratch) {
-        pn.scratch_slots.push_back(add_slot(s.shape(ctx), i, i));
-        if (pn.needs_grad) pn.backward_scratch_slots.push_back(add_slot(s.shape(ctx), backward_step(i), backward_step(i)));
+        pn.scratch_slots.push_back(s.pass == ScratchPass::backward ? -1 : add_slot(s.shape(ctx), i, i));
+        if (pn.needs_grad)
+          pn.backward_scratch_slots.push_back(s.pass == ScratchPass::forward ? -1
+                                                                              : add_slot(s.shape(ctx), backward_step(i), backward_step(i)));
       }
       for (const StateDecl& s : node.op->state) {
         pn.state_names.push_back(node.name + "." + s.name);

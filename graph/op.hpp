@@ -29,7 +29,7 @@
 // Memory. Saved tensors are written by forward and read by backward, so they live from one to the
 // other. Scratch is working memory valid only while one kernel runs — forward and backward each get
 // their own, with undefined contents on entry — so the planner reuses it for other tensors outside
-// that step. Kernels never allocate: every view they see is a slot planned by compile().
+// that step (a scratch tensor declared ScratchPass::backward gets memory in backward only). Kernels never allocate: every view they see is a slot planned by compile().
 // Read-only: the inputs (both passes) and, in backward, the output, its gradient and the saved
 // tensors are TensorView<const T>, so writing one is a compile error.
 // Kernels: both precisions are required. Kernels<T> has no default and takes function references,
@@ -136,10 +136,15 @@ struct AttrDecl {
   double default_value;
 };
 
+// Which kernel a scratch tensor is working memory of: a pass that does not use it gets no memory
+// (an empty view), so a backward-only buffer does not raise the arena's peak during forward.
+enum class ScratchPass { both, forward, backward };
+
 // A saved tensor or a scratch tensor.
 struct TensorDecl {
   const char* name;
   ShapeRule shape;
+  ScratchPass pass = ScratchPass::both;  // scratch only
 };
 
 struct StateDecl {

@@ -90,9 +90,10 @@ Shape columns_shape(const ShapeContext& c) {
 constexpr TensorDecl kSaved[] = {{"columns", columns_shape}};
 // dL/dcolumns in backward (forward leaves it alone); [kPartials·kh·kw·C, F]: the partial sums of dweight.
 constexpr TensorDecl kScratch[] = {
-    {"dcolumns", columns_shape},
+    {"dcolumns", columns_shape, ScratchPass::backward},
     {"dweight_partials",
-     [](const ShapeContext& c) { return Shape{kPartials, c.in[1][0] * c.in[1][1] * c.in[1][2], c.in[1][3]}; }},
+     [](const ShapeContext& c) { return Shape{kPartials, c.in[1][0] * c.in[1][1] * c.in[1][2], c.in[1][3]}; },
+     ScratchPass::backward},
 };
 constexpr int columns = index_of(kSaved, "columns");
 constexpr int dcolumns = index_of(kScratch, "dcolumns"), dweight_partials = index_of(kScratch, "dweight_partials");

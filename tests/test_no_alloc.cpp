@@ -14,6 +14,7 @@
 #include "graph/session.hpp"
 #include "models/mlp.hpp"
 #include "models/model.hpp"
+#include "models/presets.hpp"
 #include "ops/conv2d.hpp"
 #include "train/optimizer.hpp"
 
@@ -115,6 +116,43 @@ TEST_CASE("a training step allocates nothing after the first, for both reference
     CAPTURE(preset);
     CHECK(during == 0);
   }
+}
+
+// The reference CNNs (conv, batch norm per channel, max-pool, flatten, dense) likewise, on images
+// [28,28,1], with a smaller last batch, on one thread and two.
+TEST_CASE("a CNN training step allocates nothing after the first, cnn-plain and cnn-batchnorm") {
+  data::SyntheticOptions so;
+  so.features = 784;
+  so.classes = 10;
+  so.train_rows = 40;
+  so.test_rows = 10;
+  data::Splits d = data::load("synthetic", {.val_fraction = 0, .synthetic = so});
+  d.train.shape = {28, 28, 1};
+  for (const char* preset : {"cnn-plain", "cnn-batchnorm"})
+    for (int threads : {1, 2}) {
+      const Model m = build_model(preset_spec(preset, d.train.sample_shape(), 10));
+      Session s(compile(m.graph, m.loss), {.seed = 0, .threads = threads});
+      Optimizer opt({.kind = OptimizerKind::adam}, s.parameters());
+      data::BatchOrder order(d.train.size(), 16, false, 0);  // 40 = 2·16 + 8
+      auto step = [&](int64_t b) {
+        const auto rows = order.batch(b);
+        s.set_batch(static_cast<int64_t>(rows.size()));
+        d.train.gather(rows, s.input(m.input).data, s.labels(m.labels).data());
+        s.forward(Mode::train);
+        s.backward();
+        opt.step(s.parameters(), s.gradients(), s.pool());
+      };
+      step(0);
+      const long before = allocations.load();
+      counting = true;
+      for (int64_t b = 1; b < order.num_batches(); ++b) step(b);
+      step(0);
+      counting = false;
+      const long during = allocations.load() - before;  // before CAPTURE, which allocates
+      CAPTURE(preset);
+      CAPTURE(threads);
+      CHECK(during == 0);
+    }
 }
 
 // conv2d's kernels (im2col, Eigen's products, col2im) allocate nothing either, at the reference
