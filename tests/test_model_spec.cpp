@@ -175,3 +175,19 @@ TEST_CASE("the example model files are valid") {
     CHECK(s.input_shape == std::vector<int64_t>{28, 28, 1});
   }
 }
+
+TEST_CASE("which data a model's input takes: the same shape, or either side flat with as many values") {
+  data::Dataset images;
+  images.name = "images";
+  images.feature_count = 64;
+  images.shape = {8, 8, 1};
+  data::Dataset rows = images;
+  rows.name = "rows";
+  rows.shape.clear();  // CSV: flat
+  CHECK_NOTHROW(check_input_shape({8, 8, 1}, images));
+  CHECK_NOTHROW(check_input_shape({64}, images));     // an MLP takes the image as its 64 values
+  CHECK_NOTHROW(check_input_shape({8, 8, 1}, rows));  // a CNN takes a row of 64 values as an image
+  CHECK(message_of<UsageError>([&] { check_input_shape({4, 4, 4}, images); }) ==
+        "the model takes samples of [4,4,4] but 'images' has samples of [8,8,1]");
+  CHECK(message_of<UsageError>([&] { check_input_shape({8, 8, 3}, rows); }) == "the model takes 192 inputs but 'rows' has 64 features");
+}

@@ -28,7 +28,8 @@ void check_input_shape(const std::vector<int64_t>& model_input, const data::Data
   if (features != data.feature_count)
     throw UsageError("the model takes " + std::to_string(features) + " inputs but '" + data.name + "' has " +
                      std::to_string(data.feature_count) + " features");
-  if (model_input.size() > 1 && model_input != data.sample_shape())
+  // Flat data (CSV rows) of the right count feed an image model as its values, channels last.
+  if (model_input.size() > 1 && !data.shape.empty() && model_input != data.sample_shape())
     throw UsageError("the model takes samples of " + data::shape_text(model_input) + " but '" + data.name + "' has samples of " +
                      data::shape_text(data.sample_shape()));
 }

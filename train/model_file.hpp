@@ -19,8 +19,9 @@ namespace bnlab {
 ModelSpec read_model_file(const std::string& path);
 
 // UsageError unless a model with input `model_input` can take the samples of `data`: the same
-// shape, or a flat model input [F] of the same number of values (an MLP takes an image as it lies
-// in memory, channels last). The trainer and the predictor check this.
+// shape, or either of them flat with the same number of values (an MLP takes an image as it lies
+// in memory, channels last; a CNN takes CSV rows of H·W·C values as images). The trainer and the
+// predictor check this.
 void check_input_shape(const std::vector<int64_t>& model_input, const data::Dataset& data);
 
 }  // namespace bnlab

@@ -179,6 +179,41 @@ void checkpoint_corpus() {
       put("checkpoint", "huge-header-length.bin", huge);
     }
   }
+  // A convolutional layer list (conv, group norm, max-pool, dropout, flatten) on 4×4 one-channel
+  // "images": the reader of every layer kind's attributes, and dropout's step state.
+  {
+    bnlab::data::LoadOptions io = lo;
+    io.synthetic.features = 16;
+    bnlab::data::Splits images = bnlab::data::load("synthetic", io);
+    for (bnlab::data::Dataset* d : {&images.train, &images.val, &images.test}) d->shape = {4, 4, 1};
+    bnlab::ModelSpec spec;
+    spec.input_shape = {4, 4, 1};
+    spec.classes = 2;
+    auto layer = [&](bnlab::LayerKind kind, const std::string& name) -> bnlab::LayerSpec& {
+      spec.layers.push_back({});
+      spec.layers.back().kind = kind;
+      spec.layers.back().name = name;
+      return spec.layers.back();
+    };
+    bnlab::LayerSpec& conv = layer(bnlab::LayerKind::conv2d, "conv1");
+    conv.filters = 2;
+    conv.padding = {1, 1};
+    layer(bnlab::LayerKind::group_norm, "gn1").groups = 2;
+    layer(bnlab::LayerKind::max_pool2d, "pool1").stride = {2, 2};
+    layer(bnlab::LayerKind::dropout, "drop1").rate = 0.25;
+    layer(bnlab::LayerKind::flatten, "flatten");
+    layer(bnlab::LayerKind::dense, "out").units = 2;
+    bnlab::TrainConfig config;
+    config.dataset = "synthetic";
+    config.model = "cnn";
+    config.batch_size = 3;
+    config.record_internals = false;
+    bnlab::Trainer t(spec, config, images);
+    std::vector<bnlab::EpochMetrics> history = {t.train_epoch()};
+    const fs::path p = tmp / "valid-v2-cnn-1epoch.bin";
+    bnlab::save_checkpoint(p.string(), t, history, std::optional(io));
+    put("checkpoint", "valid-v2-cnn-1epoch.bin", read(p));
+  }
   // Hand-made safetensors files: the format alone, without bnlab's metadata.
   auto st = [](const std::string& header, const Bytes& data) {
     Bytes b;
