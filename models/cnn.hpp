@@ -26,24 +26,22 @@
 #include <vector>
 
 #include "graph/initializer.hpp"
+#include "models/layer_style.hpp"
 #include "models/model_spec.hpp"
 #include "models/presets.hpp"
 #include "ops/batch_norm.hpp"
 
 namespace bnlab {
 
-struct CnnSpec {
+// The sizes here; the activation, the norm and where it sits (between the linear op and its
+// activation unless refined), the initializer, … in LayerStyle.
+struct CnnSpec : LayerStyle {
   std::vector<int64_t> input_shape = {28, 28, 1};  // [H,W,C]
   std::vector<int64_t> filters = {32, 64};         // one conv block per entry
   std::vector<int64_t> hidden = {128};             // dense layers after the flatten
   int64_t classes = 10;
-  Activation activation = Activation::relu;
-  Norm norm = Norm::none;
-  NormPlacement placement = NormPlacement::before_activation;
-  Init::Kind init = Init::Kind::glorot_uniform;
-  double weight_scale = 1.0;
-  double bn_momentum = BatchNormOptions{}.momentum;
-  double norm_eps = BatchNormOptions{}.eps;
+
+  CnnSpec() { placement = NormPlacement::before_activation; }
 
   // "cnn-plain" or "cnn-batchnorm".
   static CnnSpec preset(const std::string& name);

@@ -58,53 +58,14 @@ ModelSpec MlpSpec::model_spec() const {
   ModelSpec m;
   m.input_shape = {inputs};
   m.classes = classes;
-  auto norm_layer = [&](const std::string& n, const std::string& probe) {
-    LayerSpec l;
-    l.kind = norm == Norm::batch ? LayerKind::batch_norm : LayerKind::layer_norm;
-    l.name = (norm == Norm::batch ? "bn" : "ln") + n;
-    if (norm == Norm::batch) l.momentum = bn_momentum;
-    l.eps = norm_eps;
-    l.probe = probe;
-    return l;
-  };
   for (size_t i = 0; i < hidden.size(); ++i) {
     const std::string n = std::to_string(i + 1);
-    const bool before = norm != Norm::none && placement == NormPlacement::before_activation;
-    const bool after = norm != Norm::none && placement == NormPlacement::after_activation;
-    LayerSpec fc;
-    fc.kind = LayerKind::dense;
-    fc.name = "fc" + n;
-    fc.units = hidden[i];
-    fc.init = init;
-    fc.weight_scale = weight_scale;
-    if (!before) fc.probe = "fc" + n;  // the pre-activation values: the dense output, or the norm's before the activation
-    m.layers.push_back(fc);
-    if (before) m.layers.push_back(norm_layer(n, "fc" + n));
-    LayerSpec act;
-    act.kind = LayerKind::activation;
-    act.name = "act" + n;
-    act.activation = activation;
-    m.layers.push_back(act);
-    if (after) m.layers.push_back(norm_layer(n, ""));
+    append_block(m.layers, dense("fc" + n, hidden[i]), n, false);
   }
-  LayerSpec out;
-  out.kind = LayerKind::dense;
-  out.name = "out";
-  out.units = classes;
-  out.init = init;
-  out.weight_scale = weight_scale;
-  m.layers.push_back(out);
+  m.layers.push_back(dense("out", classes));
   // In the order of the metrics document's config block (METRICS.md).
-  m.recipe = {{"inputs", inputs},
-              {"hidden", hidden},
-              {"classes", classes},
-              {"norm", std::string(to_string(norm))},
-              {"norm_placement", std::string(to_string(placement))},
-              {"activation", std::string(to_string(activation))},
-              {"init", std::string(to_string(init))},
-              {"weight_scale", weight_scale},
-              {"bn_momentum", bn_momentum},
-              {"norm_eps", norm_eps}};
+  m.recipe = {{"inputs", inputs}, {"hidden", hidden}, {"classes", classes}};
+  append_recipe(m.recipe);
   return m;
 }
 
@@ -115,13 +76,7 @@ ModelOptions MlpSpec::options() const {
 MlpSpec MlpSpec::refined(const ModelOptions& o) const {
   MlpSpec s = *this;
   if (o.hidden) s.hidden = *o.hidden;
-  if (o.activation) s.activation = *o.activation;
-  if (o.norm) s.norm = *o.norm;
-  if (o.placement) s.placement = *o.placement;
-  if (o.init) s.init = *o.init;
-  if (o.weight_scale) s.weight_scale = *o.weight_scale;
-  if (o.bn_momentum) s.bn_momentum = *o.bn_momentum;
-  if (o.norm_eps) s.norm_eps = *o.norm_eps;
+  s.refine(o);
   return s;
 }
 

@@ -15,22 +15,17 @@
 #include <vector>
 
 #include "graph/initializer.hpp"
+#include "models/layer_style.hpp"
 #include "models/model_spec.hpp"
 #include "models/presets.hpp"
 #include "ops/batch_norm.hpp"
 
 namespace bnlab {
-struct MlpSpec {
+// The sizes here; the activation, the norm and where it sits, the initializer, … in LayerStyle.
+struct MlpSpec : LayerStyle {
   int64_t inputs = 784;
   std::vector<int64_t> hidden = {128, 64};
   int64_t classes = 10;
-  Activation activation = Activation::relu;
-  Norm norm = Norm::none;
-  NormPlacement placement = NormPlacement::after_activation;
-  Init::Kind init = Init::Kind::glorot_uniform;
-  double weight_scale = 1.0;
-  double bn_momentum = BatchNormOptions{}.momentum;
-  double norm_eps = BatchNormOptions{}.eps;
 
   // "plain" or "batchnorm": the reference variants of DESIGN.md; "layernorm" for comparison.
   static MlpSpec preset(const std::string& name);
