@@ -88,6 +88,25 @@ TEST_CASE("a model file: trained, evaluated and predicted from its checkpoint, a
   CHECK(without_times(read_json(dir / "resumed.json")) == without_times(w));
 }
 
+TEST_CASE("sweep and compare take model files among their variants, named by the file") {
+  TempDir dir;
+  const std::string data = mnist_8x8(dir);
+  write_text(dir / "m.json", kModelFile);
+  const Run c = run_bnlab("compare --variants cnn-plain," + dir / "m.json" + " --dataset mnist --data-dir " + data +
+                              " --hidden 4 --batch-size 16 --epochs 1 --quiet --json " + dir / "c.json", dir);
+  // --hidden refines the preset, but not the model file: refused, naming the file.
+  CHECK(c.status == 2);
+  CHECK(contains(c.err, "--hidden: refines a preset, not a model file (edit " + dir / "m.json" + " instead)"));
+  const Run s = run_bnlab("sweep --variants cnn-plain," + dir / "m.json" + " --batch-sizes 16 --seeds 0 --dataset mnist --data-dir " +
+                              data + " --epochs 1 --quiet --out " + dir / "sweep", dir);
+  REQUIRE_MESSAGE(s.status == 0, s.err);
+  CHECK(fs::exists(dir / "sweep/runs/m-bs16-seed0.json"));
+  CHECK(fs::exists(dir / "sweep/runs/cnn-plain-bs16-seed0.json"));
+  const json m = read_json(dir / "sweep/runs/m-bs16-seed0.json");
+  CHECK(m["config"]["preset"] == "m");
+  CHECK(m["config"]["model"] == "8x8x1-c4-p2-10");
+}
+
 TEST_CASE("a CNN that does not fit the data, or flags that do not fit a model file, are one clear line") {
   TempDir dir;
   const std::string data = mnist_8x8(dir);
@@ -97,7 +116,7 @@ TEST_CASE("a CNN that does not fit the data, or flags that do not fit a model fi
   CHECK(contains(r.err, "a CNN takes images [H,W,C], but the input is 1-dimensional"));
   r = run_bnlab("train --model-file " + dir / "m.json" + " --hidden 5 --dataset mnist --data-dir " + data, dir);
   CHECK(r.status == 2);
-  CHECK(contains(r.err, "--hidden: refines a preset, not a --model-file model (edit " + dir / "m.json" + " instead)"));
+  CHECK(contains(r.err, "--hidden: refines a preset, not a model file (edit " + dir / "m.json" + " instead)"));
   r = run_bnlab("train --model-file " + dir / "m.json" + " --dataset synthetic", dir);
   CHECK(r.status == 2);
   CHECK(contains(r.err, "the model takes 64 inputs but 'synthetic/train' has 20 features"));

@@ -174,7 +174,7 @@ void run_compare(const CompareFlags& flags, CommandResult& result) {
 
   std::vector<RunJob> jobs;
   for (const std::string& name : c.variants)
-    jobs.push_back({.name = name, .spec = model_spec(f, name, data), .config = train_config(f, name, data)});
+    jobs.push_back({.name = model_label(name), .spec = model_spec(f, name, data), .config = train_config(f, name, data)});
 
   const ProgressMode mode = progress_mode(f.quiet);
   std::string line, notes;  // the epoch's table row, built run by run

@@ -120,7 +120,7 @@ void run_sweep(const SweepFlags& s) {
     g.config.seed = seed;
     g.config.batch_size = batch;
     RunJob job;
-    job.name = run_name(variant, batch, seed);
+    job.name = run_name(model_label(variant), batch, seed);
     job.spec = model_spec(g, variant, sample_shape, classes);
     job.config = train_config(g, variant);
     job.extra_config = data_config(g);

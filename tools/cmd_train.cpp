@@ -148,9 +148,9 @@ void finish(const RunRecord& run, const TrainFlags& f, const nlohmann::ordered_j
 
 void run_train(const TrainCommand& c, CommandResult& result) {
   const TrainFlags& f = c.train;
-  if (f.model_file.empty()) check_preset("--model", f.model);
-  const std::string name = model_name(f);
-  check_before_loading(f, {name});
+  check_preset(f.model_file.empty() ? "--model" : "--model-file", model_name(f));
+  const std::string name = model_label(model_name(f));
+  check_before_loading(f, {model_name(f)});
   if (c.save_best && c.checkpoint.empty())
     throw UsageError("--save-best needs --checkpoint PATH: the best epoch is kept beside it (PATH.best.safetensors for PATH.safetensors)");
   if (c.save_best && f.data.val_fraction == 0)

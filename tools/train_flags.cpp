@@ -128,16 +128,24 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
   cmd.footer(datasets_footer());
 }
 
-void check_preset(const std::string& flag, const std::string& name) {
-  if (!is_preset(name)) bad(flag, name, "unknown model (known: " + join(preset_names()) + ")");
-}
+bool is_model_file(const std::string& model) { return model.ends_with(".json"); }
 
-std::string model_name(const TrainFlags& f) {
-  if (f.model_file.empty()) return f.model;
-  std::string stem = std::filesystem::path(f.model_file).filename().string();
-  if (stem.size() > 5 && stem.ends_with(".json")) stem.resize(stem.size() - 5);
+std::string model_label(const std::string& model) {
+  if (!is_model_file(model)) return model;
+  std::string stem = std::filesystem::path(model).filename().string();
+  if (stem.size() > 5) stem.resize(stem.size() - 5);
   return stem;
 }
+
+void check_preset(const std::string& flag, const std::string& name) {
+  if (is_model_file(name)) {
+    (void)read_model_file(name);
+    return;
+  }
+  if (!is_preset(name)) bad(flag, name, "unknown model (known: " + join(preset_names()) + ", or a model file NAME.json)");
+}
+
+std::string model_name(const TrainFlags& f) { return f.model_file.empty() ? f.model : f.model_file; }
 
 void check_before_loading(const TrainFlags& f, const std::vector<std::string>& presets) {
   const auto names = data::dataset_names();
@@ -146,18 +154,18 @@ void check_before_loading(const TrainFlags& f, const std::vector<std::string>& p
   if (f.dataset == "synthetic" && !f.data.data_dir.empty())
     bad("--data-dir", f.data.data_dir, "dataset synthetic is generated and reads no files");
   with_flags([&] { validate_fields(f.data); });
-  if (!f.model_file.empty()) {
-    // A model file is the whole model: a refinement flag would be silently ignored.
-    visit_fields(f.model_options, [&](const FieldInfo& field, const auto& value) {
-      if (value.has_value())
-        throw UsageError(fmt::format("{}: refines a preset, not a --model-file model (edit {} instead)", field.flag, f.model_file));
-    });
-    if (given(f.bn_preset_opt)) throw UsageError("--bn-preset: refines a preset, not a --model-file model (edit " + f.model_file + " instead)");
-    (void)read_model_file(f.model_file);
-  }
-  // The model's sizes come from the data; Fashion-MNIST's stand in until it is loaded.
-  for (const auto& p : f.model_file.empty() ? presets : std::vector<std::string>{}) {
-    model_spec(f, p, {28, 28, 1}, 10);
+  for (const auto& p : presets) {
+    if (is_model_file(p)) {
+      // A model file is the whole model: a refinement flag would be silently ignored.
+      visit_fields(f.model_options, [&](const FieldInfo& field, const auto& value) {
+        if (value.has_value()) throw UsageError(fmt::format("{}: refines a preset, not a model file (edit {} instead)", field.flag, p));
+      });
+      if (given(f.bn_preset_opt)) throw UsageError("--bn-preset: refines a preset, not a model file (edit " + p + " instead)");
+      (void)read_model_file(p);
+    } else {
+      // The model's sizes come from the data; Fashion-MNIST's stand in until it is loaded.
+      model_spec(f, p, {28, 28, 1}, 10);
+    }
     train_config(f, p);
   }
   check_outputs(f.outputs);
@@ -174,6 +182,7 @@ data::Splits load_data(const TrainFlags& f) { return data::load(f.dataset, load_
 ModelSpec model_spec(const TrainFlags& f, const std::string& preset, const std::vector<int64_t>& sample_shape,
                      int64_t classes) {
   if (!f.model_file.empty()) return read_model_file(f.model_file);
+  if (is_model_file(preset)) return read_model_file(preset);
   ModelOptions s = f.model_options;
   if (given(f.bn_preset_opt)) {
     if (f.bn_preset != "pytorch" && f.bn_preset != "keras") bad("--bn-preset", f.bn_preset, "unknown preset (known: pytorch, keras)");
@@ -193,7 +202,7 @@ ModelSpec model_spec(const TrainFlags& f, const std::string& preset, const data:
 TrainConfig train_config(const TrainFlags& f, const std::string& preset) {
   TrainConfig c = f.config;
   c.dataset = f.dataset;
-  c.model = preset;
+  c.model = model_label(preset);
   with_flags([&] { c.validate(); });
   return c;
 }

@@ -72,10 +72,17 @@ void add_model_flags(CLI::App& cmd, TrainFlags& flags, const std::function<bool(
 // the flag and value.
 void check_before_loading(const TrainFlags& flags, const std::vector<std::string>& presets);
 
-// UsageError naming `flag` unless `name` is a model preset.
+// A model is named by a preset ("batchnorm") or by the path of a model file ("m.json",
+// docs/model-files.md): every command that takes a model or a list of variants takes either.
+bool is_model_file(const std::string& model);
+// The model's name in outputs and run names: the preset, or the file's name without its folder and
+// ".json" ("runs/m.json" → "m").
+std::string model_label(const std::string& model);
+// UsageError naming `flag` unless `name` is a model preset; a model file is read and validated
+// (InputError naming the file).
 void check_preset(const std::string& flag, const std::string& name);
 
-// The model's name in outputs: the preset, or the model file's name without its folder and ".json".
+// The model `train` trains: --model-file if given, else --model.
 std::string model_name(const TrainFlags& flags);
 
 data::LoadOptions load_options(const TrainFlags& flags);
