@@ -233,7 +233,8 @@ void forward(const ForwardArgs<T>& a) {
         const int64_t b0 = g.first_image(t), b1 = g.end_image(t);
         const int64_t r0 = b0 * g.pixels, n = (b1 - b0) * g.pixels;
         auto o = out.middleRows(r0, n);
-        if (has_bias) o = a.in[2].row().replicate(n, 1);
+        if (has_bias)  // row by row: Eigen's replicate() indexes every coefficient modulo F (25% of a CNN epoch)
+          for (int64_t r = 0; r < n; ++r) o.row(r) = a.in[2].row();
         if (g.pointwise) {
           product(has_bias, o, x.middleRows(r0, n), w);
           continue;
