@@ -36,6 +36,7 @@ struct Geometry {
   int64_t tiles;      // ⌈B / tile⌉
   int64_t parts;      // min(kPartials, tiles)
   bool pointwise;     // 1×1, stride 1, no padding: columns = x
+  bool keep;          // the whole batch's columns are saved for backward: K ≤ F, not pointwise
 
   Geometry(const Shape& x, const Shape& w, std::span<const double> attrs)
       : B(x[0]), H(x[1]), W(x[2]), C(x[3]), kh(w[0]), kw(w[1]), F(w[3]),
@@ -43,7 +44,8 @@ struct Geometry {
         Ho((H + 2 * ph - kh) / sh + 1), Wo((W + 2 * pw - kw) / sw + 1), K(kh * kw * C), pixels(Ho * Wo),
         tile(std::max<int64_t>(1, (kTileRows + pixels - 1) / std::max<int64_t>(1, pixels))),
         stride((tile * pixels * K + 15) / 16 * 16), tiles(B > 0 ? (B + tile - 1) / tile : 0),
-        parts(std::min(kPartials, tiles)), pointwise(kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0) {}
+        parts(std::min(kPartials, tiles)), pointwise(kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0),
+        keep(!pointwise && K <= F) {}
 
   int64_t first_image(int64_t t) const { return t * tile; }
   int64_t end_image(int64_t t) const { return std::min(B, (t + 1) * tile); }
@@ -88,26 +90,39 @@ Shape infer(const ShapeContext& c) {
   return Shape{x[0], ho, wo, w[3]};
 }
 
-// One columns buffer per partial, [kPartials, tile·Ho·Wo·K (rounded up)]; empty for a pointwise
-// conv, whose product reads x itself. Backward builds a tile's columns again (a copy: cheaper than
-// keeping the whole batch's, which for the reference CNN's second conv at batch 256 was 58 MB that
-// every product streamed from memory) and then overwrites them with dL/dcolumns.
+// Which columns backward reads. Usually none are kept: backward builds a tile's columns again (a
+// copy, cheaper than keeping the whole batch's, which for the reference CNN's second conv at batch
+// 256 were 58 MB that every product streamed from memory). When a patch is no longer than an
+// output row (K ≤ F: a first layer's few input channels, 9 against 32 for the reference CNN's
+// first conv) the columns are no larger than the output, and rebuilding them would cost more than
+// the products they feed (0.26 → 0.37 ms of that conv's backward at batch 32): they are saved,
+// [B,Ho,Wo,K], written by forward in place of its tile buffer. Empty otherwise.
 Shape columns_shape(const ShapeContext& c) {
+  const Shape out = infer(c);
+  const Geometry g(c.in[0], c.in[1], c.attrs);
+  return g.keep ? Shape{out[0], out[1], out[2], g.K} : Shape{0};
+}
+
+// One columns buffer per partial, [kPartials, tile·Ho·Wo·K (rounded up)], in which the tile's
+// columns are built and backward then overwrites them with dL/dcolumns; empty for a pointwise conv,
+// whose product reads x itself.
+Shape tile_columns_shape(const ShapeContext& c) {
   infer(c);
   const Geometry g(c.in[0], c.in[1], c.attrs);
   return g.pointwise ? Shape{0} : Shape{kPartials, g.stride};
 }
 
-// Nothing is saved: backward reads x, the weight and dL/dout.
+constexpr TensorDecl kSaved[] = {{"columns", columns_shape}};
+constexpr int columns = index_of(kSaved, "columns");
 constexpr TensorDecl kScratch[] = {
-    {"columns", columns_shape},
+    {"tile_columns", tile_columns_shape},
     {"dweight_partials",  // [kPartials·kh·kw·C, F]
      [](const ShapeContext& c) { return Shape{kPartials * c.in[1][0] * c.in[1][1] * c.in[1][2], c.in[1][3]}; },
      ScratchPass::backward},
     {"dbias_partials",  // [kPartials, F], empty without a bias
      [](const ShapeContext& c) { return c.in.size() > 2 ? Shape{kPartials, c.in[1][3]} : Shape{0}; }, ScratchPass::backward},
 };
-constexpr int columns = index_of(kScratch, "columns");
+constexpr int tile_columns = index_of(kScratch, "tile_columns");
 constexpr int dweight_partials = index_of(kScratch, "dweight_partials"), dbias_partials = index_of(kScratch, "dbias_partials");
 
 // Partials per thread, at least: a part below ~1 MFLOP costs more to hand over than it saves
@@ -205,6 +220,8 @@ void col2im(const Geometry& g, const T* dcols, T* dx, bool accumulate, int64_t b
 template <class T>
 using RowMat = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 template <class T>
+using ConstRowMat = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+template <class T>
 using RowVec = Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>>;
 
 template <class Dst, class Lhs, class Rhs>
@@ -228,10 +245,10 @@ void forward(const ForwardArgs<T>& a) {
   const double flops = 2.0 * static_cast<double>(g.B * g.pixels * g.K * g.F) / static_cast<double>(std::max<int64_t>(1, g.parts));
   parallel_for(a.pool, g.parts, grain(flops), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
-      T* buf = g.pointwise ? nullptr : a.scratch[columns].data + p * g.stride;
       for (int64_t t = g.first_tile(p); t < g.first_tile(p + 1); ++t) {
         const int64_t b0 = g.first_image(t), b1 = g.end_image(t);
         const int64_t r0 = b0 * g.pixels, n = (b1 - b0) * g.pixels;
+        T* buf = g.pointwise ? nullptr : g.keep ? a.saved[columns].data + r0 * g.K : a.scratch[tile_columns].data + p * g.stride;
         auto o = out.middleRows(r0, n);
         if (has_bias)  // row by row: Eigen's replicate() indexes every coefficient modulo F (25% of a CNN epoch)
           for (int64_t r = 0; r < n; ++r) o.row(r) = a.in[2].row();
@@ -258,7 +275,7 @@ void forward(const ForwardArgs<T>& a) {
 // A pointwise conv has Col = x, so dx = G · Wtᵀ directly.
 //
 // The sums over r run tile by tile (rows of whole images). Per tile: im2col again into the
-// partial's buffer (the forward's columns were not kept), the partial's dWt += Colᵀ·G and
+// partial's buffer (unless forward kept the columns: K ≤ F, columns_shape), the partial's dWt += Colᵀ·G and
 // dbias += the rows of G, then dCol = G·Wtᵀ over the same buffer (Col is no longer needed) and
 // col2im into the tile's images of dx. Threads take whole partials (no element of dx is written by
 // two threads: a tile holds whole images); the partials of dWt and dbias are then added in a fixed
@@ -282,7 +299,7 @@ void backward(const BackwardArgs<T>& a) {
 
   parallel_for(a.pool, g.parts, grain(flops), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
-      T* buf = g.pointwise ? nullptr : a.scratch[columns].data + p * g.stride;
+      T* buf = g.pointwise ? nullptr : a.scratch[tile_columns].data + p * g.stride;
       RowMat<T> dwp(want_dw ? (direct ? dw.grad.data : a.scratch[dweight_partials].data + p * g.K * g.F) : nullptr, g.K, g.F);
       RowVec<T> dbp(want_db ? (direct ? db.grad.data : a.scratch[dbias_partials].data + p * g.F) : nullptr, g.F);
       bool dw_added = direct && dw.accumulate, db_added = direct && db.accumulate;  // add into, or assign
@@ -302,14 +319,14 @@ void backward(const BackwardArgs<T>& a) {
           dw_added = true;
           continue;
         }
-        RowMat<T> cols(buf, n, g.K);
         if (want_dw) {
-          im2col(g, a.in[0].data, buf, b0, b1);
-          product(dw_added, dwp, cols.transpose(), Gt);  // [K,n]·[n,F] → [K,F]
+          const T* cols = buf;
+          if (g.keep) cols = a.saved[columns].data + r0 * g.K; else im2col(g, a.in[0].data, buf, b0, b1);
+          product(dw_added, dwp, ConstRowMat<T>(cols, n, g.K).transpose(), Gt);  // [K,n]·[n,F] → [K,F]
           dw_added = true;
         }
         if (want_dx) {
-          cols.noalias() = Gt * w.transpose();  // dCol: [n,F]·[F,K] → [n,K]
+          RowMat<T>(buf, n, g.K).noalias() = Gt * w.transpose();  // dCol: [n,F]·[F,K] → [n,K]
           col2im(g, buf, dx.grad.data, dx.accumulate, b0, b1);
         }
       }
@@ -353,6 +370,7 @@ const OpInfo conv2d_op = {
     .name = "conv2d",
     .inputs = {{"x"}, {"weight"}, {.name = "bias", .optional = true}},
     .attrs = kAttrs,
+    .saved = kSaved,
     .scratch = kScratch,
     .infer = infer,
     .f32 = {forward<float>, backward<float>},

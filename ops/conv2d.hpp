@@ -14,9 +14,10 @@
 // patches of a tile are laid out as the rows of a small "columns" buffer [tile·Ho·Wo, kh·kw·C]
 // (im2col, patch order dy, dx, c — the weight's own order seen as a (kh·kw·C)×F matrix) that stays
 // in cache, then the tile's output rows = bias + columns · weight. A 1×1 kernel with stride 1 and no
-// padding multiplies x itself. Nothing is saved: backward builds each tile's columns again.
-// Scratch: "columns" (one buffer per partial range of tiles, both passes), "dweight_partials" and
-// "dbias_partials" (backward).
+// padding multiplies x itself. Backward builds each tile's columns again, except when a patch is no
+// longer than an output row (kh·kw·C ≤ F, a first layer): then forward saves them, "columns"
+// [B,Ho,Wo,kh·kw·C] (empty otherwise). Scratch: "tile_columns" (one buffer per partial range of
+// tiles), "dweight_partials" and "dbias_partials" (backward).
 // Attributes: stride_h, stride_w (default 1, at least 1), pad_h, pad_w (default 0), whole numbers.
 // Results do not depend on the thread count: the work is cut into pieces fixed by the shapes.
 #pragma once

@@ -295,7 +295,22 @@ TEST_CASE("conv2d against the naive loops: unequal strides and paddings, 1x1, la
   auto y = conv2d(x, g.parameter("w", {1, 1, 6, 7}, Init::normal(1)), "pw");
   Session s(compile(g, y.id));
   s.set_batch(4);
-  CHECK(conv2d_op.saved.empty());  // backward builds its columns again, tile by tile
+  CHECK(s.saved(y.id, "columns").size() == 0);
+}
+
+TEST_CASE("conv2d saves its columns only when a patch is no longer than an output row") {
+  // 3x3x1 → 32 (K = 9 ≤ 32): saved, [B,Ho,Wo,9]; 3x3x32 → 64 (K = 288): rebuilt in backward, tile
+  // by tile. Both against the naive loops above, with several tiles.
+  Graph g;
+  auto x = g.input("x", {batch, 6, 6, 1});
+  auto first = conv2d(x, g.parameter("w1", {3, 3, 1, 32}, Init::normal(1)), "first", Conv2dOptions::same(3));
+  auto second = conv2d(first, g.parameter("w2", {3, 3, 32, 64}, Init::normal(1)), "second", Conv2dOptions::same(3));
+  Session s(compile(g, second.id));
+  s.set_batch(5);
+  CHECK(s.saved(first.id, "columns").size() == 5 * 6 * 6 * 9);
+  CHECK(s.saved(second.id, "columns").size() == 0);
+  check_both<double>({20, 6, 6, 1, 3, 3, 32, Conv2dOptions::same(3)}, 1e-12);
+  check_both<double>({20, 5, 4, 2, 2, 2, 8, {.stride_h = 2, .stride_w = 1, .pad_h = 1, .pad_w = 0}}, 1e-12);
 }
 
 TEST_CASE("conv2d: float agrees with double within float rounding") {
