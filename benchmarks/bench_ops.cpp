@@ -75,15 +75,20 @@ Case matmul_case(int64_t k, int64_t n, bool input_gradient) {
 // The reference CNN's convolutions, 3x3 with padding 1 (HxW kept), channels last: x [B,h,w,c] ∗
 // weight [3,3,c,f]. FLOPS counts the products, 2·Ho·Wo·(3·3·c)·f per sample each: forward's
 // columns·weight, backward's dweight and (when the data input needs one) dcolumns. The first conv
-// of a model needs no input gradient, as matmul_784x128.
-Case conv2d_case(int64_t h, int64_t w, int64_t c, int64_t f, bool input_gradient) {
+// of a model needs no input gradient, as matmul_784x128. "_bias": with the op's bias input (as the
+// reference CNN's layers), at batches 32 and 256.
+Case conv2d_case(int64_t h, int64_t w, int64_t c, int64_t f, bool input_gradient, bool bias = false) {
   Case k;
-  k.label = "conv2d_" + std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c) + "_3x3x" + std::to_string(f);
+  k.label = "conv2d_" + std::to_string(h) + "x" + std::to_string(w) + "x" + std::to_string(c) + "_3x3x" + std::to_string(f) +
+            (bias ? "_bias" : "");
   k.op = &conv2d_op;
-  k.build = [h, w, c, f](Graph& g) {
-    return conv2d(g.input("x", {batch, h, w, c}), g.parameter("w", {3, 3, c, f}, Init::he_normal(9 * c)), "op",
-                  Conv2dOptions::same(3));
+  k.build = [h, w, c, f, bias](Graph& g) {
+    auto x = g.input("x", {batch, h, w, c});
+    auto weight = g.parameter("w", {3, 3, c, f}, Init::he_normal(9 * c));
+    if (bias) return conv2d(x, weight, g.parameter("b", {f}, Init::normal(0.1)), "op", Conv2dOptions::same(3));
+    return conv2d(x, weight, "op", Conv2dOptions::same(3));
   };
+  if (bias) k.batches = {32, 256};
   k.input_gradients = input_gradient;
   k.forward_flops = 2.0 * static_cast<double>(h * w * 9 * c * f);
   k.backward_flops = k.forward_flops * (input_gradient ? 2 : 1);
@@ -179,6 +184,7 @@ std::vector<Case> cases() {
       feature_case(softmax_cross_entropy_op, 10, [](Graph& g, Var x) { return softmax_cross_entropy(x, g.labels("y", 10), "op"); }),
       conv2d_case(28, 28, 1, 32, false),  // --benchmark_filter='conv2d.*batch:(32|256)$': the CNN's batches
       conv2d_case(14, 14, 32, 64, true),
+      conv2d_case(14, 14, 32, 64, true, true),
       pool_case(max_pool2d_op, 28, 28, 32),
       pool_case(max_pool2d_op, 14, 14, 64),
       pool_case(avg_pool2d_op, 28, 28, 32),

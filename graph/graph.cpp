@@ -83,9 +83,15 @@ Var Graph::op(const OpInfo& op, std::vector<Var> inputs, std::string name,
   n.kind = NodeKind::op;
   n.name = std::move(name);
   n.op = &op;
-  if (inputs.size() != op.inputs.size())
-    throw UsageError("node '" + n.name + "' (" + op.name + "): takes " + std::to_string(op.inputs.size()) +
-                     " inputs, got " + std::to_string(inputs.size()));
+  size_t required = 0;  // the optional inputs are the trailing ones (InputDecl::optional)
+  while (required < op.inputs.size() && !op.inputs[required].optional) ++required;
+  if (inputs.size() < required || inputs.size() > op.inputs.size()) {
+    const size_t all = op.inputs.size();
+    const std::string takes = required == all     ? std::to_string(all)
+                              : required + 1 == all ? std::to_string(required) + " or " + std::to_string(all)
+                                                    : std::to_string(required) + " to " + std::to_string(all);
+    throw UsageError("node '" + n.name + "' (" + op.name + "): takes " + takes + " inputs, got " + std::to_string(inputs.size()));
+  }
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (inputs[i].graph != this)
       throw UsageError("node '" + n.name + "' (" + op.name + "): input " + std::to_string(i) + " belongs to another graph");

@@ -129,6 +129,10 @@ using ShapeRule = Shape (*)(const ShapeContext&);
 struct InputDecl {
   const char* name;
   bool is_labels = false;  // integer class ids: no value slot and no gradient
+  // May be left out (conv2d's bias). Only trailing inputs: a node has the required inputs and then
+  // any number of the optional ones in order; the kernels and the shape rule see as many inputs
+  // (in, in_shapes, grad_in, c.in) as the node has.
+  bool optional = false;
 };
 
 struct AttrDecl {

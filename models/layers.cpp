@@ -43,10 +43,12 @@ Var conv2d_layer(Var x, const Conv2dLayer& c, const std::string& name, DenseOpti
   const int64_t channels = x.shape()[3], receptive = c.kernel_h * c.kernel_w;
   auto weight = g.parameter(name + ".weight", {c.kernel_h, c.kernel_w, channels, c.filters},
                             weight_init(options, receptive * channels, receptive * c.filters, "conv2d '" + name + "'"));
-  auto h = conv2d(x, weight, name + ".conv", {.stride_h = c.stride_h, .stride_w = c.stride_w, .pad_h = c.pad_h, .pad_w = c.pad_w});
-  if (!options.bias) return h;
+  const Conv2dOptions o{.stride_h = c.stride_h, .stride_w = c.stride_w, .pad_h = c.pad_h, .pad_w = c.pad_w};
+  if (!options.bias) return conv2d(x, weight, name, o);
+  // The bias is created after the weight (the initial values follow the creation order) and added
+  // by the conv itself, to each output tile while it is in cache.
   const Init b = options.init == Init::Kind::torch_default ? Init::torch_default(receptive * channels) : Init::zeros();
-  return bias_add(h, g.parameter(name + ".bias", {c.filters}, b), name);
+  return conv2d(x, weight, g.parameter(name + ".bias", {c.filters}, b), name, o);
 }
 
 Var batch_norm_layer(Var x, const std::string& name, BatchNormOptions options) {

@@ -23,7 +23,8 @@ struct DenseOptions {
 // are drawn like PyTorch's nn.Linear bias.
 Var dense(Var x, int64_t units, const std::string& name, DenseOptions options = {});
 // x [B,H,W,C] → [B,H',W',filters]: conv2d with weight [kh,kw,C,filters] (fan-in kh·kw·C, fan-out
-// kh·kw·filters for the initializers) + bias [filters], zero unless torch_default.
+// kh·kw·filters for the initializers) + bias [filters], zero unless torch_default, added by the conv
+// op itself; the conv node is named `name`.
 struct Conv2dLayer {
   int64_t filters = 0;
   int64_t kernel_h = 3, kernel_w = 3;
