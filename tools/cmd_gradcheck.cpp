@@ -27,6 +27,7 @@ struct GradcheckFlags {
   int64_t batch = 8;
   uint64_t seed = 0;
   double tolerance = 1e-6;
+  double step = GradCheckOptions{}.step;
   int64_t max_elements = 200;
 };
 
@@ -37,6 +38,7 @@ void run_gradcheck(const GradcheckFlags& g, CommandResult& result) {
   if (g.batch < 1) throw UsageError(fmt::format("--batch {}: must be at least 1", g.batch));
   if (!(std::isfinite(g.tolerance) && g.tolerance > 0))
     throw UsageError(fmt::format("--tolerance {}: must be a positive finite number", g.tolerance));
+  if (!(std::isfinite(g.step) && g.step > 0)) throw UsageError(fmt::format("--step {}: must be a positive finite number", g.step));
   if (g.max_elements < 0) throw UsageError(fmt::format("--max-elements {}: must be >= 0 (0 = all)", g.max_elements));
   for (int64_t d : g.input_shape)
     if (d < 1) throw UsageError(fmt::format("--input-shape {}: every dimension must be at least 1", fmt::join(g.input_shape, ",")));
@@ -52,14 +54,15 @@ void run_gradcheck(const GradcheckFlags& g, CommandResult& result) {
   options.batch = g.batch;
   options.seed = g.seed;
   options.tolerance = g.tolerance;
+  options.step = g.step;
   options.max_elements_per_tensor = g.max_elements;
   const GradCheckResult r = gradcheck(model.graph, model.loss, options);
 
   const std::string how = spec.recipe.empty() ? std::string("from the model file")
                                               : fmt::format("{} {}, norm {} {}", spec.recipe_text("activation"), spec.recipe_text("init"),
                                                             spec.recipe_text("norm"), spec.recipe_text("norm_placement"));
-  fmt::print("gradcheck {} {} ({}), batch {}, seed {}, double precision, train mode\n",
-             g.model_file.empty() ? g.model : g.model_file, spec.describe(), how, g.batch, g.seed);
+  fmt::print("gradcheck {} {} ({}), batch {}, seed {}, step {}, double precision, train mode\n",
+             g.model_file.empty() ? g.model : g.model_file, spec.describe(), how, g.batch, g.seed, g.step);
   size_t name_width = 9;
   for (const TensorCheck& t : r.tensors) name_width = std::max(name_width, t.name.size() + (t.is_parameter ? 0 : 8));
   fmt::print("{:<{}}  {:>15}  {:>13}  {:>13}  {:>11}  {:>15}  {:>15}\n", "parameter", name_width, "elements", "max rel error",
@@ -99,6 +102,10 @@ void register_gradcheck(CLI::App& app, CommandResult& result) {
   cmd->add_option("--batch", g->batch, "samples in the checked batch")->capture_default_str();
   cmd->add_option("--seed", g->seed, "seed of the inputs, labels, weights and element sample")->capture_default_str();
   cmd->add_option("--tolerance", g->tolerance, "largest relative error that passes")->capture_default_str();
+  cmd->add_option("--step", g->step,
+                  "central-difference step h: the numeric gradient's rounding error grows as h shrinks, a ReLU's or max-pool's "
+                  "kink crossed within ±h spoils it as h grows")
+      ->capture_default_str();
   cmd->add_option("--max-elements", g->max_elements,
                   "check a seeded sample of at most N elements per tensor (0 = all; a full 784-input check takes minutes)")
       ->capture_default_str();
