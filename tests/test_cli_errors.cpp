@@ -193,6 +193,23 @@ TEST_CASE("bad flags: unknown, batch size 1 with batch norm, learning rate, epoc
   check_error(run_bnlab(synthetic + " --hidden 20000000", fx.dir), 2, {"hidden layer 1", "20000000"});
   fx.check_nothing_written();
 
+  // A list flag with a missing or malformed item is refused whole (CLI11 alone dropped the empty item).
+  auto stderr_of = [&](const std::string& args) {
+    const Run r = run_bnlab(args, fx.dir);
+    CHECK(r.status == 2);
+    return r.err;
+  };
+  CHECK(stderr_of(synthetic + " --hidden 128,,64") == "bnlab: error: --hidden 128,,64: item 2 is empty\n");
+  CHECK(stderr_of(synthetic + " --hidden 128,") == "bnlab: error: --hidden 128,: item 2 is empty\n");
+  CHECK(stderr_of(synthetic + " --hidden 12x") == "bnlab: error: --hidden 12x: item 1 '12x' is not an integer\n");
+  CHECK(stderr_of("sweep --dataset synthetic --quiet --batch-sizes 16,,32") == "bnlab: error: --batch-sizes 16,,32: item 2 is empty\n");
+  CHECK(stderr_of("sweep --dataset synthetic --quiet --seeds 0,-1") ==
+        "bnlab: error: --seeds 0,-1: item 2 '-1' is not a non-negative integer\n");
+  CHECK(stderr_of("compare --dataset synthetic --quiet --variants plain,,batchnorm") ==
+        "bnlab: error: --variants plain,,batchnorm: item 2 is empty\n");
+  CHECK(stderr_of("study --quiet --items 1,,2") == "bnlab: error: --items 1,,2: item 2 is empty\n");
+  fx.check_nothing_written();
+
   check_error(run_bnlab("eval --checkpoint " + fx.ck + " --bogus", fx.dir), 2, {"--bogus"});
   check_error(run_bnlab("eval", fx.dir), 2, {"--checkpoint"});
   check_error(run_bnlab("eval --checkpoint " + fx.ck + " --split train", fx.dir), 2, {"--split train", "test or val"});

@@ -237,13 +237,11 @@ void register_compare(CLI::App& app, CommandResult& result) {
                   "mlp (plain vs batchnorm, the default) or cnn (cnn-plain vs cnn-batchnorm): a family's two variants")
       ->type_name("FAMILY")
       ->group("Model");
-  flags->variants_opt = cmd->add_option("--variants", flags->variants, "models to compare, comma-separated: " +
-                                                     fmt::format("{}", fmt::join(preset_names(), ", ")) +
-                                                     "; the first is the baseline")
-      ->delimiter(',')
-      ->type_name("NAME,NAME")
-      ->capture_default_str()
-      ->group("Model");
+  flags->variants_opt = add_list_option(*cmd, "--variants", flags->variants,
+                                        "models to compare, comma-separated: " + fmt::format("{}", fmt::join(preset_names(), ", ")) +
+                                            " or model files NAME.json; the first is the baseline")
+                            ->type_name("NAME,NAME")
+                            ->group("Model");
   cmd->add_option("--threshold", flags->threshold, "report the first epoch each model reaches this validation accuracy")
       ->capture_default_str()
       ->group("Output");

@@ -95,8 +95,7 @@ void register_gradcheck(CLI::App& app, CommandResult& result) {
   cmd->add_option("--model-file", g->model_file, "check the model a JSON file describes (docs/model-files.md) instead of a preset")
       ->type_name("PATH");
   cmd->add_option("--inputs", g->inputs, "input features of an MLP preset")->capture_default_str();
-  cmd->add_option("--input-shape", g->input_shape, "one sample's shape, e.g. 28,28,1 (a CNN preset's default)")
-      ->delimiter(',')
+  add_list_option(*cmd, "--input-shape", g->input_shape, "one sample's shape, e.g. 28,28,1 (a CNN preset's default)")
       ->type_name("H,W,C");
   cmd->add_option("--classes", g->classes, "classes")->capture_default_str();
   cmd->add_option("--batch", g->batch, "samples in the checked batch")->capture_default_str();

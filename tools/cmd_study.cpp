@@ -267,13 +267,9 @@ void register_study(CLI::App& app, CommandResult&) {
                   "quick: a seeded subset (8000 train / 2000 val / 2000 test rows), few epochs, 2 seeds; full: the whole "
                   "dataset, 3 seeds")
       ->capture_default_str();
-  f->seeds_opt = cmd->add_option("--seeds", f->seeds, "seeds, comma-separated (default: the budget's; quick 0,1, full 0,1,2)")
-                     ->delimiter(',')
-                     ->type_name("S,S");
-  f->items_opt = cmd->add_option("--items", f->items, "items to run, comma-separated: " + study_items_help())
-                     ->delimiter(',')
-                     ->type_name("N,N")
-                     ->capture_default_str();
+  f->seeds_opt =
+      add_list_option(*cmd, "--seeds", f->seeds, "seeds, comma-separated (default: the budget's; quick 0,1, full 0,1,2)")->type_name("S,S");
+  f->items_opt = add_list_option(*cmd, "--items", f->items, "items to run, comma-separated: " + study_items_help())->type_name("N,N");
   cmd->add_option("--dataset", f->dataset, "dataset (see bnlab train --help)")->capture_default_str();
   cmd->add_option("--data-dir", f->data_dir, "folder holding the dataset's files")->type_name("DIR");
   cmd->add_option("--limit-train", f->limit_train, "override the budget's training-row limit (0 = all)")->type_name("N");

@@ -204,23 +204,15 @@ void register_sweep(CLI::App& app, CommandResult&) {
   // The grid replaces the single values.
   cmd->remove_option(cmd->get_option("--batch-size"));
   cmd->remove_option(cmd->get_option("--seed"));
-  cmd->add_option("--variants", flags->variants,
-                  "models, comma-separated: " + fmt::format("{}", fmt::join(preset_names(), ", ")))
-      ->delimiter(',')
+  add_list_option(*cmd, "--variants", flags->variants,
+                  "models, comma-separated: " + fmt::format("{}", fmt::join(preset_names(), ", ")) + " or model files NAME.json")
       ->type_name("NAME,NAME")
-      ->capture_default_str()
       ->group("Model");
-  cmd->add_option("--batch-sizes", flags->batch_sizes, "batch sizes, comma-separated")
-      ->delimiter(',')
-      ->type_name("N,N")
-      ->capture_default_str()
-      ->group("Training");
-  cmd->add_option("--seeds", flags->seeds,
+  add_list_option(*cmd, "--batch-sizes", flags->batch_sizes, "batch sizes, comma-separated")->type_name("N,N")->group("Training");
+  add_list_option(*cmd, "--seeds", flags->seeds,
                   "seeds, comma-separated (each seeds the split, the initial weights and the batch order, as --seed does "
                   "for train); three seeds: 0,1,2")
-      ->delimiter(',')
       ->type_name("S,S")
-      ->capture_default_str()
       ->group("Training");
   cmd->add_option("--threshold", flags->threshold, "report the first epoch each run reaches this validation accuracy")
       ->capture_default_str()
