@@ -302,3 +302,16 @@ TEST_CASE("real Fashion-MNIST from the Debian package (skipped when not installe
     CHECK(*classes.rbegin() == 9);
   }
 }
+
+TEST_CASE("train and test samples of another shape are refused; the sample shape survives the splits") {
+  data::Dataset train = numbered(10), test = numbered(4);
+  train.shape = {1, 2, 1};  // 2 features as 1×2 one-channel images
+  test.shape = {2, 1, 1};
+  CHECK(message_of<InputError>([&] { data::prepare_splits(train, test, "n", {}); }) ==
+        "dataset n: the test samples are [2,1,1] but the training samples are [1,2,1]");
+  test.shape = {1, 2, 1};
+  const auto s = data::prepare_splits(train, test, "n", {.val_fraction = 0.2});
+  CHECK(s.train.sample_shape() == std::vector<int64_t>{1, 2, 1});
+  CHECK(s.val.sample_shape() == std::vector<int64_t>{1, 2, 1});
+  CHECK(s.test.sample_shape() == std::vector<int64_t>{1, 2, 1});
+}
