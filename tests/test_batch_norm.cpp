@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "op_test_support.hpp"
 #include "graph/compile.hpp"
 #include "graph/errors.hpp"
 #include "graph/random.hpp"
@@ -12,6 +13,7 @@
 #include "ops/batch_norm.hpp"
 
 using namespace bnlab;
+using namespace bnlab::test;
 
 namespace {
 
@@ -244,27 +246,6 @@ struct NaiveBn2d {
   }
 };
 
-std::vector<double> uniform_values(uint64_t seed, size_t n, double lo, double hi) {
-  Rng rng(seed);
-  std::vector<double> v(n);
-  for (double& e : v) e = rng.uniform(lo, hi);
-  return v;
-}
-
-template <class T>
-void copy_into(TensorView<T> dst, const std::vector<double>& src) {
-  REQUIRE(static_cast<size_t>(dst.size()) == src.size());
-  for (size_t i = 0; i < src.size(); ++i) dst.data[i] = static_cast<T>(src[i]);
-}
-
-template <class T>
-void check_close(TensorView<const T> got, const std::vector<double>& want, double rel) {
-  REQUIRE(static_cast<size_t>(got.size()) == want.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    CAPTURE(i);
-    CHECK(static_cast<double>(got.data[i]) == doctest::Approx(want[i]).epsilon(rel).scale(1.0));
-  }
-}
 
 // Runs the op at [2,3,3,4] in precision T against NaiveBn2d: train (twice, for the running
 // statistics), backward, eval_batch_stats, eval.

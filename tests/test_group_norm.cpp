@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "op_test_support.hpp"
 #include "graph/compile.hpp"
 #include "graph/errors.hpp"
 #include "graph/random.hpp"
@@ -16,30 +17,10 @@
 #include "ops/layer_norm.hpp"
 
 using namespace bnlab;
+using namespace bnlab::test;
 
 namespace {
 
-std::vector<double> uniform_values(uint64_t seed, size_t n, double lo, double hi) {
-  Rng rng(seed);
-  std::vector<double> v(n);
-  for (double& e : v) e = rng.uniform(lo, hi);
-  return v;
-}
-
-template <class T>
-void copy_into(TensorView<T> dst, const std::vector<double>& src) {
-  REQUIRE(static_cast<size_t>(dst.size()) == src.size());
-  for (size_t i = 0; i < src.size(); ++i) dst.data[i] = static_cast<T>(src[i]);
-}
-
-template <class T>
-void check_close(TensorView<const T> got, const std::vector<double>& want, double rel) {
-  REQUIRE(static_cast<size_t>(got.size()) == want.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    CAPTURE(i);
-    CHECK(static_cast<double>(got.data[i]) == doctest::Approx(want[i]).epsilon(rel).scale(1.0));
-  }
-}
 
 // Group norm from the definition, in double: for each sample b and group g, loops over h, w and the
 // group's channels on the NHWC index ((b·H + h)·W + w)·C + c. With `g`, also the gradients by the
