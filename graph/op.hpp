@@ -44,6 +44,7 @@
 #include <string_view>
 #include <vector>
 
+#include "graph/collective.hpp"
 #include "graph/shape.hpp"
 #include "graph/tensor.hpp"
 #include "graph/thread_pool.hpp"
@@ -78,6 +79,13 @@ struct ForwardArgs {
   // For ops that draw random numbers (dropout): the session's seed mixed with the node's id, so
   // two nodes and two seeds draw different streams. An op keeps its own step counter as state.
   uint64_t seed = 0;
+  // The other workers of a data-parallel run whose statistics this pass shares (synchronized batch
+  // norm), or null: a single process, or workers that normalize over their own rows.
+  Collective* collective = nullptr;
+  // The position of this batch's first row in the global batch of a data-parallel step (0 in one
+  // process): ops that number rows (dropout's mask counter) number them globally, so that N workers
+  // draw the masks one process would.
+  int64_t first_row = 0;
 };
 
 template <class T>
@@ -100,6 +108,7 @@ struct BackwardArgs {
   std::span<const GradTarget<T>> grad_in;         // one per input
   Mode mode;                                      // the mode of the forward pass being differentiated
   ThreadPool* pool = nullptr;
+  Collective* collective = nullptr;               // as in ForwardArgs
 };
 
 // An op's kernels for one precision. References, not pointers, and no default: both kernels must be

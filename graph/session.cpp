@@ -8,7 +8,7 @@
 namespace bnlab {
 
 template <class T>
-BasicSession<T>::BasicSession(Program program, SessionOptions options) : program_(std::move(program)), seed_(options.seed) {
+BasicSession<T>::BasicSession(Program program, SessionOptions options) : program_(std::move(program)), seed_(options.seed), collective_(options.collective) {
   const Graph& g = program_.graph;
   for (NodeId id : program_.parameters) params_.add(g.node(id).name, g.node(id).shape);
   grads_ = TensorStore<T>::like(params_);
@@ -208,7 +208,8 @@ ForwardArgs<T> BasicSession<T>::forward_args_at(size_t i, Mode mode) {
   const uint64_t node_seed = seed_ ^ (0x9e3779b97f4a7c15ull * (static_cast<uint64_t>(program_.order[i].id) + 1));
   return {.in = b.in, .in_shapes = b.in_shapes, .out_shape = b.out_shape, .labels = b.labels, .out = b.out,
           .saved = b.saved, .scratch = b.scratch, .state = b.state, .attrs = node.attrs, .mode = mode,
-          .node_name = &node.name, .pool = pool_.get(), .seed = node_seed};
+          .node_name = &node.name, .pool = pool_.get(), .seed = node_seed, .collective = collective_,
+          .first_row = first_row_};
 }
 
 template <class T>
@@ -217,7 +218,8 @@ BackwardArgs<T> BasicSession<T>::backward_args_at(size_t i, Mode mode) {
   const Bound& b = bound_[i];
   return {.in = b.in, .in_shapes = b.in_shapes, .out_shape = b.out_shape, .labels = b.labels, .out = b.out,
           .grad_out = b.grad_out, .saved = b.saved_read,
-          .scratch = b.backward_scratch, .attrs = node.attrs, .grad_in = b.grad_in, .mode = mode, .pool = pool_.get()};
+          .scratch = b.backward_scratch, .attrs = node.attrs, .grad_in = b.grad_in, .mode = mode, .pool = pool_.get(),
+          .collective = collective_};
 }
 
 template <class T>

@@ -30,6 +30,9 @@ struct SessionOptions {
   uint64_t seed = 0;        // parameter initialization and random ops (dropout masks)
   int64_t max_batch = 0;    // plan the arena for this batch up front (0: on the first set_batch)
   int threads = 1;          // kernels split their work over this many threads (results depend on it)
+  // Handed to every kernel (ForwardArgs::collective): the workers whose batch statistics are shared.
+  // Null: each session normalizes over its own rows. Not owned; must outlive the session.
+  Collective* collective = nullptr;
 };
 
 template <class T>
@@ -42,6 +45,8 @@ class BasicSession {
 
   void set_batch(int64_t batch);
   int64_t batch() const { return batch_; }
+  // ForwardArgs::first_row: where this session's rows start in a data-parallel step's global batch.
+  void set_first_row(int64_t row) { first_row_ = row; }
 
   // Each accessor below has a writable form and, on a const session, a read-only one.
   TensorView<T> input(NodeId id);
@@ -141,6 +146,8 @@ class BasicSession {
   int64_t capacity_ = 0;
   int64_t batch_ = 0;
   uint64_t seed_ = 0;
+  Collective* collective_ = nullptr;
+  int64_t first_row_ = 0;
   Mode last_mode_ = Mode::train;
   std::unique_ptr<ThreadPool> pool_;
 };

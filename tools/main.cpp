@@ -1,12 +1,18 @@
 // bnlab: the command line of the batch-normalization lab. main() only wires the subcommands and
 // turns every failure into one line on stderr and an exit status (graph/errors.hpp):
 // 2 for bad usage or input the user can fix, 1 for a failure while running.
+// Under mpirun every rank runs main(): an error that every rank meets alike (a bad flag) is printed
+// once, by rank 0; one that some ranks meet while setting up is agreed on (dist::World::setup) and
+// printed by rank 0, one line per failing rank; one that a rank meets once the ranks are in lockstep
+// is printed by that rank, naming it, and ends the job (MPI_Abort), since the others wait for it
+// inside a collective.
 #include <cstdio>
 #include <exception>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "dist/world.hpp"
 #include "graph/errors.hpp"
 #include "tools/command.hpp"
 #include "tools/train_flags.hpp"
@@ -14,17 +20,40 @@
 
 namespace {
 
-int fail(int status, std::string message) {
+void print_error(std::string message) {
   // One line, whatever the message holds: scripts read the last line of stderr.
   for (char& c : message)
     if (c == '\n' || c == '\r') c = ' ';
   std::fprintf(stderr, "bnlab: error: %s\n", message.c_str());
+  std::fflush(stderr);
+}
+
+int fail(int status, std::string message) {
+  bnlab::dist::World& world = bnlab::dist::World::get();
+  if (world.in_lockstep() && world.distributed()) {
+    // The other ranks are inside a collective, waiting for this one: end the job.
+    print_error(world.rank_name(world.rank()) + ": " + message);
+    world.abort(status);
+  }
+  if (world.rank() == 0) print_error(std::move(message));
+  bnlab::dist::World::finalize();
   return status;
+}
+
+// The subcommands that run as several ranks of one mpirun job.
+bool runs_distributed(const std::string& command) {
+  return command == "train" || command == "compare" || command == "sweep" || command == "study";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  try {
+    bnlab::dist::World::init(argc, argv);
+  } catch (const std::exception& e) {
+    return fail(2, e.what());
+  }
+  const bnlab::dist::World& world = bnlab::dist::World::get();
   CLI::App app{"bnlab: a static-graph autodiff lab for studying batch normalization", "bnlab"};
   app.set_version_flag("--version", BNLAB_VERSION);
   app.require_subcommand(1);
@@ -49,12 +78,25 @@ int main(int argc, char** argv) {
       found = found || sub->get_name() == argv[1];
     }
     if (!found) return fail(2, std::string("unknown command '") + argv[1] + "' (known: " + known + ")");
+    if (world.distributed() && !runs_distributed(argv[1]))
+      return fail(2, std::string("bnlab ") + argv[1] + " does not run as " + std::to_string(world.size()) +
+                         " mpirun ranks (train and compare with --data-parallel, sweep and study do); run it without mpirun");
   }
 
   try {
     app.parse(argc, argv);
+  } catch (const bnlab::dist::DistributedFailure& e) {
+    // Every rank knows every failure; rank 0 says them.
+    if (world.rank() == 0)
+      for (const std::string& line : e.lines(world.size())) print_error(line);
+    bnlab::dist::World::finalize();
+    return e.status;
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    if (e.get_exit_code() == 0) {  // --help, --version: once, from rank 0
+      const int status = world.rank() == 0 ? app.exit(e) : 0;
+      bnlab::dist::World::finalize();
+      return status;
+    }
     return fail(2, e.what());
   } catch (const bnlab::ConfigError& e) {
     return fail(2, bnlab::tool::flag_error(e).what());  // the library names the field, we name the flag
@@ -71,5 +113,6 @@ int main(int argc, char** argv) {
   } catch (...) {
     return fail(1, "unknown failure");
   }
+  bnlab::dist::World::finalize();
   return result.exit_code;
 }
