@@ -22,7 +22,7 @@ RunLoop::RunLoop(std::vector<RunJob> jobs, const data::Splits& data, RunHooks ho
     const RunJob& job = jobs_[i];
     RunState& r = runs_[i];
     r.job = &job;
-    r.trainer = std::make_unique<Trainer>(job.spec, job.config, data);  // may refuse the configuration
+    r.trainer = std::make_unique<Trainer>(job.spec, job.config, data, job.parallel);  // may refuse the configuration
     if (job.resume) {
       restore(*r.trainer, *job.resume);
       r.record.epochs = job.resume->history;

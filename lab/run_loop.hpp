@@ -40,6 +40,7 @@ struct RunJob {
   bool eval_train = false;        // record RunRecord::eval_train after training
   bool eval_batch_stats = false;  // record RunRecord::val_batch_stats (only meaningful with batch norm)
   const Checkpoint* resume = nullptr;  // continue this checkpoint's run: its state and its history
+  DataParallel parallel;               // this process's place among data-parallel workers (default: alone)
 };
 
 // What the run loop reports while a job trains (the terminal's bar lives in tools/): one per job,

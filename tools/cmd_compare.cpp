@@ -18,6 +18,7 @@
 #include "lab/run_control.hpp"
 #include "lab/run_loop.hpp"
 #include "tools/command.hpp"
+#include "tools/data_parallel.hpp"
 #include "tools/progress.hpp"
 #include "tools/signals.hpp"
 #include "tools/train_flags.hpp"
@@ -30,6 +31,7 @@ namespace {
 
 struct CompareFlags {
   TrainFlags train;
+  ParallelFlags parallel;
   std::vector<std::string> variants = {"plain", "batchnorm"};
   std::string family;  // --model mlp|cnn: shorthand for the family's plain and batch-norm variants
   double threshold = 0.85;
@@ -164,17 +166,31 @@ void print_summary(const std::vector<RunRecord>& variants, double threshold) {
 
 void run_compare(const CompareFlags& flags, CommandResult& result) {
   CompareFlags c = flags;
-  c.variants = family_variants(flags);
+  c.train = rank_flags(flags.train);
+  if (!writes_outputs()) c.checkpoint_dir.clear();  // rank 0 saves
   const TrainFlags& f = c.train;
-  check_variants(c);
-  check_before_loading(f, c.variants);
-  check_checkpoint_dir(c);
-  const data::LoadOptions options = load_options(f);
-  const data::Splits data = data::load(f.dataset, options);
-
+  const DataParallel parallel = data_parallel(c.parallel);
+  dist::World& world = dist::World::get();
+  data::LoadOptions options;
+  std::optional<data::Splits> loaded;
   std::vector<RunJob> jobs;
-  for (const std::string& name : c.variants)
-    jobs.push_back({.name = model_label(name), .spec = model_spec(f, name, data), .config = train_config(f, name, data)});
+  world.setup([&] {
+    check_parallel_flags(c.parallel, "compare");
+    c.variants = family_variants(flags);
+    check_variants(c);
+    check_before_loading(f, c.variants);
+    check_checkpoint_dir(c);
+    options = load_options(f);
+    loaded.emplace(data::load(f.dataset, options));
+    for (const std::string& name : c.variants)
+      jobs.push_back({.name = model_label(name),
+                      .spec = model_spec(f, name, *loaded),
+                      .config = train_config(f, name, *loaded),
+                      .parallel = parallel});
+  });
+  const data::Splits& data = *loaded;
+  nlohmann::ordered_json run_config = data_config(f);
+  add_parallel_config(run_config, parallel);
 
   const ProgressMode mode = progress_mode(f.quiet);
   std::string line, notes;  // the epoch's table row, built run by run
@@ -197,13 +213,21 @@ void run_compare(const CompareFlags& flags, CommandResult& result) {
     line.clear();
     notes.clear();
   };
-  RunLoop loop(jobs, data, std::move(hooks));
+  // Every rank builds its trainers on rank 0's data before any rank takes a step.
+  const uint64_t rank0_data = world.distributed() ? std::stoull(world.broadcast(std::to_string(data_fingerprint(data)))) : 0;
+  std::unique_ptr<RunLoop> built;
+  world.setup([&] {
+    if (world.distributed()) check_same_data(data, rank0_data, f.dataset);
+    built = std::make_unique<RunLoop>(jobs, data, std::move(hooks));
+  });
+  RunLoop& loop = *built;
 
   const TrainConfig& config = jobs.front().config;
-  fmt::print("compare {} on {}: {} train / {} val / {} test rows, {}, {} lr {}, batch {}, {} epoch{}, seed {}\n",
+  if (writes_outputs())
+    fmt::print("compare {} on {}: {} train / {} val / {} test rows, {}, {} lr {}, batch {}, {} epoch{}, seed {}{}\n",
              fmt::join(c.variants, " vs "), f.dataset, data.train.size(), data.val.size(), data.test.size(),
              jobs.front().spec.describe(), to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size,
-             config.epochs, config.epochs == 1 ? "" : "s", config.seed);
+             config.epochs, config.epochs == 1 ? "" : "s", config.seed, parallel_note(parallel));
   if (mode != ProgressMode::quiet) {
     std::string groups = fmt::format("{:>5}", ""), columns = fmt::format("{:>5}", "epoch");
     for (const RunJob& j : jobs) {
@@ -216,14 +240,15 @@ void run_compare(const CompareFlags& flags, CommandResult& result) {
 
   InterruptGuard guard;
   if (!loop.run()) {
-    save_interrupted(loop, c.checkpoint_dir, f, options);
+    if (writes_outputs()) save_interrupted(loop, c.checkpoint_dir, f, options);
     result.exit_code = interrupted_exit_status();
     return;
   }
+  if (!writes_outputs()) return;
   const std::vector<RunRecord> runs = loop.records();
   print_summary(runs, c.threshold);
   std::fflush(stdout);
-  write_outputs(f.outputs, "compare", runs, data_config(f));
+  write_outputs(f.outputs, "compare", runs, run_config);
 }
 
 }  // namespace
@@ -233,6 +258,7 @@ void register_compare(CLI::App& app, CommandResult& result) {
       "compare", "train plain and batch-norm models from the same seed side by side, then compare their test scores");
   auto flags = std::make_shared<CompareFlags>();
   add_train_flags(*cmd, flags->train, {.model = false, .norm = false});
+  add_parallel_flags(*cmd, flags->parallel);
   cmd->add_option("--model", flags->family,
                   "mlp (plain vs batchnorm, the default) or cnn (cnn-plain vs cnn-batchnorm): a family's two variants")
       ->type_name("FAMILY")

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -21,6 +22,7 @@
 #include "lab/run_control.hpp"
 #include "lab/run_loop.hpp"
 #include "tools/command.hpp"
+#include "tools/data_parallel.hpp"
 #include "tools/progress.hpp"
 #include "tools/signals.hpp"
 #include "tools/train_flags.hpp"
@@ -33,6 +35,7 @@ namespace {
 
 struct TrainCommand {
   TrainFlags train;
+  ParallelFlags parallel;
   std::string checkpoint;
   bool save_best = false;
   std::string resume;
@@ -56,7 +59,8 @@ bool given(const CLI::Option* opt) { return opt != nullptr && opt->count() > 0; 
 // The flags a resumed run accepts; every other one would change the configuration the checkpoint fixes.
 const std::set<std::string>& resume_flags() {
   static const std::set<std::string> names = {"--resume", "--epochs", "--threads", "--data-dir", "--checkpoint",
-                                              "--save-best", "--on-nonfinite", "--json", "--csv", "--quiet"};
+                                              "--save-best", "--on-nonfinite", "--json", "--csv", "--quiet",
+                                              "--data-parallel"};
   return names;
 }
 
@@ -68,7 +72,8 @@ void check_resume_flags(const TrainCommand& c, const Checkpoint& ck) {
     throw UsageError(fmt::format("{} cannot be combined with --resume: a resumed run keeps the configuration of {} "
                                  "(with --resume only {} may be given)",
                                  name, ck.path,
-                                 "--epochs, --threads, --data-dir, --checkpoint, --save-best, --on-nonfinite, --json, --csv, --quiet"));
+                                 "--epochs, --threads, --data-dir, --checkpoint, --save-best, --on-nonfinite, --json, --csv, --quiet, "
+                                 "--data-parallel"));
   }
 }
 
@@ -111,7 +116,16 @@ bool run_epochs(const RunJob& job, const data::Splits& data, const Saving& s, co
       save_checkpoint(best_path, *r.trainer, r.record.epochs, s.data);
     }
   };
-  RunLoop loop({job}, data, std::move(hooks));  // before the first line: it may still refuse the configuration
+  // Under mpirun every rank builds its trainer, and checks that it loaded rank 0's data, before
+  // any rank takes a step (dist/world.hpp: a failure on any rank stops every rank).
+  dist::World& world = dist::World::get();
+  const uint64_t rank0_data = world.distributed() ? std::stoull(world.broadcast(std::to_string(data_fingerprint(data)))) : 0;
+  std::unique_ptr<RunLoop> built;
+  world.setup([&] {
+    if (world.distributed()) check_same_data(data, rank0_data, job.config.dataset);
+    built = std::make_unique<RunLoop>(std::vector<RunJob>{job}, data, std::move(hooks));  // may refuse the configuration
+  });
+  RunLoop& loop = *built;
   RunState& state = loop.runs().front();
   announce(*state.trainer, data);
   InterruptGuard guard;
@@ -119,6 +133,10 @@ bool run_epochs(const RunJob& job, const data::Splits& data, const Saving& s, co
   run = state.record;
   if (completed) return true;
 
+  if (!writes_outputs()) {  // rank 0 saves and reports
+    result.exit_code = interrupted_exit_status();
+    return false;
+  }
   const Interruption& e = *loop.interruption();
   const Trainer& trainer = *state.trainer;
   const std::string path = s.checkpoint.empty() ? kInterruptedCheckpoint : s.checkpoint;
@@ -140,6 +158,7 @@ bool run_epochs(const RunJob& job, const data::Splits& data, const Saving& s, co
 }
 
 void finish(const RunRecord& run, const TrainFlags& f, const nlohmann::ordered_json& data_config) {
+  if (!writes_outputs()) return;
   fmt::print("{} {}: test loss {} acc {}  ({:.1f}s)\n", run.name, run.spec.describe(), fixed(run.test->loss, 4),
              fixed(run.test->acc, 4), run.total_seconds);
   std::fflush(stdout);
@@ -147,83 +166,117 @@ void finish(const RunRecord& run, const TrainFlags& f, const nlohmann::ordered_j
 }
 
 void run_train(const TrainCommand& c, CommandResult& result) {
-  const TrainFlags& f = c.train;
-  check_preset(f.model_file.empty() ? "--model" : "--model-file", model_name(f));
+  const TrainFlags f = rank_flags(c.train);
   const std::string name = model_label(model_name(f));
-  check_before_loading(f, {model_name(f)});
-  if (c.save_best && c.checkpoint.empty())
-    throw UsageError("--save-best needs --checkpoint PATH: the best epoch is kept beside it (PATH.best.safetensors for PATH.safetensors)");
-  if (c.save_best && f.data.val_fraction == 0)
-    throw UsageError("--save-best needs a validation split to pick the best epoch by, but --val-fraction is 0");
   Saving s;
-  s.checkpoint = c.checkpoint;
-  s.save_best = c.save_best;
-  s.data = load_options(f);
-  s.data_config = data_config(f);
-  check_checkpoint_paths(s, f.outputs);
+  std::optional<data::Splits> loaded;
+  ModelSpec spec;
+  TrainConfig config;
+  const DataParallel parallel = data_parallel(c.parallel);
+  dist::World::get().setup([&] {
+    check_parallel_flags(c.parallel, "train");
+    check_preset(f.model_file.empty() ? "--model" : "--model-file", model_name(f));
+    check_before_loading(f, {model_name(f)});
+    if (c.save_best && c.checkpoint.empty())
+      throw UsageError("--save-best needs --checkpoint PATH: the best epoch is kept beside it (PATH.best.safetensors for PATH.safetensors)");
+    if (c.save_best && f.data.val_fraction == 0)
+      throw UsageError("--save-best needs a validation split to pick the best epoch by, but --val-fraction is 0");
+    if (writes_outputs()) {
+      s.checkpoint = c.checkpoint;
+      s.save_best = c.save_best;
+    }
+    s.data = load_options(f);
+    s.data_config = data_config(f);
+    add_parallel_config(s.data_config, parallel);
+    check_checkpoint_paths(s, f.outputs);
+    loaded.emplace(data::load(f.dataset, s.data));
+    spec = model_spec(f, name, *loaded);
+    config = train_config(f, name, *loaded);
+  });
+  const data::Splits& data = *loaded;
 
-  const data::Splits data = data::load(f.dataset, s.data);
-  const ModelSpec spec = model_spec(f, name, data);
-  const TrainConfig config = train_config(f, name, data);
-
-  const RunJob job{.name = name, .spec = spec, .config = config};
+  const RunJob job{.name = name, .spec = spec, .config = config, .parallel = parallel};
   RunRecord run;
   const auto announce = [&](const Trainer&, const data::Splits&) {
     if (progress_mode(f.quiet) != ProgressMode::quiet)
-      fmt::print(stderr, "train {} {} on {}: {} train / {} val / {} test rows, {} lr {}, batch {}, {} epoch{}\n", name,
+      fmt::print(stderr, "train {} {} on {}: {} train / {} val / {} test rows, {} lr {}, batch {}, {} epoch{}{}\n", name,
                  spec.describe(), f.dataset, data.train.size(), data.val.size(), data.test.size(),
                  to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size, config.epochs,
-                 config.epochs == 1 ? "" : "s");
+                 config.epochs == 1 ? "" : "s", parallel_note(parallel));
   };
   if (run_epochs(job, data, s, f, result, run, announce)) finish(run, f, s.data_config);
 }
 
 void run_resume(const TrainCommand& c, CommandResult& result) {
-  const TrainFlags& f = c.train;
-  const Checkpoint ck = read_checkpoint(c.resume);
-  check_resume_flags(c, ck);
-
-  TrainConfig config = ck.config;
-  if (given(c.epochs_opt)) {
-    if (f.config.epochs < ck.epoch)
-      throw UsageError(fmt::format("--epochs {}: {} has already completed {} epochs (--epochs is the total, not the number to add)",
-                                   f.config.epochs, ck.path, ck.epoch));
-    config.epochs = f.config.epochs;
-  }
-  if (config.epochs < ck.epoch) config.epochs = ck.epoch;
-  if (given(c.threads_opt)) {
-    if (f.config.threads < 1) throw UsageError(fmt::format("--threads {}: must be at least 1", f.config.threads));
-    if (f.config.threads != ck.config.threads)
-      warn(fmt::format("--threads {} differs from the {} thread{} {} was trained with: exact resume (the same numbers as an "
-                       "uninterrupted run) is guaranteed only for the same thread count",
-                       f.config.threads, ck.config.threads, ck.config.threads == 1 ? "" : "s", ck.path));
-    config.threads = f.config.threads;
-  }
-  if (given(c.on_nonfinite_opt))
-    config.on_nonfinite = f.config.on_nonfinite;
-
+  const TrainFlags f = rank_flags(c.train);
+  dist::World& world = dist::World::get();
+  std::optional<Checkpoint> read;
+  TrainConfig config;
   Saving s;
-  s.checkpoint = c.checkpoint.empty() ? c.resume : c.checkpoint;
-  s.save_best = c.save_best;
-  s.data = checkpoint_load_options(ck);
-  if (given(c.data_dir_opt)) {
-    if (ck.dataset == "synthetic") throw UsageError("--data-dir " + f.data.data_dir + ": dataset synthetic is generated and reads no files");
-    s.data.data_dir = f.data.data_dir;
-  }
-  s.data_config = data_config(s.data);
-  if (s.save_best && s.data.val_fraction == 0)
-    throw UsageError("--save-best needs a validation split to pick the best epoch by, but " + ck.path + " was trained with --val-fraction 0");
-  check_outputs(f.outputs);
-  check_checkpoint_paths(s, f.outputs);
+  std::optional<data::Splits> loaded;
+  DataParallel parallel;
+  world.setup([&] {
+    check_parallel_flags(c.parallel, "train");
+    read.emplace(read_checkpoint(c.resume));
+    const Checkpoint& ck = *read;
+    check_resume_flags(c, ck);
+    const int workers = world.distributed() ? world.size() : 1;
+    if (ck.workers != workers)
+      throw UsageError(
+          ck.workers == 1
+              ? fmt::format("{} was trained by one process: resume it without mpirun (as {} ranks the global batches "
+                            "would be divided into other shares)",
+                            ck.path, workers)
+              : fmt::format("{} was trained by {} data-parallel ranks: resume it as {} ranks (mpirun -np {} bnlab train "
+                            "--resume {} --data-parallel); with {} the global batches would be divided into other shares",
+                            ck.path, ck.workers, ck.workers, ck.workers, ck.path, workers == 1 ? "one process" : std::to_string(workers) + " ranks"));
+    parallel = data_parallel(c.parallel);
+    parallel.bn_stats = ck.bn_stats;
 
-  const data::Splits data = data::load(ck.dataset, s.data);
-  const RunJob job{.name = config.model, .spec = ck.spec, .config = config, .resume = &ck};
+    config = ck.config;
+    if (given(c.epochs_opt)) {
+      if (f.config.epochs < ck.epoch)
+        throw UsageError(fmt::format("--epochs {}: {} has already completed {} epochs (--epochs is the total, not the number to add)",
+                                     f.config.epochs, ck.path, ck.epoch));
+      config.epochs = f.config.epochs;
+    }
+    if (config.epochs < ck.epoch) config.epochs = ck.epoch;
+    if (given(c.threads_opt)) {
+      if (f.config.threads < 1) throw UsageError(fmt::format("--threads {}: must be at least 1", f.config.threads));
+      if (f.config.threads != ck.config.threads && writes_outputs())
+        warn(fmt::format("--threads {} differs from the {} thread{} {} was trained with: exact resume (the same numbers as an "
+                         "uninterrupted run) is guaranteed only for the same thread count",
+                         f.config.threads, ck.config.threads, ck.config.threads == 1 ? "" : "s", ck.path));
+      config.threads = f.config.threads;
+    }
+    if (given(c.on_nonfinite_opt)) config.on_nonfinite = f.config.on_nonfinite;
+
+    if (writes_outputs()) {
+      s.checkpoint = c.checkpoint.empty() ? c.resume : c.checkpoint;
+      s.save_best = c.save_best;
+    }
+    s.data = checkpoint_load_options(ck);
+    if (given(c.data_dir_opt)) {
+      if (ck.dataset == "synthetic") throw UsageError("--data-dir " + f.data.data_dir + ": dataset synthetic is generated and reads no files");
+      s.data.data_dir = f.data.data_dir;
+    }
+    s.data_config = data_config(s.data);
+    add_parallel_config(s.data_config, parallel);
+    if (c.save_best && s.data.val_fraction == 0)
+      throw UsageError("--save-best needs a validation split to pick the best epoch by, but " + ck.path + " was trained with --val-fraction 0");
+    check_outputs(f.outputs);
+    check_checkpoint_paths(s, f.outputs);
+    loaded.emplace(data::load(ck.dataset, s.data));
+  });
+  const Checkpoint& ck = *read;
+  const data::Splits& data = *loaded;
+  const RunJob job{.name = config.model, .spec = ck.spec, .config = config, .resume = &ck, .parallel = parallel};
   RunRecord run;
   const auto announce = [&](const Trainer&, const data::Splits&) {
     if (progress_mode(f.quiet) != ProgressMode::quiet)
-      fmt::print(stderr, "resume {} {} on {} from {} at epoch {} of {}: {} train / {} val / {} test rows\n", config.model,
+      fmt::print(stderr, "resume {} {} on {} from {} at epoch {} of {}: {} train / {} val / {} test rows{}\n", config.model,
                  ck.spec.describe(), ck.dataset, ck.path, ck.epoch, config.epochs, data.train.size(), data.val.size(),
-                 data.test.size());
+                 data.test.size(), parallel_note(parallel));
   };
   if (run_epochs(job, data, s, f, result, run, announce)) finish(run, f, s.data_config);
 }
@@ -235,6 +288,7 @@ void register_train(CLI::App& app, CommandResult& result) {
   auto c = std::make_shared<TrainCommand>();
   c->cmd = cmd;
   add_train_flags(*cmd, c->train, {.model = true, .norm = true});
+  add_parallel_flags(*cmd, c->parallel);
   c->epochs_opt = cmd->get_option("--epochs");
   c->threads_opt = cmd->get_option("--threads");
   c->data_dir_opt = cmd->get_option("--data-dir");

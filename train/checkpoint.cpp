@@ -198,6 +198,8 @@ void save_checkpoint(const std::string& path, const Trainer& trainer, const std:
       {"dataset", config.dataset},
   };
   if (data) meta["data"] = to_json(*data);
+  if (trainer.parallel().workers() > 1)
+    meta["data_parallel"] = json{{"workers", trainer.parallel().workers()}, {"bn_stats", to_string(trainer.parallel().bn_stats)}}.dump();
   write_safetensors(path, tensors, meta);
 }
 
@@ -230,6 +232,16 @@ Checkpoint read_checkpoint(const std::string& path) {
   });
   c.history = parse_field(path, "history", [&] { return history_from_json(metadata_field(f, path, "history")); });
   c.dataset = metadata_field(f, path, "dataset");
+  if (f.metadata.count("data_parallel"))
+    parse_field(path, "data_parallel", [&] {
+      const json p = json::parse(f.metadata.at("data_parallel"), nullptr, false);  // not JSON: discarded, refused below
+      if (!p.is_object() || !p.contains("workers") || !p["workers"].is_number_integer() || p["workers"].get<int>() < 1 ||
+          !p.contains("bn_stats") || !p["bn_stats"].is_string())
+        throw InputError("must be {\"workers\": N >= 1, \"bn_stats\": \"sync\" or \"local\"}");
+      c.workers = p["workers"].get<int>();
+      c.bn_stats = bn_stats_from_string(p["bn_stats"].get<std::string>());
+      return 0;
+    });
   if (f.metadata.count("data"))
     c.data = parse_field(path, "data", [&] { return load_options_from_json(f.metadata.at("data")); });
 

@@ -61,6 +61,10 @@ struct Checkpoint {
   int epoch = 0;                           // epochs completed
   int64_t optimizer_steps = 0;
   std::vector<EpochMetrics> history;       // one entry per completed epoch
+  // Data-parallel runs (metadata "data_parallel", absent for one process): the workers it was
+  // trained by and their batch-norm statistics. Resuming needs the same number of workers.
+  int workers = 1;
+  BnStats bn_stats = BnStats::sync;
   std::map<std::string, CheckpointTensor> tensors;
   std::map<std::string, std::string> metadata;  // the raw "__metadata__" strings
 

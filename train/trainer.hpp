@@ -11,6 +11,18 @@
 //
 // Determinism: for a given seed (and thread count) every metric but the times is identical between
 // runs. Parameters are drawn from Rng(seed); the batch order of epoch e depends on (seed, e) only.
+//
+// Data-parallel (DataParallel with a Collective of N workers, each running this same trainer with
+// the same spec, config and data): every global batch of the one-process batch order is divided
+// into N shares (graph/batch_share.hpp), worker r trains on share r; backward is seeded with
+// n_r / n (n_r its rows, n the global batch's), so each worker's gradients are its part of the
+// gradient of the global mean loss, and their sum over the workers (one Collective::sum per step)
+// is that gradient. Every worker then takes the same optimizer step: the parameters stay identical
+// (checked after every epoch). Batch norm: BnStats::sync shares the statistics through the same
+// Collective (ops/batch_norm.hpp), so N workers train the model one process trains, up to rounding;
+// BnStats::local normalizes each share on its own, and the running statistics are averaged over
+// the workers after every epoch (docs/distributed.md). Evaluation runs on every worker over the
+// whole split (the same parameters give the same numbers everywhere).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +33,7 @@
 #include <vector>
 
 #include "data/dataset.hpp"
+#include "graph/collective.hpp"
 #include "graph/errors.hpp"
 #include "graph/session.hpp"
 #include "models/model.hpp"
@@ -36,6 +49,22 @@ enum class NonFinitePolicy {
 };
 const char* to_string(NonFinitePolicy p);
 NonFinitePolicy nonfinite_policy_from_string(const std::string& s);
+
+// How data-parallel workers treat batch norm's batch statistics (the CLI's --bn-stats).
+enum class BnStats {
+  sync,   // over the global batch: N workers = one process with the same global batch
+  local,  // over each worker's share ("ghost" batches, what PyTorch DDP does without SyncBatchNorm)
+};
+const char* to_string(BnStats s);
+BnStats bn_stats_from_string(const std::string& s);
+
+// A trainer's place among data-parallel workers. The default is one process.
+struct DataParallel {
+  Collective* collective = nullptr;  // the workers (null or size 1: one process); not owned
+  BnStats bn_stats = BnStats::sync;
+  int workers() const { return collective ? collective->size() : 1; }
+  int rank() const { return collective ? collective->rank() : 0; }
+};
 
 struct TrainConfig {
   std::string dataset = "fashion-mnist";
@@ -114,7 +143,9 @@ class Trainer {
  public:
   // requires: data.train non-empty, spec.input_features() == feature count and spec.classes == class count
   // (the constructor adjusts neither: a mismatch is a UsageError naming both sizes).
-  Trainer(const ModelSpec& spec, TrainConfig config, const data::Splits& data);
+  // With `parallel`, every worker constructs its trainer alike (a configuration that leaves a worker
+  // without a row of some batch, or with one row under local batch norm, is refused).
+  Trainer(const ModelSpec& spec, TrainConfig config, const data::Splits& data, DataParallel parallel = {});
 
   EpochMetrics train_epoch(const TrainObserver* observer = nullptr);
   EvalMetrics evaluate(const data::Dataset& d, Mode mode = Mode::eval, int64_t batch = 0);
@@ -128,15 +159,25 @@ class Trainer {
   const Model& model() const { return model_; }
   const TrainConfig& config() const { return config_; }
   const data::Splits& data() const { return data_; }
+  const DataParallel& parallel() const { return parallel_; }
 
  private:
+  // Data-parallel: the running statistics of batch norm averaged over the workers (BnStats::local),
+  // and the check that every worker holds the same parameters.
+  void average_batch_norm_state();
+  void check_workers_agree();
+
   Model model_;
   TrainConfig config_;
   const data::Splits& data_;
+  DataParallel parallel_;
   Session session_;
   Session eval_session_;   // shares nothing but copies of parameters/state at evaluate()
   Optimizer optimizer_;
   int epoch_ = 0;
+  std::vector<int> batch_norm_state_;  // state entries of batch norm nodes (BnStats::local)
+  std::vector<float> state_buffer_;
+  std::vector<double> step_sums_;      // what the workers sum after each step besides the gradients
 };
 
 enum class RunStatus { finished, diverged };

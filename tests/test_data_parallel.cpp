@@ -1,0 +1,217 @@
+// The data-parallel trainer (train/trainer.hpp, DataParallel) with N workers that are threads of one
+// process (tests/thread_collective.hpp): N workers with synchronized batch norm train the model one
+// process trains from the same global batches; the same run twice gives the same bits; the
+// configurations that leave a worker without rows are refused. The same trainer under mpirun is
+// tested in test_mpi_train.cpp.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "data/registry.hpp"
+#include "graph/errors.hpp"
+#include "models/presets.hpp"
+#include "thread_collective.hpp"
+#include "train/trainer.hpp"
+
+using namespace bnlab;
+
+namespace {
+
+// 640 training rows: 20 steps of 32 per epoch.
+data::Splits synthetic(int64_t features = 20, int64_t train_rows = 800) {
+  data::LoadOptions o{.seed = 1};
+  o.synthetic.train_rows = train_rows;
+  o.synthetic.test_rows = 200;
+  o.synthetic.features = features;
+  return data::load("synthetic", o);
+}
+
+ModelSpec mlp(const data::Splits& d, const std::string& preset) {
+  return preset_spec(preset, d.train.feature_count, d.train.num_classes, {.hidden = {{32, 16}}});
+}
+
+// What one trainer holds after training: parameters, running statistics, the epochs' metrics.
+struct Result {
+  std::vector<float> parameters, state;
+  std::vector<EpochMetrics> epochs;
+};
+
+Result result_of(Trainer& t, std::vector<EpochMetrics> epochs) {
+  const auto& p = t.session().parameters().data;
+  const auto& s = t.session().state().data;
+  return {{p.begin(), p.end()}, {s.begin(), s.end()}, std::move(epochs)};
+}
+
+Result train_alone(const ModelSpec& spec, const TrainConfig& cfg, const data::Splits& d) {
+  Trainer t(spec, cfg, d);
+  std::vector<EpochMetrics> epochs;
+  for (int e = 0; e < cfg.epochs; ++e) epochs.push_back(t.train_epoch());
+  return result_of(t, std::move(epochs));
+}
+
+// Every worker's result, in rank order; each worker trains on its own thread.
+std::vector<Result> train_workers(int workers, BnStats stats, const ModelSpec& spec, const TrainConfig& cfg,
+                                  const data::Splits& d) {
+  test::ThreadCollectiveGroup group(workers);
+  std::vector<Result> out(static_cast<size_t>(workers));
+  std::vector<std::string> errors(static_cast<size_t>(workers));
+  auto work = [&](int r) {
+    try {
+      Trainer t(spec, cfg, d, {.collective = &group.member(r), .bn_stats = stats});
+      std::vector<EpochMetrics> epochs;
+      for (int e = 0; e < cfg.epochs; ++e) epochs.push_back(t.train_epoch());
+      out[static_cast<size_t>(r)] = result_of(t, std::move(epochs));
+    } catch (const std::exception& e) {
+      errors[static_cast<size_t>(r)] = e.what();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int r = 1; r < workers; ++r) threads.emplace_back(work, r);
+  work(0);
+  for (auto& t : threads) t.join();
+  for (const std::string& e : errors) REQUIRE_MESSAGE(e.empty(), e);
+  return out;
+}
+
+// ‖a − b‖ / ‖b‖.
+double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
+    norm += static_cast<double>(b[i]) * b[i];
+  }
+  return std::sqrt(diff / norm);
+}
+
+TrainConfig twenty_steps() {
+  TrainConfig cfg;  // Adam 1e-3, batch 32
+  cfg.epochs = 1;
+  cfg.dataset = "synthetic";
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("2 and 3 workers with synchronized batch norm train the model one process trains (MLP)") {
+  const data::Splits d = synthetic();
+  REQUIRE(d.train.size() == 640);  // 20 steps of 32
+  for (const char* preset : {"batchnorm", "plain"}) {
+    const ModelSpec spec = mlp(d, preset);
+    const Result alone = train_alone(spec, twenty_steps(), d);
+    for (int workers : {2, 3}) {  // 32 rows = 16 + 16, or 11 + 11 + 10
+      CAPTURE(preset);
+      CAPTURE(workers);
+      const std::vector<Result> all = train_workers(workers, BnStats::sync, spec, twenty_steps(), d);
+      for (const Result& r : all) {
+        CHECK(r.parameters == all[0].parameters);  // every worker holds the same bits
+        CHECK(r.state == all[0].state);
+      }
+      CHECK(relative_difference(all[0].parameters, alone.parameters) < 1e-5);
+      if (!alone.state.empty()) CHECK(relative_difference(all[0].state, alone.state) < 1e-5);
+      // Summed over the workers, the epoch's numbers are the global batch's.
+      CHECK(all[0].epochs[0].steps == 20);
+      CHECK(all[0].epochs[0].train_loss == doctest::Approx(alone.epochs[0].train_loss).epsilon(1e-5));
+      CHECK(all[0].epochs[0].train_acc == alone.epochs[0].train_acc);
+      CHECK(all[0].epochs[0].val_acc == alone.epochs[0].val_acc);
+      REQUIRE(all[0].epochs[0].layers.size() == alone.epochs[0].layers.size());
+      for (size_t l = 0; l < alone.epochs[0].layers.size(); ++l)
+        CHECK(all[0].epochs[0].layers[l].std == doctest::Approx(alone.epochs[0].layers[l].std).epsilon(1e-4));
+      // And they are not trivially equal: the parameters moved.
+      const Result start = result_of(*std::make_unique<Trainer>(spec, twenty_steps(), d), {});
+      CHECK(relative_difference(start.parameters, alone.parameters) > 1e-3);
+    }
+  }
+}
+
+TEST_CASE("2 workers with synchronized spatial batch norm train the CNN one process trains") {
+  const data::Splits d = synthetic(64);  // 64 features = an 8×8×1 image
+  const ModelSpec spec = preset_spec("cnn-batchnorm", std::vector<int64_t>{8, 8, 1}, d.train.num_classes);
+  TrainConfig cfg = twenty_steps();
+  const Result alone = train_alone(spec, cfg, d);
+  const std::vector<Result> all = train_workers(2, BnStats::sync, spec, cfg, d);
+  CHECK(all[1].parameters == all[0].parameters);
+  CHECK(relative_difference(all[0].parameters, alone.parameters) < 1e-5);
+  CHECK(relative_difference(all[0].state, alone.state) < 1e-5);
+}
+
+TEST_CASE("local batch-norm statistics train another model than synchronized ones, and the workers still agree") {
+  const data::Splits d = synthetic();
+  const ModelSpec spec = mlp(d, "batchnorm");
+  const std::vector<Result> local = train_workers(2, BnStats::local, spec, twenty_steps(), d);
+  const std::vector<Result> sync = train_workers(2, BnStats::sync, spec, twenty_steps(), d);
+  CHECK(local[1].parameters == local[0].parameters);
+  CHECK(local[1].state == local[0].state);  // averaged after the epoch
+  CHECK(relative_difference(local[0].parameters, sync[0].parameters) > 1e-4);
+}
+
+TEST_CASE("a data-parallel run is deterministic for a given number of workers") {
+  const data::Splits d = synthetic();
+  const ModelSpec spec = mlp(d, "batchnorm");
+  TrainConfig cfg = twenty_steps();
+  cfg.epochs = 2;
+  for (BnStats stats : {BnStats::sync, BnStats::local}) {
+    const std::vector<Result> a = train_workers(3, stats, spec, cfg, d);
+    const std::vector<Result> b = train_workers(3, stats, spec, cfg, d);
+    CHECK(a[0].parameters == b[0].parameters);
+    CHECK(a[0].state == b[0].state);
+    CHECK(a[0].epochs[1].train_loss == b[0].epochs[1].train_loss);
+  }
+}
+
+TEST_CASE("a partial last batch is divided among the workers and weighted by its rows") {
+  const data::Splits d = synthetic(20, 850);  // 680 training rows: 21 batches of 32 and one of 8
+  REQUIRE(d.train.size() == 680);
+  const ModelSpec spec = mlp(d, "batchnorm");
+  const Result alone = train_alone(spec, twenty_steps(), d);
+  const std::vector<Result> all = train_workers(3, BnStats::sync, spec, twenty_steps(), d);  // 8 = 3 + 3 + 2
+  CHECK(all[0].epochs[0].steps == 22);
+  CHECK(relative_difference(all[0].parameters, alone.parameters) < 1e-5);
+  CHECK(all[0].epochs[0].train_loss == doctest::Approx(alone.epochs[0].train_loss).epsilon(1e-5));
+}
+
+TEST_CASE("configurations that leave a worker without rows are refused with the numbers") {
+  const data::Splits d = synthetic(20, 850);  // 680 rows
+  test::ThreadCollectiveGroup group(3);       // constructors do not sum: one member is enough
+  TrainConfig cfg = twenty_steps();
+  cfg.batch_size = 339;  // the last batch has 2 rows
+  CHECK_THROWS_WITH_AS(Trainer(mlp(d, "plain"), cfg, d, {.collective = &group.member(0)}),
+                       "the last batch of 2 rows (680 training rows, batch_size 339) leaves "
+                       "data-parallel worker 2 of 3 without a row; set drop_last or change batch_size",
+                       ConfigError);
+  cfg.batch_size = 5;  // 680 = 136 batches of 5: shares 2, 2, 1
+  CHECK_THROWS_WITH_AS(Trainer(mlp(d, "batchnorm"), cfg, d, {.collective = &group.member(0), .bn_stats = BnStats::local}),
+                       "a batch of 5 rows gives data-parallel worker 2 of 3 one row, which batch norm with "
+                       "local statistics cannot train on; use sync statistics, set drop_last or change batch_size",
+                       ConfigError);
+  // Synchronized statistics are over the global batch: shares of one row are fine.
+  CHECK_NOTHROW(Trainer(mlp(d, "batchnorm"), cfg, d, {.collective = &group.member(0), .bn_stats = BnStats::sync}));
+}
+
+TEST_CASE("a stop request on one worker stops every worker at the same step") {
+  const data::Splits d = synthetic();
+  const ModelSpec spec = mlp(d, "batchnorm");
+  test::ThreadCollectiveGroup group(2);
+  std::vector<int64_t> stopped_at(2, -1);
+  auto work = [&](int r) {
+    Trainer t(spec, twenty_steps(), d, {.collective = &group.member(r)});
+    TrainObserver o;
+    int64_t polls = 0;
+    if (r == 1) o.should_stop = [&] { return ++polls > 7; };  // only worker 1 is asked to stop
+    try {
+      t.train_epoch(&o);
+    } catch (const TrainingInterrupted& e) {
+      stopped_at[static_cast<size_t>(r)] = e.step;
+    }
+  };
+  std::thread other(work, 1);
+  work(0);
+  other.join();
+  CHECK(stopped_at[0] == 7);
+  CHECK(stopped_at[1] == 7);
+}
