@@ -71,7 +71,7 @@ DistributedFailure::DistributedFailure(std::vector<RankFailure> f)
 std::vector<std::string> DistributedFailure::lines(int ranks) const {
   bool same = static_cast<int>(failures.size()) == ranks;
   for (const RankFailure& r : failures) same = same && r.message == failures.front().message;
-  if (same) return {failures.front().message + " (on every rank)"};
+  if (same) return {failures.front().message};  // a bad flag: every rank says the same
   std::vector<std::string> out;
   for (const RankFailure& r : failures) out.push_back("rank " + std::to_string(r.rank) + " on " + r.host + ": " + r.message);
   return out;

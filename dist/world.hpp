@@ -43,7 +43,8 @@ struct DistributedFailure : std::runtime_error {
   std::vector<RankFailure> failures;  // rank order
   int status = 1;                     // the largest of their statuses
   explicit DistributedFailure(std::vector<RankFailure> f);
-  // One line per failing rank, or one line when every rank failed with the same message.
+  // One line per failing rank ("rank 1 on node7: …"), or the message alone when every rank failed
+  // with the same one.
   std::vector<std::string> lines(int ranks) const;
 };
 
