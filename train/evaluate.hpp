@@ -26,4 +26,13 @@ struct EvalMetrics {
 
 EvalMetrics evaluate_dataset(Session& session, const Model& model, const data::Dataset& d, Mode mode, int64_t chunk);
 
+// Rows [begin, end) only, in chunks from `begin`: Σ loss·rows and the rows predicted right (a
+// data-parallel worker's share of an evaluation; evaluate_dataset is all rows).
+struct EvalSums {
+  double loss_sum = 0;
+  double correct = 0;
+};
+EvalSums evaluate_rows(Session& session, const Model& model, const data::Dataset& d, Mode mode, int64_t chunk, int64_t begin,
+                       int64_t end);
+
 }  // namespace bnlab

@@ -327,7 +327,18 @@ EvalMetrics Trainer::evaluate(const data::Dataset& d, Mode mode, int64_t batch) 
   copy_into(eval_session_.parameters().data, session_.parameters().data);
   copy_into(eval_session_.state().data, session_.state().data);
   const int64_t chunk = batch > 0 ? batch : (mode == Mode::eval ? config_.eval_batch_size : config_.batch_size);
-  return evaluate_dataset(eval_session_, model_, d, mode, chunk);
+  // Data-parallel, eval mode: each worker scores its share of the rows and the workers sum. A row's
+  // loss in eval mode does not depend on the rows beside it, so only the order of the loss sum
+  // differs from one process (the count of right predictions is exact). With batch statistics the
+  // chunks are part of the result, so every worker evaluates them all, as one process does.
+  if (parallel_.workers() < 2 || mode != Mode::eval || d.size() == 0)
+    return evaluate_dataset(eval_session_, model_, d, mode, chunk);
+  const BatchShare share = share_of(d.size(), parallel_.workers(), parallel_.rank());
+  const EvalSums mine = evaluate_rows(eval_session_, model_, d, mode, chunk, share.first, share.first + share.rows);
+  std::array<double, 2> sums = {mine.loss_sum, mine.correct};
+  parallel_.collective->sum(std::span<double>(sums));
+  const double n = static_cast<double>(d.size());
+  return {.loss = sums[0] / n, .acc = sums[1] / n, .samples = d.size()};
 }
 
 }  // namespace bnlab
