@@ -10,6 +10,7 @@ void LayerStyle::refine(const ModelOptions& o) {
   if (o.weight_scale) weight_scale = *o.weight_scale;
   if (o.bn_momentum) bn_momentum = *o.bn_momentum;
   if (o.norm_eps) norm_eps = *o.norm_eps;
+  if (o.bn_ghost_batches) bn_ghost_batches = *o.bn_ghost_batches;
 }
 
 LayerSpec LayerStyle::dense(const std::string& name, int64_t units) const {
@@ -29,6 +30,7 @@ void LayerStyle::append_block(std::vector<LayerSpec>& layers, LayerSpec linear, 
       l.kind = LayerKind::batch_norm;
       l.name = "bn" + n;
       l.momentum = bn_momentum;
+      l.ghost_batches = bn_ghost_batches;
     } else {
       l.kind = image ? LayerKind::group_norm : LayerKind::layer_norm;
       l.name = "ln" + n;
@@ -63,6 +65,7 @@ void LayerStyle::append_recipe(std::vector<RecipeField>& recipe) const {
   recipe.push_back({"weight_scale", weight_scale});
   recipe.push_back({"bn_momentum", bn_momentum});
   recipe.push_back({"norm_eps", norm_eps});
+  if (bn_ghost_batches != 1) recipe.push_back({"bn_ghost_batches", bn_ghost_batches});
 }
 
 }  // namespace bnlab

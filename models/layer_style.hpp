@@ -3,6 +3,7 @@
 // epsilon — the refinements of ModelOptions other than `hidden`, written once.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "graph/initializer.hpp"
@@ -20,6 +21,7 @@ struct LayerStyle {
   double weight_scale = 1.0;
   double bn_momentum = BatchNormOptions{}.momentum;
   double norm_eps = BatchNormOptions{}.eps;
+  int64_t bn_ghost_batches = BatchNormOptions{}.ghost_batches;  // batch norm's ghost batches G
 
   // Takes every field `options` sets (not `hidden`: the sizes are the family's).
   void refine(const ModelOptions& options);
@@ -31,7 +33,8 @@ struct LayerStyle {
   // A dense layer of this style.
   LayerSpec dense(const std::string& name, int64_t units) const;
   // The recipe fields, in the metrics document's order: norm, norm_placement, activation, init,
-  // weight_scale, bn_momentum, norm_eps.
+  // weight_scale, bn_momentum, norm_eps, and bn_ghost_batches only when it is not 1 (so the recipes,
+  // checkpoints and metrics documents of every model without ghost batches stay as they were).
   void append_recipe(std::vector<RecipeField>& recipe) const;
   friend bool operator==(const LayerStyle&, const LayerStyle&) = default;
 };

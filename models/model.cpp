@@ -18,7 +18,7 @@ namespace {
 Var add_layer(Var h, const LayerSpec& l) {
   switch (l.kind) {
     case LayerKind::dense: return dense(h, l.units, l.name, {l.init, l.weight_scale, l.bias});
-    case LayerKind::batch_norm: return batch_norm_layer(h, l.name, {l.momentum, l.eps});
+    case LayerKind::batch_norm: return batch_norm_layer(h, l.name, {l.momentum, l.eps, l.ghost_batches});
     case LayerKind::layer_norm: return layer_norm_layer(h, l.name, l.eps);
     case LayerKind::activation:
       switch (l.activation) {

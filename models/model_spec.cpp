@@ -209,6 +209,8 @@ LayerResult apply_layer(size_t i, const LayerSpec& l, const std::vector<int64_t>
         throw fail("momentum must be " + kBatchNormMomentum.text() + ", got " + field_text(l.momentum));
       if (in.size() != 1 && in.size() != 3) throw fail("takes [F] or an image [H,W,C], got " + shape_text(in));
       if (!(l.eps > 0)) throw fail("eps must be positive, got " + std::to_string(l.eps));
+      if (l.ghost_batches < 1 || l.ghost_batches > max_size)
+        throw fail("ghost_batches must be in " + range + ", got " + std::to_string(l.ghost_batches));
       r.parameters = 2 * in.back();
       break;
     case LayerKind::layer_norm:

@@ -72,6 +72,9 @@ struct LayerSpec {
   // group_norm (groups, eps) per sample over H, W and C/groups channels
   double momentum = BatchNormOptions{}.momentum;
   double eps = BatchNormOptions{}.eps;
+  // batch_norm: G ≥ 1 ghost batches — each of G shares of the batch normalized on its own in
+  // training (ops/batch_norm.hpp); 1 is the whole batch
+  int64_t ghost_batches = BatchNormOptions{}.ghost_batches;
   int64_t groups = 1;
   // dropout: the share of values zeroed in training (inverted scaling; identity in evaluation)
   double rate = 0.5;

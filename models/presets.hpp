@@ -47,6 +47,7 @@ struct ModelOptions {
   std::optional<double> weight_scale;  // multiplies every dense layer's initial weights
   std::optional<double> bn_momentum;   // batch norm's running-statistics momentum
   std::optional<double> norm_eps;      // batch and layer norm's epsilon
+  std::optional<int64_t> bn_ghost_batches;  // batch norm's ghost batches G (ops/batch_norm.hpp)
 };
 
 // Enum fields by name (UsageError listing the known names otherwise).
@@ -75,6 +76,10 @@ void visit_fields(C& o, V&& v) {
               .range = kBatchNormMomentum},
     o.bn_momentum);
   v(FieldInfo{.name = "norm_eps", .flag = "--bn-eps", .doc = "normalization epsilon", .range = kPositive}, o.norm_eps);
+  // NOTE: no flag yet: --bn-ghost-batches comes with the data-parallel trainer's command line.
+  v(FieldInfo{.name = "bn_ghost_batches", .doc = "batch norm: normalize each of G shares of a batch on its own (ghost batches)",
+              .range = kAtLeastOne},
+    o.bn_ghost_batches);
 }
 
 std::vector<std::string> preset_names();

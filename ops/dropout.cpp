@@ -31,6 +31,10 @@ constexpr int64_t kGrain = 8192;
 
 // Train: u_k = counter_uniform(seed, t, k) in [0, 1), kept iff u_k ≥ p (probability 1 − p), and
 //   m_k = 1/(1 − p) if kept else 0,  y_k = x_k·m_k,  so E[y_k] = (1 − p)·x_k/(1 − p) = x_k.
+// k numbers the elements of the GLOBAL batch: element j of this batch's row r (r over the batch
+// dimension, j over the rest of a sample) is k = (first_row + r)·J + j = first_row·J + (flat index),
+// J the elements of one sample. So N data-parallel workers, each given its share's first_row, draw
+// exactly the masks one process draws for the whole batch; first_row = 0 is the single process.
 // Each element is a pure function of k, so any split over threads gives the same mask.
 template <class T>
 void forward(const ForwardArgs<T>& a) {
@@ -47,12 +51,14 @@ void forward(const ForwardArgs<T>& a) {
   T* counter = a.state[step].data;  // {low, high}
   const auto t = static_cast<uint64_t>(counter[1]) * static_cast<uint64_t>(kLowSpan) + static_cast<uint64_t>(counter[0]);
   const uint64_t seed = a.seed;
+  const int64_t batch_rows = a.in_shapes[0][0];
+  const uint64_t offset = batch_rows > 0 ? static_cast<uint64_t>(a.first_row) * static_cast<uint64_t>(x.size() / batch_rows) : 0;
   T* md = m.data();
   const T* xd = x.data();
   T* yd = y.data();
   parallel_for(a.pool, x.size(), kGrain, [&](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; ++k) {
-      md[k] = counter_uniform(seed, t, static_cast<uint64_t>(k)) >= p ? keep : T(0);
+      md[k] = counter_uniform(seed, t, offset + static_cast<uint64_t>(k)) >= p ? keep : T(0);
       yd[k] = xd[k] * md[k];
     }
   });

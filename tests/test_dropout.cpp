@@ -196,3 +196,34 @@ TEST_CASE("dropout passes the gradient check in train mode with its mask held fi
   CHECK(r.passed());
   CHECK(r.max_rel_error() < 1e-8);
 }
+
+TEST_CASE("dropout numbers rows globally: a session with first_row = k draws rows k.. of the whole batch's mask") {
+  // A data-parallel worker on rows [k, k + n) of a global batch sets first_row = k (Session::set_first_row).
+  for (bool image : {false, true}) {
+    CAPTURE(image);
+    const int64_t rows = 10;
+    Graph g;
+    auto x = image ? g.input("x", {batch, 2, 3, 2}) : g.input("x", {batch, 7});
+    const Var out = dropout(x, 0.4, "drop");
+    const Program program = compile(g, out);
+    auto mask_of = [&](int64_t first, int64_t n) {
+      Session s(program, {.seed = 9});
+      s.set_batch(n);
+      s.set_first_row(first);
+      s.input("x").vec().setConstant(1.0f);
+      s.forward(Mode::train);
+      s.forward(Mode::train);  // the second step's mask (t = 1)
+      return values<float>(s.saved(out.id, "mask"));
+    };
+    const auto whole = mask_of(0, rows);
+    const size_t per_row = whole.size() / rows;
+    for (const auto& [first, n] : {std::pair<int64_t, int64_t>{0, 4}, {4, 3}, {7, 3}, {3, 1}}) {
+      CAPTURE(first);
+      const auto part = mask_of(first, n);
+      const std::vector<float> want(whole.begin() + first * per_row, whole.begin() + (first + n) * per_row);
+      CHECK(part == want);
+    }
+    // Rows 4.. numbered from 0 would repeat rows 0..: a different mask.
+    CHECK(mask_of(0, 3) != mask_of(4, 3));
+  }
+}

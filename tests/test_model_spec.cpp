@@ -5,6 +5,7 @@
 #include "data_test_support.hpp"
 #include "graph/errors.hpp"
 #include "models/cnn.hpp"
+#include "models/model.hpp"
 #include "models/presets.hpp"
 #include "train/model_file.hpp"
 #include "train/serialize.hpp"
@@ -190,4 +191,48 @@ TEST_CASE("which data a model's input takes: the same shape, or either side flat
   CHECK(message_of<UsageError>([&] { check_input_shape({4, 4, 4}, images); }) ==
         "the model takes samples of [4,4,4] but 'images' has samples of [8,8,1]");
   CHECK(message_of<UsageError>([&] { check_input_shape({8, 8, 3}, rows); }) == "the model takes 192 inputs but 'rows' has 64 features");
+}
+
+TEST_CASE("batch_norm's ghost_batches: validated, built into the op, in the JSON only when it is not 1, a preset option") {
+  ModelSpec s = image_model({conv("conv1", 4), layer(LayerKind::batch_norm, "bn1"), layer(LayerKind::flatten, "flat"), dense("out", 10)},
+                            {6, 6, 1});
+  s.validate();
+  const std::string plain = to_json(s);
+  CHECK(plain.find("ghost_batches") == std::string::npos);  // G = 1: the spec's bytes as before the attribute existed
+  s.layers[1].ghost_batches = 0;
+  CHECK(usage_error(s) == "layer 2 (batch_norm 'bn1'): ghost_batches must be in [1, 16777216], got 0");
+  s.layers[1].ghost_batches = 4;
+  s.validate();
+  const std::string four = to_json(s);
+  CHECK(four.find("\"eps\":1e-05,\"ghost_batches\":4") != std::string::npos);
+  CHECK(model_spec_from_json(four) == s);
+  CHECK(model_spec_from_json(plain).layers[1].ghost_batches == 1);  // a checkpoint written before: G = 1
+  CHECK(model_file_spec_from_json(R"({"input_shape": [4], "classes": 2, "layers": [
+      {"kind": "batch_norm", "ghost_batches": 3}, {"kind": "dense", "units": 2}]})")
+            .layers[0]
+            .ghost_batches == 3);
+  CHECK(message_of<InputError>([] {
+          model_file_spec_from_json(R"({"input_shape": [4], "classes": 2, "layers": [
+              {"kind": "batch_norm", "ghost_batches": 1.5}, {"kind": "dense", "units": 2}]})");
+        }) == "field 'layers[0].ghost_batches': expected an integer, got number");
+  // build_model hands G to the op.
+  const Model m = build_model(s);
+  const Node& bn = m.graph.node(m.graph.find("bn1"));
+  CHECK(bn.attrs[static_cast<size_t>(bn.op->attr_index("ghost_batches"))] == 4.0);
+
+  // The presets: bn_ghost_batches reaches every batch-norm layer, and the recipe names it only when it is not 1.
+  const ModelSpec cnn = preset_spec("cnn-batchnorm", {28, 28, 1}, 10, {.bn_ghost_batches = 2});
+  int bns = 0;
+  for (const LayerSpec& l : cnn.layers)
+    if (l.kind == LayerKind::batch_norm) {
+      CHECK(l.ghost_batches == 2);
+      ++bns;
+    }
+  CHECK(bns == 3);
+  CHECK(cnn.recipe_text("bn_ghost_batches") == "2");
+  CHECK(preset_spec("cnn-batchnorm", {28, 28, 1}, 10).recipe_value("bn_ghost_batches") == nullptr);
+  CHECK(preset_spec("batchnorm", 784, 10, {.bn_ghost_batches = 1}) == preset_spec("batchnorm", 784, 10));
+  CHECK(preset_spec("batchnorm", 784, 10, {.bn_ghost_batches = 8}).layers[2].ghost_batches == 8);
+  CHECK_THROWS_WITH_AS(preset_spec("batchnorm", 784, 10, {.bn_ghost_batches = 0}), "bn_ghost_batches must be at least 1, got 0",
+                       UsageError);
 }

@@ -141,6 +141,8 @@ ojson spec_json(const ModelSpec& s) {
       case LayerKind::batch_norm:
         o["momentum"] = l.momentum;
         o["eps"] = l.eps;
+        // Only when set: every spec written before ghost batches existed stays byte for byte the same.
+        if (l.ghost_batches != 1) o["ghost_batches"] = l.ghost_batches;
         break;
       case LayerKind::layer_norm: o["eps"] = l.eps; break;
       case LayerKind::activation: o["activation"] = to_string(l.activation); break;
@@ -312,6 +314,8 @@ ModelSpec spec_from(const json& j, const std::string& where, bool model_file = f
       case LayerKind::batch_norm:
         read("momentum", layer.momentum, number);
         read("eps", layer.eps, number);
+        // Optional in checkpoints too: one written before ghost batches existed has 1.
+        if (l.has("ghost_batches")) layer.ghost_batches = l.integer("ghost_batches");
         break;
       case LayerKind::layer_norm: read("eps", layer.eps, number); break;
       case LayerKind::group_norm:
@@ -415,7 +419,11 @@ ModelSpec format1_spec_from(const json& j, const std::string& where) {
   const int64_t inputs = f.integer("inputs");
   const int64_t classes = f.integer("classes");
   ModelOptions o;
-  read_fields(f, o);  // its fields are ModelOptions', under the same names
+  // Its fields are ModelOptions', under the same names — those there were: format 1 predates ghost
+  // batches, so bn_ghost_batches stays unset (G = 1).
+  visit_fields(o, [&](const FieldInfo& info, auto& value) {
+    if (std::string_view(info.name) != "bn_ghost_batches") read_value(f, info.name, value);
+  });
   f.done();
   // Every option is set, so the preset only names the family.
   return preset_spec("plain", inputs, classes, o);
