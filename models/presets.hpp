@@ -76,9 +76,10 @@ void visit_fields(C& o, V&& v) {
               .range = kBatchNormMomentum},
     o.bn_momentum);
   v(FieldInfo{.name = "norm_eps", .flag = "--bn-eps", .doc = "normalization epsilon", .range = kPositive}, o.norm_eps);
-  // NOTE: no flag yet: --bn-ghost-batches comes with the data-parallel trainer's command line.
-  v(FieldInfo{.name = "bn_ghost_batches", .doc = "batch norm: normalize each of G shares of a batch on its own (ghost batches)",
-              .range = kAtLeastOne},
+  v(FieldInfo{.name = "bn_ghost_batches", .flag = "--bn-ghost-batches",
+              .doc = "batch norm: normalize each of G shares of a batch on its own (ghost batches: what G data-parallel "
+                     "ranks with --bn-stats local do)",
+              .range = kAtLeastOne, .type_name = "G"},
     o.bn_ghost_batches);
 }
 

@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <thread>
@@ -129,15 +131,55 @@ TEST_CASE("2 and 3 workers with synchronized batch norm train the model one proc
   }
 }
 
+// Per tensor of a store: ‖a − b‖ / ‖b‖ of each entry, by name.
+std::map<std::string, double> per_tensor(const TensorStore<float>& names, const std::vector<float>& a, const std::vector<float>& b) {
+  std::map<std::string, double> out;
+  for (int i = 0; i < names.size(); ++i) {
+    const auto& e = names.entries[static_cast<size_t>(i)];
+    const auto begin = static_cast<std::ptrdiff_t>(e.offset), end = begin + static_cast<std::ptrdiff_t>(names.view(i).size());
+    out[e.name] = relative_difference({a.begin() + begin, a.begin() + end}, {b.begin() + begin, b.begin() + end});
+  }
+  return out;
+}
+
 TEST_CASE("2 workers with synchronized spatial batch norm train the CNN one process trains") {
   const data::Splits d = synthetic(64);  // 64 features = an 8×8×1 image
   const ModelSpec spec = preset_spec("cnn-batchnorm", std::vector<int64_t>{8, 8, 1}, d.train.num_classes);
-  TrainConfig cfg = twenty_steps();
-  const Result alone = train_alone(spec, cfg, d);
-  const std::vector<Result> all = train_workers(2, BnStats::sync, spec, cfg, d);
-  CHECK(all[1].parameters == all[0].parameters);
-  CHECK(relative_difference(all[0].parameters, alone.parameters) < 1e-5);
-  CHECK(relative_difference(all[0].state, alone.state) < 1e-5);
+  const Trainer shape(spec, twenty_steps(), d);  // the stores' layout, for per-tensor names
+  SUBCASE("SGD: every tensor") {
+    TrainConfig cfg = twenty_steps();
+    cfg.optimizer.kind = OptimizerKind::sgd;
+    cfg.optimizer.lr = 0.05;
+    const Result alone = train_alone(spec, cfg, d);
+    const std::vector<Result> all = train_workers(2, BnStats::sync, spec, cfg, d);
+    CHECK(all[1].parameters == all[0].parameters);
+    CHECK(relative_difference(all[0].parameters, alone.parameters) < 1e-6);
+    CHECK(relative_difference(all[0].state, alone.state) < 1e-6);
+    CHECK(relative_difference(all[0].parameters, result_of(*std::make_unique<Trainer>(spec, cfg, d), {}).parameters) > 1e-3);
+  }
+  SUBCASE("Adam: every tensor but the biases that feed batch norm") {
+    // NOTE: a conv's bias followed by batch norm has a gradient of exactly 0 in exact arithmetic
+    // (batch norm subtracts the batch mean, so Σ_rows dL/dx = 0 per channel); in float it is
+    // rounding noise of about 1e-9, and Adam's first steps move by lr·sign(g) whatever |g| is. So
+    // those biases, and the running means that carry them, follow the sign of rounding noise, on
+    // one process as on two (with SGD they move by lr·1e-9 and agree: the subcase above). They
+    // have no effect on the outputs.
+    const Result alone = train_alone(spec, twenty_steps(), d);
+    const std::vector<Result> all = train_workers(2, BnStats::sync, spec, twenty_steps(), d);
+    std::set<std::string> feeding;  // the biases of the layers a batch norm follows
+    for (size_t l = 0; l + 1 < spec.layers.size(); ++l)
+      if (spec.layers[l + 1].kind == LayerKind::batch_norm) feeding.insert(spec.layers[l].name + ".bias");
+    REQUIRE(feeding.size() == 3);  // conv, conv, dense
+    for (const auto& [name, diff] : per_tensor(shape.session().parameters(), all[0].parameters, alone.parameters)) {
+      CAPTURE(name);
+      if (!feeding.count(name)) CHECK(diff < 1e-5);
+    }
+    for (const auto& [name, diff] : per_tensor(shape.session().state(), all[0].state, alone.state)) {
+      CAPTURE(name);
+      if (name.find("running_mean") == std::string::npos) CHECK(diff < 1e-5);
+    }
+    CHECK(all[0].epochs[0].train_loss == doctest::Approx(alone.epochs[0].train_loss).epsilon(1e-5));
+  }
 }
 
 TEST_CASE("local batch-norm statistics train another model than synchronized ones, and the workers still agree") {
@@ -148,6 +190,19 @@ TEST_CASE("local batch-norm statistics train another model than synchronized one
   CHECK(local[1].parameters == local[0].parameters);
   CHECK(local[1].state == local[0].state);  // averaged after the epoch
   CHECK(relative_difference(local[0].parameters, sync[0].parameters) > 1e-4);
+  // Local statistics are ghost batch norm: one process that normalizes each worker's share alone,
+  // its running statistics the share average (ops/batch_norm.hpp), for 2 and 3 shares (11, 11, 10).
+  for (int workers : {2, 3}) {
+    CAPTURE(workers);
+    ModelSpec ghost = spec;
+    for (LayerSpec& l : ghost.layers)
+      if (l.kind == LayerKind::batch_norm) l.ghost_batches = workers;
+    const Result one = train_alone(ghost, twenty_steps(), d);
+    const std::vector<Result> many = train_workers(workers, BnStats::local, spec, twenty_steps(), d);
+    CHECK(relative_difference(many[0].parameters, one.parameters) < 1e-5);
+    CHECK(relative_difference(many[0].state, one.state) < 1e-5);
+    CHECK(many[0].epochs[0].train_loss == doctest::Approx(one.epochs[0].train_loss).epsilon(1e-5));
+  }
 }
 
 TEST_CASE("a data-parallel run is deterministic for a given number of workers") {
@@ -186,7 +241,7 @@ TEST_CASE("configurations that leave a worker without rows are refused with the 
                        ConfigError);
   cfg.batch_size = 5;  // 680 = 136 batches of 5: shares 2, 2, 1
   CHECK_THROWS_WITH_AS(Trainer(mlp(d, "batchnorm"), cfg, d, {.collective = &group.member(0), .bn_stats = BnStats::local}),
-                       "a batch of 5 rows gives data-parallel worker 2 of 3 one row, which batch norm with "
+                       "a batch of 5 rows gives data-parallel worker 2 of 3 one row, which batch normalization with "
                        "local statistics cannot train on; use sync statistics, set drop_last or change batch_size",
                        ConfigError);
   // Synchronized statistics are over the global batch: shares of one row are fine.

@@ -102,7 +102,7 @@ TEST_CASE("trainer refuses settings that cannot work, naming the field and the v
                        "batch_size must be at least 2 to train batch norm (a batch of one sample has no variance), got 1", ConfigError);
   cfg.batch_size = 3199;  // 3200 rows: a last batch of 1
   CHECK_THROWS_WITH_AS(Trainer(spec_for(d, "batchnorm"), cfg, d),
-                       "with batch_size 3199 the last batch of 3200 training rows holds 1 sample, which batch norm cannot train "
+                       "with batch_size 3199 the last batch of 3200 training rows holds 1 sample, which batch normalization cannot train "
                        "on; set drop_last or change batch_size",
                        ConfigError);
   cfg.batch_size = 32;

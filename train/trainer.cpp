@@ -104,8 +104,29 @@ Trainer::Trainer(const ModelSpec& spec, TrainConfig config, const data::Splits& 
       throw ConfigError::because("batch_size", std::to_string(config_.batch_size),
                                  "with batch_size " + std::to_string(config_.batch_size) + " the last batch of " +
                                      std::to_string(n) +
-                                     " training rows holds 1 sample, which batch norm cannot train on; set drop_last or "
+                                     " training rows holds 1 sample, which batch normalization cannot train on; set drop_last or "
                                      "change batch_size");
+  }
+  // Ghost batch norm: every share of the smallest batch needs ≥ 2 values per channel — 2 samples
+  // of a [B,F] input, 1 sample of an image (H·W values per channel).
+  {
+    const int64_t smallest = config_.drop_last || n % config_.batch_size == 0 ? config_.batch_size : n % config_.batch_size;
+    const std::vector<std::vector<int64_t>> shapes = spec.layer_shapes();
+    for (size_t l = 0; l < spec.layers.size(); ++l) {
+      const LayerSpec& layer = spec.layers[l];
+      if (layer.kind != LayerKind::batch_norm || layer.ghost_batches <= 1) continue;
+      int64_t values = 1;  // per channel and sample
+      for (size_t d = 0; d + 1 < shapes[l].size(); ++d) values *= shapes[l][d];
+      const int64_t need = values >= 2 ? layer.ghost_batches : 2 * layer.ghost_batches;
+      if (smallest < need)
+        throw ConfigError::because(
+            "batch_size", std::to_string(config_.batch_size),
+            "batch-norm layer '" + layer.name + "' normalizes " + std::to_string(layer.ghost_batches) + " ghost batches, so every batch needs at least " +
+                std::to_string(need) + " samples, but " +
+                (smallest == config_.batch_size ? "batch_size is " + std::to_string(smallest)
+                                                : "the last batch of the " + std::to_string(n) + " training rows has " + std::to_string(smallest)) +
+                "; change batch_size, set drop_last or use fewer ghost batches");
+    }
   }
   const int workers = parallel_.workers();
   if (workers > 1) {
@@ -124,7 +145,7 @@ Trainer::Trainer(const ModelSpec& spec, TrainConfig config, const data::Splits& 
       throw ConfigError::because("batch_size", b,
                                  which + " gives data-parallel worker " + std::to_string(workers - 1) + " of " +
                                      std::to_string(workers) +
-                                     " one row, which batch norm with local statistics cannot train on; use sync "
+                                     " one row, which batch normalization with local statistics cannot train on; use sync "
                                      "statistics, set drop_last or change batch_size");
     if (parallel_.bn_stats == BnStats::local) {
       const Program& p = session_.program();
