@@ -2,7 +2,8 @@
 
 namespace bnlab::lab {
 
-void SerialJobRunner::run(const std::vector<size_t>& todo, const TrainGroup& train, const RunnerHooks& hooks) {
+void SerialJobRunner::run(const std::vector<size_t>& todo, const std::vector<double>&, const TrainGroup& train,
+                          const RunnerHooks& hooks) {
   const std::function<void()> none;
   for (size_t index : todo) {
     if (hooks.started) hooks.started(index, "");

@@ -4,7 +4,7 @@
 // the mechanism sweep and study share on top of it.
 //
 //   SerialJobRunner serial;                        // this process trains every group, in order
-//   serial.run({0, 2}, train, {.done = [&](size_t i, GroupRuns runs, const std::string& where) { … }});
+//   serial.run({0, 2}, {}, train, {.done = [&](size_t i, GroupRuns runs, const std::string& where) { … }});
 //
 // The distributed runner (tools/job_runners.hpp, over dist/work_queue.hpp) spreads the groups over
 // the ranks of an mpirun job; lab/ sees only this interface, so it never includes dist/ or MPI.
@@ -40,15 +40,19 @@ class JobRunner {
   // Whether this process receives the results (RunnerHooks::done): it alone writes and prints.
   virtual bool leader() const = 0;
   // Trains every group in `todo` (the leader's list; the others' is ignored) with `train`.
-  // Returns when all are done. Requires: every process of the job calls it, with the same `train`.
-  virtual void run(const std::vector<size_t>& todo, const TrainGroup& train, const RunnerHooks& hooks) = 0;
+  // `cost[k]` estimates the work of group todo[k] (training steps), for a runner that balances
+  // load; the results do not depend on it. Returns when all are done. Requires: every process of
+  // the job calls it, with the same `train`.
+  virtual void run(const std::vector<size_t>& todo, const std::vector<double>& cost, const TrainGroup& train,
+                   const RunnerHooks& hooks) = 0;
 };
 
-// One process, the groups in the order given.
+// One process, the groups in the order given (cost is ignored).
 class SerialJobRunner final : public JobRunner {
  public:
   bool leader() const override { return true; }
-  void run(const std::vector<size_t>& todo, const TrainGroup& train, const RunnerHooks& hooks) override;
+  void run(const std::vector<size_t>& todo, const std::vector<double>& cost, const TrainGroup& train,
+           const RunnerHooks& hooks) override;
 };
 
 }  // namespace bnlab::lab

@@ -1,5 +1,7 @@
 #include "lab/run_groups.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <utility>
@@ -44,6 +46,17 @@ void inject_fault(size_t trained_here, const JobGroup& group) {
     throw RuntimeError("run " + group.runs.front().name + ": fault injected by BNLAB_FAULT_AFTER_GROUPS=" + after);
 }
 
+// A group's training steps: what its time is roughly proportional to for the models of one sweep
+// or study (a batch-16 run has 32 times the steps of a batch-512 one).
+double steps(const JobGroup& group, const data::Splits& data) {
+  double total = 0;
+  for (const RunJob& r : group.runs) {
+    const double batch = static_cast<double>(std::max<int64_t>(1, r.config.batch_size));
+    total += r.config.epochs * std::ceil(static_cast<double>(data.train.size()) / batch);
+  }
+  return total;
+}
+
 ProgressFactory with_step_hook(const ProgressFactory& progress, const std::function<void()>& between_steps) {
   if (!between_steps) return progress;
   return [progress, between_steps](const std::string& name, int epochs) -> std::unique_ptr<RunProgress> {
@@ -57,6 +70,7 @@ void run_groups(const std::vector<JobGroup>& groups, const GroupSource& source, 
                 std::vector<std::optional<GroupOutcome>>& results) {
   results.assign(groups.size(), std::nullopt);
   std::vector<size_t> todo;
+  std::vector<double> cost;
   if (runner.leader()) {
     for (size_t i = 0; i < groups.size(); ++i) {
       if (source.store) {
@@ -71,6 +85,7 @@ void run_groups(const std::vector<JobGroup>& groups, const GroupSource& source, 
         }
       }
       todo.push_back(i);
+      cost.push_back(steps(groups[i], *source.reference));
     }
   }
 
@@ -88,7 +103,7 @@ void run_groups(const std::vector<JobGroup>& groups, const GroupSource& source, 
     results.at(i) = GroupOutcome{std::move(runs), false, where};
     if (events.trained) events.trained(i, *results[i]);
   };
-  runner.run(todo, train, hooks);
+  runner.run(todo, cost, train, hooks);
 }
 
 }  // namespace bnlab::lab

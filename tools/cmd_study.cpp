@@ -3,7 +3,8 @@
 // item; study_plan.hpp: what is trained; study_criteria.hpp: the verdict rules, fixed in advance;
 // study_analysis.hpp: numbers and verdicts). Every run is kept as OUT/runs/<name>.json, so
 // an interrupted study resumes where it stopped; OUT also gets metrics.json (all runs and the
-// "study" section), the figures and report.md.
+// "study" section), the figures and report.md. Under mpirun the runs are spread over the ranks and
+// gathered by rank 0 (lab/run_groups.hpp through tools/job_runners.hpp; docs/distributed.md).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -197,11 +198,11 @@ void run_study(StudyFlags& f) {
                budget.name, fmt::join(f.items, ","), fmt::join(budget.seeds, ","), f.dataset, first->train.size(), first->val.size(),
                first->test.size(), total_runs, f.out, world.distributed() ? fmt::format(", spread over {} ranks", world.size()) : "");
 
+  auto label = [&](size_t group, size_t run) {
+    return fmt::format("[{}/{}] item {}: {}", first_run[group] + run + 1, total_runs, jobs[group].item, groups[group].runs[run].name);
+  };
   GroupEvents events;
   if (mode != ProgressMode::quiet) {
-    auto label = [&](size_t group, size_t run) {
-      return fmt::format("[{}/{}] item {}: {}", first_run[group] + run + 1, total_runs, jobs[group].item, groups[group].runs[run].name);
-    };
     events.reused = [&](size_t g, const GroupOutcome&) {
       for (size_t i = 0; i < groups[g].runs.size(); ++i) fmt::print(stderr, "{} reused\n", label(g, i));
     };

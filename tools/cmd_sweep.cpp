@@ -2,7 +2,8 @@
 // one run per (variant, batch size, seed) named like "batchnorm-bs64-seed1", then a summary table
 // with mean ± std over the seeds. With --out DIR every finished run is kept as DIR/runs/<name>.json
 // (run_store.hpp): an interrupted or failed sweep keeps them, and rerunning skips them. DIR also gets
-// metrics.json, the figures and report.md.
+// metrics.json, the figures and report.md. Under mpirun the runs are spread over the ranks and
+// gathered by rank 0 (lab/run_groups.hpp through tools/job_runners.hpp; docs/distributed.md).
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
