@@ -134,8 +134,9 @@ void World::setup(F&& f) {
     status = exit_status_of(e);
   }
   std::vector<RankFailure> failures = agree(error, status);
+  // Every rank knows of the failure and none waits in a collective: each can end on its own.
+  lockstep_ = failures.empty();
   if (!failures.empty()) throw DistributedFailure(std::move(failures));
-  lockstep_ = true;
 }
 
 }  // namespace bnlab::dist

@@ -3,7 +3,8 @@
 // item; study_plan.hpp: what is trained; study_criteria.hpp: the verdict rules, fixed in advance;
 // study_analysis.hpp: numbers and verdicts). Every run is kept as OUT/runs/<name>.json, so
 // an interrupted study resumes where it stopped; OUT also gets metrics.json (all runs and the
-// "study" section), the figures and report.md.
+// "study" section), the figures and report.md. Under mpirun the runs are spread over the ranks and
+// gathered by rank 0 (lab/run_groups.hpp through tools/job_runners.hpp; docs/distributed.md).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,16 +13,19 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "data/registry.hpp"
+#include "dist/world.hpp"
 #include "graph/errors.hpp"
 #include "lab/plots.hpp"
 #include "lab/metrics_json.hpp"
 #include "lab/report.hpp"
+#include "lab/run_groups.hpp"
 #include "lab/run_job.hpp"
 #include "lab/run_stats.hpp"
 #include "lab/run_store.hpp"
@@ -30,6 +34,7 @@
 #include "lab/study_items.hpp"
 #include "lab/study_plan.hpp"
 #include "tools/command.hpp"
+#include "tools/job_runners.hpp"
 #include "tools/train_flags.hpp"
 #include "tools/progress.hpp"
 #include "train/atomic_file.hpp"
@@ -123,28 +128,19 @@ std::string verdict_table(const json& items) {
   return s;
 }
 
+std::string on(const std::string& where) { return where.empty() ? "" : " on " + where; }
+
 void run_study(StudyFlags& f) {
   const auto start = Clock::now();
   const std::string started = utc_now();
-  Budget budget = with_flag("--budget", [&] { return study_budget(f.budget); });
-  check_flags(f);
-  if (f.out.empty()) f.out = "study-" + f.budget;
-  if (!f.seeds.empty()) budget.seeds = f.seeds;
-  if (f.limit_train >= 0) budget.limit_train = f.limit_train;
-  if (f.limit_test >= 0) budget.limit_test = f.limit_test;
-  if (f.epochs > 0) budget.epochs_reference = budget.epochs_grid = budget.epochs_small_batch = budget.epochs_cost = f.epochs;
-  RunStore store(f.out, f.force);
-  // After the store made OUT: --json may point into it.
-  if (!f.json_path.empty()) check_output_path("--json", f.json_path);
-  const ProgressMode mode = progress_mode(f.quiet);
-
+  dist::World& world = dist::World::get();
+  const std::unique_ptr<JobRunner> runner = job_runner(world);
+  const bool leader = runner->leader();
+  // Only the leader prints and writes; the other ranks train what it hands them.
+  const ProgressMode mode = leader ? progress_mode(f.quiet) : ProgressMode::quiet;
+  Budget budget;
+  std::optional<RunStore> store;
   StudyOptions options;
-  options.budget = budget;
-  options.dataset = f.dataset;
-  options.data_dir = f.data_dir;
-  options.threads = f.threads;
-  options.items = f.items;
-
   std::map<uint64_t, data::Splits> data;
   auto data_for = [&](uint64_t seed) -> const data::Splits& {
     auto it = data.find(seed);
@@ -159,74 +155,108 @@ void run_study(StudyFlags& f) {
     }
     return it->second;
   };
-  const data::Splits& first = data_for(budget.seeds.front());
-  const std::vector<StudyJob> jobs = study_jobs(options, first.train.feature_count, first.train.num_classes);
+  const data::Splits* first = nullptr;
+  std::vector<StudyJob> jobs;
+  // Under mpirun a failure here on any rank (a flag, a data file missing on one host, a stored run
+  // of another configuration on rank 0) stops every rank with one message naming it.
+  world.setup([&] {
+    budget = with_flag("--budget", [&] { return study_budget(f.budget); });
+    check_flags(f);
+    if (f.out.empty()) f.out = "study-" + f.budget;
+    if (!f.seeds.empty()) budget.seeds = f.seeds;
+    if (f.limit_train >= 0) budget.limit_train = f.limit_train;
+    if (f.limit_test >= 0) budget.limit_test = f.limit_test;
+    if (f.epochs > 0) budget.epochs_reference = budget.epochs_grid = budget.epochs_small_batch = budget.epochs_cost = f.epochs;
+    if (leader) {
+      store.emplace(f.out, f.force);
+      // After the store made OUT: --json may point into it.
+      if (!f.json_path.empty()) check_output_path("--json", f.json_path);
+    }
+    options.budget = budget;
+    options.dataset = f.dataset;
+    options.data_dir = f.data_dir;
+    options.threads = f.threads;
+    options.items = f.items;
+    first = &data_for(budget.seeds.front());
+    jobs = study_jobs(options, first->train.feature_count, first->train.num_classes);
+    // A stored run made with another configuration is refused before anything trains.
+    if (store)
+      for (const StudyJob& j : jobs)
+        for (const RunJob& r : j.runs) store->cached(r.name, job_config(r, *first));
+  });
+
+  std::vector<JobGroup> groups;
+  std::vector<size_t> first_run;  // the study-wide number of each group's first run
   size_t total_runs = 0;
-  for (const StudyJob& j : jobs) total_runs += j.runs.size();
-  // A stored run made with another configuration is refused before anything trains.
-  for (const StudyJob& j : jobs)
-    for (const RunJob& r : j.runs) store.cached(r.name, job_config(r, first));
+  for (const StudyJob& j : jobs) {
+    groups.push_back({j.seed, j.runs});
+    first_run.push_back(total_runs);
+    total_runs += j.runs.size();
+  }
   if (mode != ProgressMode::quiet)
-    fmt::print(stderr, "study ({} budget, items {}, seeds {}) on {}: {} train / {} val / {} test rows; {} runs, kept in {}/runs\n",
-             budget.name, fmt::join(f.items, ","), fmt::join(budget.seeds, ","), f.dataset, first.train.size(), first.val.size(),
-             first.test.size(), total_runs, f.out);
+    fmt::print(stderr, "study ({} budget, items {}, seeds {}) on {}: {} train / {} val / {} test rows; {} runs, kept in {}/runs{}\n",
+               budget.name, fmt::join(f.items, ","), fmt::join(budget.seeds, ","), f.dataset, first->train.size(), first->val.size(),
+               first->test.size(), total_runs, f.out, world.distributed() ? fmt::format(", spread over {} ranks", world.size()) : "");
+
+  auto label = [&](size_t group, size_t run) {
+    return fmt::format("[{}/{}] item {}: {}", first_run[group] + run + 1, total_runs, jobs[group].item, groups[group].runs[run].name);
+  };
+  GroupEvents events;
+  if (mode != ProgressMode::quiet) {
+    events.reused = [&](size_t g, const GroupOutcome&) {
+      for (size_t i = 0; i < groups[g].runs.size(); ++i) fmt::print(stderr, "{} reused\n", label(g, i));
+    };
+    events.started = [&](size_t g, const std::string& where) {
+      for (size_t i = 0; i < groups[g].runs.size(); ++i)
+        fmt::print(stderr, "{} training ({} epochs){}\n", label(g, i), groups[g].runs[i].config.epochs, on(where));
+    };
+    events.trained = [&](size_t g, const GroupOutcome& outcome) {
+      for (size_t i = 0; i < outcome.runs.size(); ++i) {
+        const RunRecord record = run_from_json(outcome.runs[i]);
+        if (diverged(record))
+          fmt::print(stderr, "{} DIVERGED after {} epoch(s): {}{}\n", label(g, i), record.epochs.size(), record.error, on(outcome.where));
+        else
+          fmt::print(stderr, "{} val acc {:.4f}, {:.1f} s{}\n", label(g, i), final_value(record, EpochMetric::val_acc),
+                     record.total_seconds, on(outcome.where));
+      }
+    };
+  }
+  GroupSource source;
+  source.store = store ? &*store : nullptr;
+  source.reference = first;
+  source.data = data_for;
+  source.progress = world.distributed() ? ProgressFactory{} : progress_factory(mode);
+  std::vector<std::optional<GroupOutcome>> results;
+  run_groups(groups, source, *runner, events, results);
+  if (!leader) return;
 
   // The document lists each run's entry as stored (the same bytes a RunStore file holds); the
   // analysis reads each as a record, converted once here.
   std::map<std::string, RunRecord> runs;
   json run_list = json::array();
   double run_seconds = 0;
-  size_t index = 0, trained = 0, reused = 0;
-  for (const StudyJob& job : jobs) {
-    std::vector<json> cached;
-    for (const RunJob& r : job.runs)
-      if (auto c = store.cached(r.name, job_config(r, first))) cached.push_back(std::move(*c));
-    std::vector<json> results;
-    const bool reuse = cached.size() == job.runs.size();
-    if (reuse) {
-      results = std::move(cached);
-      reused += results.size();
-    } else {
-      if (mode != ProgressMode::quiet)
-        for (size_t i = 0; i < job.runs.size(); ++i)
-          fmt::print(stderr, "[{}/{}] item {}: {} training ({} epochs)\n", index + 1 + i, total_runs, job.item, job.runs[i].name,
-                     job.runs[i].config.epochs);
-      results = job.runs.size() == 1 ? std::vector<json>{run_job(job.runs.front(), data_for(job.seed), progress_factory(mode))}
-                                     : run_jobs_interleaved(job.runs, data_for(job.seed), progress_factory(mode));
-      for (const json& r : results) store.save(r);
-      trained += results.size();
-    }
-    for (json& r : results) {
-      ++index;
+  size_t trained = 0, reused = 0;
+  for (const auto& g : results) {
+    (g->reused ? reused : trained) += g->runs.size();
+    for (const json& r : g->runs) {
       RunRecord record = run_from_json(r);
-      if (mode != ProgressMode::quiet) {
-        const std::string& name = record.name;
-        if (reuse)
-          fmt::print(stderr, "[{}/{}] item {}: {} reused\n", index, total_runs, job.item, name);
-        else if (diverged(record))
-          fmt::print(stderr, "[{}/{}] item {}: {} DIVERGED after {} epoch(s): {}\n", index, total_runs, job.item, name,
-                     record.epochs.size(), record.error);
-        else
-          fmt::print(stderr, "[{}/{}] item {}: {} val acc {:.4f}, {:.1f} s\n", index, total_runs, job.item, name,
-                     final_value(record, EpochMetric::val_acc), record.total_seconds);
-      }
       run_seconds += record.total_seconds;
       std::string name = record.name;
       runs[std::move(name)] = std::move(record);
-      run_list.push_back(std::move(r));
+      run_list.push_back(r);
     }
   }
 
-  const StudyContext ctx{budget, f.threshold, first.train.num_classes, f.items};
+  const StudyContext ctx{budget, f.threshold, first->train.num_classes, f.items};
   const json items = analyze_study(ctx, runs);
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
   json study = {{"command_line", command_line(f, budget)},
                 {"budget", budget.to_json()},
                 {"items_selected", f.items},
                 {"dataset", f.dataset},
-                {"train_size", first.train.size()},
-                {"val_size", first.val.size()},
-                {"test_size", first.test.size()},
+                {"train_size", first->train.size()},
+                {"val_size", first->val.size()},
+                {"test_size", first->test.size()},
                 {"threshold", f.threshold},
                 {"started", started},
                 {"machine", machine_description()},
@@ -242,8 +272,8 @@ void run_study(StudyFlags& f) {
   const ReportOutput report = write_report(doc, f.out, "metrics.json", gnuplot_available());
 
   fmt::print("study: {} budget, seeds {}, {} on {} ({} train / {} val / {} test rows), {} runs ({} trained, {} reused), {:.1f} min\n\n",
-             budget.name, fmt::join(budget.seeds, ","), command_line(f, budget), f.dataset, first.train.size(), first.val.size(),
-             first.test.size(), run_list.size(), trained, reused, wall / 60);
+             budget.name, fmt::join(budget.seeds, ","), command_line(f, budget), f.dataset, first->train.size(), first->val.size(),
+             first->test.size(), run_list.size(), trained, reused, wall / 60);
   fmt::print("{}\n", verdict_table(items));
   fmt::print("report: {}\n{}\n", report.path, report.figures.note);
   std::fflush(stdout);

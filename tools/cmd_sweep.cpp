@@ -2,7 +2,8 @@
 // one run per (variant, batch size, seed) named like "batchnorm-bs64-seed1", then a summary table
 // with mean ± std over the seeds. With --out DIR every finished run is kept as DIR/runs/<name>.json
 // (run_store.hpp): an interrupted or failed sweep keeps them, and rerunning skips them. DIR also gets
-// metrics.json, the figures and report.md.
+// metrics.json, the figures and report.md. Under mpirun the runs are spread over the ranks and
+// gathered by rank 0 (lab/run_groups.hpp through tools/job_runners.hpp; docs/distributed.md).
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
@@ -13,14 +14,17 @@
 
 #include <fmt/format.h>
 
+#include "dist/world.hpp"
 #include "lab/metrics_csv.hpp"
 #include "lab/metrics_json.hpp"
 #include "lab/plots.hpp"
 #include "lab/report.hpp"
+#include "lab/run_groups.hpp"
 #include "lab/run_job.hpp"
 #include "lab/run_store.hpp"
 #include "lab/sweep_summary.hpp"
 #include "tools/command.hpp"
+#include "tools/job_runners.hpp"
 #include "tools/progress.hpp"
 #include "tools/train_flags.hpp"
 #include "train/atomic_file.hpp"
@@ -91,13 +95,38 @@ void write_documents(const SweepFlags& s, const json& doc, const std::vector<Run
   if (!s.train.outputs.csv.empty()) write_file_atomically(s.train.outputs.csv, metrics_csv(records));
 }
 
-void run_sweep(const SweepFlags& s) {
-  check_flags(s);
-  std::optional<RunStore> store;
-  if (!s.out.empty()) store.emplace(s.out, s.force);
-  const ProgressMode mode = progress_mode(s.train.quiet);
+// A failed sweep keeps what finished: the run files are written already; the combined documents
+// say how far it got.
+void write_partial_documents(const SweepFlags& s, const std::vector<std::optional<GroupOutcome>>& results) {
+  json runs = json::array();
+  std::vector<RunRecord> records;
+  for (const auto& g : results)
+    if (g)
+      for (const json& r : g->runs) {
+        records.push_back(run_from_json(r));
+        runs.push_back(r);
+      }
+  if (runs.empty()) return;
+  try {
+    write_documents(s, sweep_document(s, runs, records), records);
+  } catch (...) {
+  }
+}
 
-  // The first seed's data gives the model's input and class counts, which every run's config names.
+// " on rank 1" for a run another rank (or rank 0 of several) trains; "" for a serial sweep.
+std::string on(const std::string& where) { return where.empty() ? "" : " on " + where; }
+
+void run_sweep(const SweepFlags& s) {
+  dist::World& world = dist::World::get();
+  const std::unique_ptr<JobRunner> runner = job_runner(world);
+  const bool leader = runner->leader();
+  std::optional<RunStore> store;
+  // Only the leader prints progress; a bar per run only for a serial sweep (lines from other ranks
+  // would tear it).
+  const ProgressMode mode = leader ? progress_mode(s.train.quiet) : ProgressMode::quiet;
+
+  // Every process loads the data of the seeds it trains; the first seed's data give the model's
+  // input and class counts, which every run's config names.
   std::map<uint64_t, data::Splits> data;
   auto data_for = [&](uint64_t seed) -> const data::Splits& {
     auto it = data.find(seed);
@@ -108,81 +137,81 @@ void run_sweep(const SweepFlags& s) {
     }
     return it->second;
   };
-  const data::Splits& first = data_for(s.seeds.front());
-  const std::vector<int64_t> sample_shape = first.train.sample_shape();
-  const int64_t classes = first.train.num_classes;
-  for (int64_t b : s.batch_sizes)
-    if (b > first.train.size())
-      throw UsageError(fmt::format("--batch-sizes: {} is larger than the training split ({} rows)", b, first.train.size()));
-
-  auto job_for = [&](const std::string& variant, int64_t batch, uint64_t seed) {
-    TrainFlags g = s.train;
-    g.config.seed = seed;
-    g.config.batch_size = batch;
-    RunJob job;
-    job.name = run_name(model_label(variant), batch, seed);
-    job.spec = model_spec(g, variant, sample_shape, classes);
-    job.config = train_config(g, variant);
-    job.extra_config = data_config(g);
-    return job;
-  };
-  // A stored run made with another configuration is refused before anything trains.
-  if (store)
+  const data::Splits* first = nullptr;
+  std::vector<JobGroup> groups;
+  // Under mpirun a failure here on any rank (a flag, a data file missing on one host, a stored run
+  // of another configuration on rank 0) stops every rank with one message naming it.
+  world.setup([&] {
+    check_flags(s);
+    if (leader && !s.out.empty()) store.emplace(s.out, s.force);
+    first = &data_for(s.seeds.front());
+    const std::vector<int64_t> sample_shape = first->train.sample_shape();
+    const int64_t classes = first->train.num_classes;
+    for (int64_t b : s.batch_sizes)
+      if (b > first->train.size())
+        throw UsageError(fmt::format("--batch-sizes: {} is larger than the training split ({} rows)", b, first->train.size()));
     for (uint64_t seed : s.seeds)
       for (int64_t batch : s.batch_sizes)
         for (const std::string& variant : s.variants) {
-          const RunJob job = job_for(variant, batch, seed);
-          store->cached(job.name, job_config(job, first));
+          TrainFlags g = s.train;
+          g.config.seed = seed;
+          g.config.batch_size = batch;
+          RunJob job;
+          job.name = run_name(model_label(variant), batch, seed);
+          job.spec = model_spec(g, variant, sample_shape, classes);
+          job.config = train_config(g, variant);
+          job.extra_config = data_config(g);
+          groups.push_back({seed, {std::move(job)}});
         }
+    // A stored run made with another configuration is refused before anything trains. Sizes are not
+    // compared (run_store.hpp), so no data is needed to recognise a finished run.
+    if (store)
+      for (const JobGroup& g : groups) store->cached(g.runs.front().name, job_config(g.runs.front(), *first));
+  });
 
-  const size_t total = s.variants.size() * s.batch_sizes.size() * s.seeds.size();
+  const size_t total = groups.size();
   if (mode != ProgressMode::quiet)
-    fmt::print(stderr, "sweep {} over batch sizes {} and seeds {} on {}: {} runs{}\n", fmt::join(s.variants, ", "),
-             fmt::join(s.batch_sizes, ","), fmt::join(s.seeds, ","), s.train.dataset, total,
-             store ? " (finished runs kept in " + s.out + "/runs)" : "");
-  json runs = json::array();
-  std::vector<RunRecord> records;
-  size_t index = 0, trained = 0, reused = 0;
+    fmt::print(stderr, "sweep {} over batch sizes {} and seeds {} on {}: {} runs{}{}\n", fmt::join(s.variants, ", "),
+               fmt::join(s.batch_sizes, ","), fmt::join(s.seeds, ","), s.train.dataset, total,
+               store ? " (finished runs kept in " + s.out + "/runs)" : "",
+               world.distributed() ? fmt::format(", spread over {} ranks", world.size()) : "");
+  auto label = [&](size_t i) { return fmt::format("[{}/{}] {}", i + 1, total, groups[i].runs.front().name); };
+  GroupEvents events;
+  if (mode != ProgressMode::quiet) {
+    events.reused = [&](size_t i, const GroupOutcome&) {
+      fmt::print(stderr, "{}: reused {}\n", label(i), store->path(groups[i].runs.front().name));
+    };
+    events.started = [&](size_t i, const std::string& where) { fmt::print(stderr, "{}: training{}\n", label(i), on(where)); };
+    events.trained = [&](size_t i, const GroupOutcome& g) {
+      const RunRecord record = run_from_json(g.runs.front());
+      fmt::print(stderr, "{}: {} val acc {:.4f} test acc {:.4f}, {:.1f}s{}\n", label(i), diverged(record) ? "DIVERGED," : "finished,",
+                 final_value(record, EpochMetric::val_acc), test_value(record, Score::acc), record.total_seconds, on(g.where));
+    };
+  }
+  GroupSource source;
+  source.store = store ? &*store : nullptr;
+  source.reference = first;
+  source.data = data_for;
+  source.progress = world.distributed() ? ProgressFactory{} : progress_factory(mode);
+  std::vector<std::optional<GroupOutcome>> results;
   try {
-    for (uint64_t seed : s.seeds)
-      for (int64_t batch : s.batch_sizes)
-        for (const std::string& variant : s.variants) {
-          ++index;
-          const RunJob job = job_for(variant, batch, seed);
-          const std::string progress = fmt::format("[{}/{}] {}", index, total, job.name);
-          if (store) {
-            // Sizes are not compared (run_store.hpp), so no data is needed to recognise a finished run.
-            if (auto cached = store->cached(job.name, job_config(job, first))) {
-              if (mode != ProgressMode::quiet) fmt::print(stderr, "{}: reused {}\n", progress, store->path(job.name));
-              records.push_back(run_from_json(*cached));
-              runs.push_back(std::move(*cached));
-              ++reused;
-              continue;
-            }
-          }
-          if (mode != ProgressMode::quiet) fmt::print(stderr, "{}: training\n", progress);
-          json run = run_job(job, data_for(seed), progress_factory(mode));
-          if (store) store->save(run);
-          ++trained;
-          RunRecord record = run_from_json(run);
-          if (mode != ProgressMode::quiet)
-            fmt::print(stderr, "{}: {} val acc {:.4f} test acc {:.4f}, {:.1f}s\n", progress,
-                       diverged(record) ? "DIVERGED," : "finished,", final_value(record, EpochMetric::val_acc),
-                       test_value(record, Score::acc), record.total_seconds);
-          records.push_back(std::move(record));
-          runs.push_back(std::move(run));
-        }
+    run_groups(groups, source, *runner, events, results);
   } catch (...) {
-    // Keep what finished: the per-run files are already written; the combined document says how far it got.
-    if (!runs.empty()) {
-      try {
-        write_documents(s, sweep_document(s, runs, records), records);
-      } catch (...) {
-      }
-    }
+    if (leader) write_partial_documents(s, results);
     throw;
   }
+  if (!leader) return;
 
+  json runs = json::array();
+  std::vector<RunRecord> records;
+  size_t trained = 0, reused = 0;
+  for (const auto& g : results) {
+    (g->reused ? reused : trained) += g->runs.size();
+    for (const json& r : g->runs) {
+      records.push_back(run_from_json(r));
+      runs.push_back(r);
+    }
+  }
   const json doc = sweep_document(s, runs, records);
   write_documents(s, doc, records);
   fmt::print("{}", sweep_summary_text(sweep_summary(records, s.threshold), s.threshold));

@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
     // Every rank knows every failure; rank 0 says them.
     if (world.rank() == 0)
       for (const std::string& line : e.lines(world.size())) print_error(line);
+    // In lockstep (a worker's run failed: dist/work_queue.hpp) the other ranks are still busy: end the job.
+    if (world.in_lockstep()) bnlab::dist::World::get().abort(e.status);
     bnlab::dist::World::finalize();
     return e.status;
   } catch (const CLI::ParseError& e) {
