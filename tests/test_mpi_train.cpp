@@ -220,3 +220,27 @@ TEST_CASE("a killed rank ends the job within seconds, and no output is half-writ
   // The last complete checkpoint is still a valid one.
   CHECK(run_bnlab("eval --checkpoint " + (dir / "c.safetensors"), dir).status == 0);
 }
+
+TEST_CASE("Ctrl-C to mpirun stops every rank after the same step; rank 0 saves the last epoch and says how to resume") {
+  TempDir dir;
+  const std::string out = dir / "out.txt", err = dir / "err.txt", ck = dir / "c.safetensors";
+  const std::string command = std::string(BNLAB_MPIRUN) + " --allow-run-as-root --oversubscribe -np 2 " + BNLAB_TOOL_PATH +
+                              " train --dataset synthetic --model batchnorm --epochs 100000 --data-parallel --quiet --checkpoint " +
+                              ck + " >" + out + " 2>" + err + " & echo $! > " + (dir / "pid");
+  REQUIRE(std::system(command.c_str()) == 0);
+  for (int i = 0; i < 200 && !fs::exists(ck); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(fs::exists(ck));
+  const int mpirun_pid = std::stoi(lines_of(read_text(dir / "pid")).at(0));
+  ::kill(mpirun_pid, SIGINT);
+  for (int i = 0; i < 400 && ::kill(mpirun_pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(::kill(mpirun_pid, 0) != 0);
+  const std::vector<std::string> lines = bnlab_lines(read_text(err));
+  REQUIRE(lines.size() == 1);  // rank 0 alone reports
+  CHECK(contains(lines[0], "completed epochs to " + ck));
+  CHECK(contains(lines[0], "resume with: mpirun -np 2 bnlab train --resume " + ck + " --data-parallel"));
+  // The saved epochs ("saved 3 completed epochs") resume as 2 ranks, for one more.
+  const size_t at = lines[0].find("saved ") + 6;
+  const int done = std::stoi(lines[0].substr(at));
+  const Run resumed = run_ranks(2, "train --resume " + ck + " --data-parallel --quiet --epochs " + std::to_string(done + 1), dir);
+  CHECK_MESSAGE(resumed.status == 0, resumed.err);
+}

@@ -102,7 +102,7 @@ void save_interrupted(const RunLoop& loop, const std::string& checkpoint_dir, co
     saved += fmt::format("{}{} ({} epoch{}) to {}", saved.empty() ? "" : ", ", name, v.trainer->epoch(),
                          v.trainer->epoch() == 1 ? "" : "s", path);
   }
-  const std::string resume = "bnlab train --resume <checkpoint>";
+  const std::string resume = resume_command("<checkpoint>", loop.runs().front().job->parallel);
   write_interrupted_outputs(f.outputs, "compare", loop.records(), data_config(f),
                             {{"signal", signal_name(interrupt_signal())},
                              {"variant", interrupted_variant},

@@ -141,7 +141,7 @@ bool run_epochs(const RunJob& job, const data::Splits& data, const Saving& s, co
   const Trainer& trainer = *state.trainer;
   const std::string path = s.checkpoint.empty() ? kInterruptedCheckpoint : s.checkpoint;
   save_checkpoint(path, trainer, run.epochs, s.data);
-  const std::string resume = "bnlab train --resume " + path;
+  const std::string resume = resume_command(path, job.parallel);
   write_interrupted_outputs(f.outputs, "train", {run}, s.data_config,
                             {{"signal", signal_name(interrupt_signal())},
                              {"epoch", e.epoch},

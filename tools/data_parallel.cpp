@@ -56,6 +56,11 @@ std::string parallel_note(const DataParallel& p) {
   return fmt::format(", {} data-parallel ranks (batch-norm statistics {})", p.workers(), to_string(p.bn_stats));
 }
 
+std::string resume_command(const std::string& path, const DataParallel& p) {
+  if (p.workers() < 2) return "bnlab train --resume " + path;
+  return fmt::format("mpirun -np {} bnlab train --resume {} --data-parallel", p.workers(), path);
+}
+
 TrainFlags rank_flags(const TrainFlags& flags) {
   TrainFlags f = flags;
   if (!writes_outputs()) {

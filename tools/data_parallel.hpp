@@ -42,6 +42,10 @@ DataParallel data_parallel(const ParallelFlags& flags);
 // ", 2 data-parallel ranks (batch-norm statistics sync)" for the announcement line; "" alone.
 std::string parallel_note(const DataParallel& parallel);
 
+// How to continue a checkpoint of this run: "bnlab train --resume PATH", or under N ranks
+// "mpirun -np N bnlab train --resume PATH --data-parallel".
+std::string resume_command(const std::string& path, const DataParallel& parallel);
+
 // Whether this process writes outputs and prints (rank 0, or a process on its own).
 inline bool writes_outputs() { return dist::World::get().rank() == 0; }
 
