@@ -56,12 +56,11 @@ struct Run {
   std::string out, err;
 };
 
-// Runs `bnlab <args>` through the shell (args are trusted test strings, paths have no spaces), with
-// stdout and stderr captured in files of `dir`.
-inline Run run_bnlab(const std::string& args, const TempDir& dir) {
+// Runs `command` through the shell with stdin from /dev/null and stdout and stderr captured in files
+// of `dir` (the tests' commands are trusted strings; paths have no spaces).
+inline Run run_shell(const std::string& command, const TempDir& dir) {
   const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string command = std::string(BNLAB_TOOL_PATH) + " " + args + " >" + out + " 2>" + err + " </dev/null";
-  const int raw = std::system(command.c_str());
+  const int raw = std::system((command + " >" + out + " 2>" + err + " </dev/null").c_str());
   Run r;
   r.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   r.out = read_text(out);
@@ -70,6 +69,9 @@ inline Run run_bnlab(const std::string& args, const TempDir& dir) {
   fs::remove(err);
   return r;
 }
+
+// `bnlab <args>`.
+inline Run run_bnlab(const std::string& args, const TempDir& dir) { return run_shell(std::string(BNLAB_TOOL_PATH) + " " + args, dir); }
 
 // Starts `bnlab <args...>` directly (no shell, so a signal reaches bnlab itself), stdout and stderr
 // to the given files, in the folder `cwd` if given. Returns the child's pid.

@@ -20,17 +20,9 @@ namespace bnlab::test {
 // `mpirun -np N PROGRAM args` (PROGRAM: the bnlab binary unless a wrapper is given), stdout and
 // stderr captured in files of `dir`. --oversubscribe: 3 ranks on 2 cores; -q: fewer banners.
 inline Run run_mpirun(int ranks, const std::string& args, const TempDir& dir, const std::string& program = BNLAB_TOOL_PATH) {
-  const std::string out = dir / "mpi-stdout.txt", err = dir / "mpi-stderr.txt";
-  const std::string command = std::string(BNLAB_MPIRUN) + " --allow-run-as-root --oversubscribe -q -np " +
-                              std::to_string(ranks) + " " + program + " " + args + " >" + out + " 2>" + err + " </dev/null";
-  const int raw = std::system(command.c_str());
-  Run r;
-  r.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
-  fs::remove(out);
-  fs::remove(err);
-  return r;
+  return run_shell(std::string(BNLAB_MPIRUN) + " --allow-run-as-root --oversubscribe -q -np " + std::to_string(ranks) + " " +
+                       program + " " + args,
+                   dir);
 }
 
 // A script that starts bnlab as rank $OMPI_COMM_WORLD_RANK after `prelude` (shell lines that may

@@ -28,15 +28,7 @@ namespace {
 
 // Runs bnlab with PATH emptied of gnuplot (of everything: bnlab needs nothing from PATH).
 Run run_bnlab_without_gnuplot(const std::string& args, const TempDir& dir) {
-  const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string command =
-      "PATH=/nonexistent-bnlab-test " + std::string(BNLAB_TOOL_PATH) + " " + args + " >" + out + " 2>" + err + " </dev/null";
-  const int raw = std::system(command.c_str());
-  Run r;
-  r.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
+  return run_shell("PATH=/nonexistent-bnlab-test " + std::string(BNLAB_TOOL_PATH) + " " + args, dir);
 }
 
 std::set<std::string> files_in(const fs::path& dir) {

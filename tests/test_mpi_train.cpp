@@ -18,19 +18,13 @@ using namespace bnlab::test;
 
 namespace {
 
-// `mpirun -np N bnlab <args>` (N = 0: bnlab alone), stdout and stderr captured. As root in CI:
-// --allow-run-as-root; --oversubscribe lets 3 ranks share 2 cores.
+// `mpirun -np N bnlab <args>`, or bnlab alone for N = 0 (not -q: the killed-rank case reads mpirun's
+// notice).
 Run run_ranks(int ranks, const std::string& args, const TempDir& dir) {
-  const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string launcher =
-      ranks == 0 ? "" : std::string(BNLAB_MPIRUN) + " --allow-run-as-root --oversubscribe -np " + std::to_string(ranks) + " ";
-  const std::string command = launcher + BNLAB_TOOL_PATH + " " + args + " >" + out + " 2>" + err + " </dev/null";
-  const int raw = std::system(command.c_str());
-  Run r;
-  r.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
+  if (ranks == 0) return run_bnlab(args, dir);
+  return run_shell(std::string(BNLAB_MPIRUN) + " --allow-run-as-root --oversubscribe -np " + std::to_string(ranks) + " " +
+                       BNLAB_TOOL_PATH + " " + args,
+                   dir);
 }
 
 // bnlab's own lines on stderr (mpirun adds its banners after a rank fails).
