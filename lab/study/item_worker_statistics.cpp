@@ -74,7 +74,7 @@ ItemResult analyze(ItemRuns& c) {
                       : fmt::format("local − sync in final validation accuracy ({} workers): {:+.4f} at {} rows per worker, {:+.4f} at {} "
                                     "(tol {:.4f})",
                                     kWorkers, gs, batches.front(), gl, batches.back(), tol);
-  Figure fig{.title = "9. Per-worker or synchronized statistics: final validation accuracy vs per-worker batch",
+  Figure fig{.title = "9. Per-worker or synchronized batch-norm statistics",
              .columns = 1,
              .caption = fmt::format("{} data-parallel workers, global batch = {} × per-worker batch: batch norm over each worker's rows "
                                     "(local, ghost batches), over the global batch (sync), and no normalization, with the same seeds and "
