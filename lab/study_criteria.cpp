@@ -133,4 +133,14 @@ Verdict cost_verdict(const std::vector<double>& ratios, double tol_rel) {
   return three_way(all, none);
 }
 
+Verdict worker_statistics_verdict(const std::vector<double>& local_minus_sync, double tol) {
+  if (local_minus_sync.empty()) return Verdict::mixed;
+  const double smallest = local_minus_sync.front(), largest = local_minus_sync.back();
+  const bool worse_at_smallest = smallest < -tol;
+  const bool grows = smallest < largest - tol;
+  const bool never_worse =
+      std::all_of(local_minus_sync.begin(), local_minus_sync.end(), [tol](double g) { return g >= -tol; });
+  return three_way(worse_at_smallest && grows, never_worse);
+}
+
 }  // namespace bnlab::lab

@@ -111,4 +111,13 @@ Verdict train_eval_verdict(const std::vector<double>& running_minus_batch, doubl
 // not supported: ratio <= 1 + tol_rel at every batch size; mixed: otherwise.
 Verdict cost_verdict(const std::vector<double>& ratios, double tol_rel);
 
+// ---- 9. Per-worker or synchronized statistics --------------------------------------------------
+// Per per-worker batch size b (smallest first): gap(b) = the mean final validation accuracy with
+// per-worker ("local", ghost-batch) statistics − with statistics synchronized over the global batch.
+// supported: gap(smallest) < −tol (local is worse at the smallest per-worker batch) and
+//   gap(smallest) < gap(largest) − tol (the harm grows as the per-worker batch shrinks);
+// not supported: gap(b) >= −tol at every b (local is never worse than sync by more than tol);
+// mixed: otherwise (an empty list included).
+Verdict worker_statistics_verdict(const std::vector<double>& local_minus_sync, double tol);
+
 }  // namespace bnlab::lab

@@ -15,7 +15,8 @@ namespace bnlab::lab {
   X(small_batches)           \
   X(regularization)          \
   X(train_eval)              \
-  X(cost)
+  X(cost)                    \
+  X(worker_statistics)
 
 #define BNLAB_DECLARE_STUDY_ITEM(name) StudyItem study_item_##name();
 BNLAB_STUDY_ITEMS(BNLAB_DECLARE_STUDY_ITEM)

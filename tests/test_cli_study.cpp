@@ -307,6 +307,27 @@ TEST_CASE("study on a subset of items writes verdicts, figures and a report") {
   for (size_t i = 0; i < items.size(); ++i) CHECK(doc2["study"]["items"][i]["verdict"] == items[i]["verdict"]);
 }
 
+TEST_CASE("study item 9 trains local (ghost), sync and plain runs at 4 workers × 2 … 16 rows and decides") {
+  TempDir dir;
+  const std::string out = dir / "study";
+  const Run r = run_bnlab("study --dataset synthetic --items 9 --epochs 1 --seeds 0 --quiet --out " + out, dir);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const json doc = read_json(out + "/metrics.json");
+  REQUIRE(doc["study"]["items"].size() == 1);
+  const json& item = doc["study"]["items"][0];
+  CHECK(item["id"] == 9);
+  CHECK(kVerdicts.count(item["verdict"].get<std::string>()) == 1);
+  CHECK(item["numbers"]["rows"].size() == 4);
+  CHECK(item["runs"].size() == 12);
+  REQUIRE(doc["runs"].size() == 12);
+  for (const json& run : doc["runs"]) CHECK(run["status"] == "finished");
+  CHECK(doc["runs"][0]["name"] == "workers4-b2-local-seed0");
+  CHECK(doc["runs"][0]["config"]["batch_size"] == 8);
+  CHECK(fs::exists(out + "/study-item9.dat"));
+  CHECK(contains(read_text(out + "/report.md"), "study-item9.png"));
+}
+
 TEST_CASE("report: figures rendered with gnuplot, or data and scripts with a hint without it") {
   TempDir dir;
   const std::string metrics = dir / "compare.json";
