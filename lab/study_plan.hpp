@@ -13,6 +13,7 @@
 //   depth{D}-{plain|batchnorm}-seed{S}             item 4
 //   batch{B}-{plain|batchnorm|layernorm}-seed{S}   item 5 (batch-norm runs also read by item 7)
 //   cost-bs{B}-{plain|batchnorm}-seed{S}           item 8
+//   workers4-b{b}-{local|sync|plain}-seed{S}       item 9 (global batch 4·b; local = 4 ghost batches)
 #pragma once
 
 #include <cstdint>
