@@ -238,3 +238,25 @@ TEST_CASE("Ctrl-C to mpirun stops every rank after the same step; rank 0 saves t
   const Run resumed = run_ranks(2, "train --resume " + ck + " --data-parallel --quiet --epochs " + std::to_string(done + 1), dir);
   CHECK_MESSAGE(resumed.status == 0, resumed.err);
 }
+
+TEST_CASE("compare --data-parallel: rank 0 alone prints the table and writes the metrics, both variants data-parallel") {
+  TempDir dir;
+  const std::string args = "compare --dataset synthetic --limit-train 800 --epochs 2 --json " + (dir / "m.json");
+  const Run alone = run_ranks(0, args, dir);
+  REQUIRE_MESSAGE(alone.status == 0, alone.err);
+  const json one = read_json(dir / "m.json");
+  const Run r = run_ranks(2, args + " --data-parallel", dir);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  const json two = read_json(dir / "m.json");
+  // One table: the header line once, one row per epoch.
+  size_t headers = 0;
+  for (const std::string& l : lines_of(r.out)) headers += l.rfind("compare plain vs batchnorm", 0) == 0;
+  CHECK(headers == 1);
+  CHECK(contains(r.out, "2 data-parallel ranks (batch-norm statistics sync)"));
+  REQUIRE(two["runs"].size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    CHECK(two["runs"][i]["config"]["data_parallel"] == json{{"workers", 2}, {"bn_stats", "sync"}});
+    CHECK(two["runs"][i]["epochs"][0]["train_loss"].get<double>() ==
+          doctest::Approx(one["runs"][i]["epochs"][0]["train_loss"].get<double>()).epsilon(1e-5));
+  }
+}
