@@ -9,9 +9,12 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "data_test_support.hpp"
@@ -194,4 +197,53 @@ TEST_CASE("check_output_path: UsageError naming the flag and the path for a miss
   }
   check_output_path("--json", dir / "ok.json");
   CHECK(names_in(dir.path()).empty());
+}
+
+TEST_CASE("a named pipe is written in place, never replaced: the reader gets the document and the pipe stays a pipe") {
+  TempDir dir;
+  const std::string fifo = dir / "pipe";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  check_output_path("--json", fifo);  // no probe file beside it
+  std::string received;
+  std::thread reader([&] { received = read_bytes(fifo); });  // blocks until the writer opens it
+  write_file_atomically(fifo, "{\"runs\": []}\n");
+  reader.join();
+  CHECK(received == "{\"runs\": []}\n");
+  CHECK(fs::is_fifo(fifo));
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"pipe"});
+}
+
+TEST_CASE("a symbolic link stays a link: the file it points to is replaced atomically, a dangling one is created") {
+  TempDir dir;
+  fs::create_directories(dir.path() / "runs");
+  write_plain(dir / "runs/a.json", "old");
+  fs::create_symlink("runs/a.json", dir / "latest.json");
+  check_output_path("--json", dir / "latest.json");
+  write_file_atomically(dir / "latest.json", "new");
+  CHECK(fs::is_symlink(dir / "latest.json"));
+  CHECK(fs::read_symlink(dir / "latest.json") == "runs/a.json");
+  CHECK(read_bytes(dir / "runs/a.json") == "new");
+  CHECK(names_in(dir.path() / "runs") == std::vector<std::string>{"a.json"});
+  // Dangling: the file it names is created; the link is kept.
+  fs::create_symlink("runs/b.json", dir / "next.json");
+  write_file_atomically(dir / "next.json", "b");
+  CHECK(fs::is_symlink(dir / "next.json"));
+  CHECK(read_bytes(dir / "runs/b.json") == "b");
+  // A link into a directory that does not exist is refused before anything runs.
+  fs::create_symlink("nowhere/c.json", dir / "bad.json");
+  CHECK(message_of<UsageError>([&] { check_output_path("--json", dir / "bad.json"); }) ==
+        "--json " + (dir / "bad.json") + ": it links to " + fs::weakly_canonical(dir.path() / "nowhere/c.json").string() +
+            ", whose directory does not exist");
+}
+
+TEST_CASE("a character device is written in place, never replaced (a device node of our own: root only)") {
+  TempDir dir;
+  const std::string node = dir / "null";
+  if (::mknod(node.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
+    MESSAGE("mknod needs root: skipped (the pipe case covers the same path)");
+    return;
+  }
+  write_file_atomically(node, "discarded");
+  CHECK(fs::is_character_file(node));
+  CHECK(names_in(dir.path()) == std::vector<std::string>{"null"});
 }

@@ -297,3 +297,22 @@ TEST_CASE("gradcheck of a small batch-norm model passes; an impossible tolerance
   CHECK(bad.status == 2);
   CHECK(contains(bad.err, "--batch"));
 }
+
+TEST_CASE("--json /dev/stdout and --csv to a pipe: the document follows what bnlab printed, the pipe is read, nothing is replaced") {
+  TempDir dir;
+  // stdout a regular file: the JSON comes after the result line, which is kept.
+  const Run r = run_bnlab("train --dataset synthetic --limit-train 400 --epochs 1 --quiet --json /dev/stdout", dir);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  const std::vector<std::string> lines = lines_of(r.out);
+  REQUIRE(lines.size() > 2);
+  CHECK(contains(lines[0], ": test loss "));
+  const json doc = json::parse(r.out.substr(r.out.find('\n') + 1));
+  CHECK(doc["command"] == "train");
+  // A pipe: `--csv /dev/stdout | cat` as a shell user writes it.
+  const Run piped = run_shell("sh -c '" + std::string(BNLAB_TOOL_PATH) +
+                                  " train --dataset synthetic --limit-train 400 --epochs 1 --quiet --csv /dev/stdout | cat'",
+                              dir);
+  REQUIRE_MESSAGE(piped.status == 0, piped.err);
+  CHECK(contains(piped.out, "run,epoch,"));
+  CHECK(fs::is_character_file("/dev/null"));
+}

@@ -16,6 +16,11 @@
 // flushed so that the rename itself survives a crash. Either `path` is afterwards the new content,
 // whole, or — on any failure — the call throws RuntimeError "cannot write <path>: <the system's
 // reason>", "<path>.tmp" is removed and `path` is as it was (absent, or the previous file unchanged).
+// Destinations that are not regular files: a symbolic link keeps being a link — the file it points
+// to is the one replaced, atomically, its temporary file beside it; a pipe, a terminal, a
+// character device or a socket (`--json /dev/stdout | jq`, a FIFO a reader waits on, /dev/null) is
+// opened and written in place, never renamed over (a rename would replace the pipe or the device
+// node with a regular file), so such a destination gets the bytes as they are written.
 // NOTE: one writer per path at a time: two writers of the same path share its temporary file.
 #pragma once
 
@@ -25,7 +30,8 @@
 namespace bnlab {
 
 // Throws UsageError naming `flag` and `path` when the file could not be written: its directory does
-// not exist, the path is a directory, or the directory is not writable. Leaves no file behind.
+// not exist, the path is a directory, the directory is not writable (for a link: the directory of
+// the file it points to), or a pipe or device is not writable. Leaves no file behind.
 void check_output_path(const std::string& flag, const std::string& path);
 
 // Writes `content` to `path` atomically (above). Throws RuntimeError naming the path on failure.
@@ -52,8 +58,10 @@ class AtomicFile {
  private:
   [[noreturn]] void fail(const std::string& why);  // discards the temporary file, throws
   std::string path_;
+  std::string target_;  // the file renamed over: path_, or the file a link at path_ points to
   std::string tmp_;
   int fd_ = -1;
+  bool direct_ = false;  // a pipe or a device, written in place
   bool committed_ = false;
 };
 
