@@ -260,3 +260,14 @@ TEST_CASE("compare --data-parallel: rank 0 alone prints the table and writes the
           doctest::Approx(one["runs"][i]["epochs"][0]["train_loss"].get<double>()).epsilon(1e-5));
   }
 }
+
+TEST_CASE("a diverging data-parallel run stops every rank at the same step; rank 0 alone says where") {
+  TempDir dir;
+  const Run r = run_ranks(2, "train " + kTwentySteps + " --model plain --lr 1e30 --data-parallel --json " + (dir / "m.json"), dir);
+  CHECK(r.status == 1);
+  const std::vector<std::string> lines = bnlab_lines(r.err);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].rfind("bnlab: error: non-finite ", 0) == 0);
+  CHECK(contains(lines[0], "at epoch 1, step "));
+  CHECK_FALSE(contains(r.err, "MPI_ABORT"));
+}

@@ -109,6 +109,13 @@ int main(int argc, char** argv) {
   } catch (const bnlab::ShapeError& e) {
     return fail(2, e.what());
   } catch (const bnlab::NonFiniteError& e) {
+    // Data-parallel ranks decide on the summed loss and gradients, so every rank stops at the same
+    // step with the same message: no rank waits for another, and rank 0 alone says it.
+    if (world.in_lockstep() && world.distributed()) {
+      if (world.rank() == 0) print_error(std::string(e.what()) + " (try a smaller --lr, or --on-nonfinite skip)");
+      bnlab::dist::World::finalize();
+      return 1;
+    }
     return fail(1, std::string(e.what()) + " (try a smaller --lr, or --on-nonfinite skip)");
   } catch (const std::exception& e) {
     return fail(1, e.what());
