@@ -48,8 +48,10 @@ std::vector<std::string> summary_without_times(const std::string& out, const std
   size_t cut = std::string::npos;
   bool found = false;
   for (std::string& l : lines) {
-    if (const size_t c = l.find("s/epoch"); c != std::string::npos) {
-      cut = c;
+    // The seconds column comes after "test loss": cut where that column ends (its header is right-
+    // aligned, so "s/epoch" itself starts inside wider cells, and a slower build widens them).
+    if (l.find("s/epoch") != std::string::npos && l.find("test loss") != std::string::npos) {
+      cut = l.find("test loss") + std::string("test loss").size();
       found = true;
     }
     if (cut != std::string::npos) l = l.substr(0, std::min(cut, l.size()));
