@@ -204,7 +204,7 @@ TEST_CASE("bad flags: unknown, batch size 1 with batch norm, learning rate, epoc
   CHECK(stderr_of(synthetic + " --hidden 12x") == "bnlab: error: --hidden 12x: item 1 '12x' is not an integer\n");
   CHECK(stderr_of("sweep --dataset synthetic --quiet --batch-sizes 16,,32") == "bnlab: error: --batch-sizes 16,,32: item 2 is empty\n");
   CHECK(stderr_of("sweep --dataset synthetic --quiet --seeds 0,-1") ==
-        "bnlab: error: --seeds 0,-1: item 2 '-1' is not a non-negative integer\n");
+        "bnlab: error: --seeds 0,-1: item 2 '-1' is not a non-negative integer (no minus sign)\n");
   CHECK(stderr_of("compare --dataset synthetic --quiet --variants plain,,batchnorm") ==
         "bnlab: error: --variants plain,,batchnorm: item 2 is empty\n");
   CHECK(stderr_of("study --quiet --items 1,,2") == "bnlab: error: --items 1,,2: item 2 is empty\n");

@@ -268,7 +268,7 @@ void register_compare(CLI::App& app, CommandResult& result) {
                                             " or model files NAME.json; the first is the baseline")
                             ->type_name("NAME,NAME")
                             ->group("Model");
-  cmd->add_option("--threshold", flags->threshold, "report the first epoch each model reaches this validation accuracy")
+  add_number_option(*cmd, "--threshold", flags->threshold, "report the first epoch each model reaches this validation accuracy")
       ->capture_default_str()
       ->group("Output");
   cmd->add_option("--checkpoint-dir", flags->checkpoint_dir,

@@ -94,18 +94,18 @@ void register_gradcheck(CLI::App& app, CommandResult& result) {
   });
   cmd->add_option("--model-file", g->model_file, "check the model a JSON file describes (docs/model-files.md) instead of a preset")
       ->type_name("PATH");
-  cmd->add_option("--inputs", g->inputs, "input features of an MLP preset")->capture_default_str();
+  add_number_option(*cmd, "--inputs", g->inputs, "input features of an MLP preset")->capture_default_str();
   add_list_option(*cmd, "--input-shape", g->input_shape, "one sample's shape, e.g. 28,28,1 (a CNN preset's default)")
       ->type_name("H,W,C");
-  cmd->add_option("--classes", g->classes, "classes")->capture_default_str();
-  cmd->add_option("--batch", g->batch, "samples in the checked batch")->capture_default_str();
-  cmd->add_option("--seed", g->seed, "seed of the inputs, labels, weights and element sample")->capture_default_str();
-  cmd->add_option("--tolerance", g->tolerance, "largest relative error that passes")->capture_default_str();
-  cmd->add_option("--step", g->step,
+  add_number_option(*cmd, "--classes", g->classes, "classes")->capture_default_str();
+  add_number_option(*cmd, "--batch", g->batch, "samples in the checked batch")->capture_default_str();
+  add_number_option(*cmd, "--seed", g->seed, "seed of the inputs, labels, weights and element sample")->capture_default_str();
+  add_number_option(*cmd, "--tolerance", g->tolerance, "largest relative error that passes")->capture_default_str();
+  add_number_option(*cmd, "--step", g->step,
                   "central-difference step h: the numeric gradient's rounding error grows as h shrinks, a ReLU's or max-pool's "
                   "kink crossed within ±h spoils it as h grows")
       ->capture_default_str();
-  cmd->add_option("--max-elements", g->max_elements,
+  add_number_option(*cmd, "--max-elements", g->max_elements,
                   "check a seeded sample of at most N elements per tensor (0 = all; a full 784-input check takes minutes)")
       ->capture_default_str();
   cmd->callback([g, &result] { run_gradcheck(*g, result); });

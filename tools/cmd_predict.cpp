@@ -29,6 +29,7 @@
 #include "graph/errors.hpp"
 #include "lab/run_control.hpp"
 #include "tools/command.hpp"
+#include "tools/flag_values.hpp"
 #include "tools/signals.hpp"
 #include "train/atomic_file.hpp"
 #include "train/checkpoint.hpp"
@@ -243,7 +244,7 @@ void register_predict(CLI::App& app, CommandResult&) {
                   "IDX images (raw or .gz), or CSV rows of the model's N inputs, or N+1 fields with the label first")
       ->type_name("FILE")
       ->required();
-  cmd->add_option("--limit", f->limit, "predict the first N rows only (0 = all)")->type_name("N")->capture_default_str();
+  add_number_option(*cmd, "--limit", f->limit, "predict the first N rows only (0 = all)")->type_name("N")->capture_default_str();
   cmd->add_option("--data-dir", f->data_dir,
                   "where the training data are, if the model was trained with --standardize (default: the checkpoint's)")
       ->type_name("DIR");

@@ -302,11 +302,11 @@ void register_study(CLI::App& app, CommandResult&) {
   f->items_opt = add_list_option(*cmd, "--items", f->items, "items to run, comma-separated: " + study_items_help())->type_name("N,N");
   cmd->add_option("--dataset", f->dataset, "dataset (see bnlab train --help)")->capture_default_str();
   cmd->add_option("--data-dir", f->data_dir, "folder holding the dataset's files")->type_name("DIR");
-  cmd->add_option("--limit-train", f->limit_train, "override the budget's training-row limit (0 = all)")->type_name("N");
-  cmd->add_option("--limit-test", f->limit_test, "override the budget's test-row limit (0 = all)")->type_name("N");
-  cmd->add_option("--epochs", f->epochs, "train every item this many epochs instead of the budget's (smoke tests)")->type_name("N");
-  cmd->add_option("--threads", f->threads, "threads for the matrix products")->capture_default_str();
-  cmd->add_option("--threshold", f->threshold, "validation accuracy that item 1 measures the time to")->capture_default_str();
+  add_number_option(*cmd, "--limit-train", f->limit_train, "override the budget's training-row limit (0 = all)")->type_name("N");
+  add_number_option(*cmd, "--limit-test", f->limit_test, "override the budget's test-row limit (0 = all)")->type_name("N");
+  add_number_option(*cmd, "--epochs", f->epochs, "train every item this many epochs instead of the budget's (smoke tests)")->type_name("N");
+  add_number_option(*cmd, "--threads", f->threads, "threads for the matrix products")->capture_default_str();
+  add_number_option(*cmd, "--threshold", f->threshold, "validation accuracy that item 1 measures the time to")->capture_default_str();
   cmd->add_option("--out", f->out, "directory for runs/, metrics.json, figures and report.md (default: study-BUDGET)")->type_name("DIR");
   cmd->add_option("--json", f->json_path, "also write the metrics document (all runs and the study section) to PATH")
       ->type_name("PATH");

@@ -243,7 +243,7 @@ void register_sweep(CLI::App& app, CommandResult&) {
                   "for train); three seeds: 0,1,2")
       ->type_name("S,S")
       ->group("Training");
-  cmd->add_option("--threshold", flags->threshold, "report the first epoch each run reaches this validation accuracy")
+  add_number_option(*cmd, "--threshold", flags->threshold, "report the first epoch each run reaches this validation accuracy")
       ->capture_default_str()
       ->group("Output");
   cmd->add_option("--out", flags->out,

@@ -15,6 +15,7 @@
 #include "dist/world.hpp"
 #include "graph/errors.hpp"
 #include "tools/command.hpp"
+#include "tools/flag_values.hpp"
 #include "tools/train_flags.hpp"
 #include "train/trainer.hpp"
 
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   bnlab::tool::register_sweep(app, result);
   bnlab::tool::register_study(app, result);
   bnlab::tool::register_report(app, result);
+  bnlab::tool::refuse_empty_values(app);
 
   // CLI11 would report a mistyped command as "A subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {

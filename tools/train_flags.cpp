@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -71,8 +70,10 @@ void bind_fields(CLI::App& cmd, Config& config, const std::string& group,
       } else if constexpr (std::is_same_v<U, std::vector<int64_t>>) {
         opt = add_list_option(cmd, flag, value, field.doc);
       } else {
-        opt = cmd.add_option(flag, value, field.doc);
+        opt = add_number_option(cmd, flag, value, field.doc);
       }
+    } else if constexpr (std::is_arithmetic_v<T>) {
+      opt = add_number_option(cmd, flag, value, field.doc)->capture_default_str();
     } else {
       opt = cmd.add_option(flag, value, field.doc)->capture_default_str();
     }
@@ -208,35 +209,6 @@ TrainConfig train_config(const TrainFlags& f, const std::string& preset) {
   with_flags([&] { c.validate(); });
   return c;
 }
-
-template <class T>
-std::vector<T> parse_list(const std::string& flag, const std::string& text) {
-  std::vector<T> out;
-  size_t start = 0, item = 1;
-  while (true) {
-    const size_t end = std::min(text.find(',', start), text.size());
-    const std::string s = text.substr(start, end - start);
-    if (s.empty()) bad(flag, text, fmt::format("item {} is empty", item));
-    if constexpr (std::is_same_v<T, std::string>) {
-      out.push_back(s);
-    } else {
-      T v{};
-      const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      if (ec != std::errc() || ptr != s.data() + s.size())
-        bad(flag, text,
-            fmt::format("item {} '{}' is not {}", item, s, std::is_unsigned_v<T> ? "a non-negative integer" : "an integer"));
-      out.push_back(v);
-    }
-    if (end == text.size()) break;
-    start = end + 1;
-    ++item;
-  }
-  return out;
-}
-template std::vector<int64_t> parse_list(const std::string&, const std::string&);
-template std::vector<uint64_t> parse_list(const std::string&, const std::string&);
-template std::vector<int> parse_list(const std::string&, const std::string&);
-template std::vector<std::string> parse_list(const std::string&, const std::string&);
 
 UsageError flag_error(const ConfigError& e) {
   std::string flag;

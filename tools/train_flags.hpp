@@ -30,6 +30,7 @@
 #include "lab/run_control.hpp"
 #include "train/config_fields.hpp"
 #include "train/trainer.hpp"
+#include "tools/flag_values.hpp"
 
 namespace bnlab::tool {
 
@@ -114,32 +115,6 @@ auto with_flag(const std::string& flag, F&& parse) -> decltype(parse()) {
   } catch (const UsageError& e) {
     throw UsageError(flag + ": " + e.what());
   }
-}
-
-// The items of a comma-separated list flag, each one there and of type T (int64_t, uint64_t, int or
-// std::string): UsageError "--hidden 128,,64: item 2 is empty" or "--seeds 0,x: item 2 'x' is not a
-// non-negative integer" — CLI11 would drop an empty item and take the rest.
-template <class T>
-std::vector<T> parse_list(const std::string& flag, const std::string& text);
-extern template std::vector<int64_t> parse_list(const std::string&, const std::string&);
-extern template std::vector<uint64_t> parse_list(const std::string&, const std::string&);
-extern template std::vector<int> parse_list(const std::string&, const std::string&);
-extern template std::vector<std::string> parse_list(const std::string&, const std::string&);
-
-// A list flag bound to `into` through parse_list; its help shows the current value as the default.
-template <class T>
-CLI::Option* add_list_option(CLI::App& cmd, const std::string& flag, std::vector<T>& into, const std::string& doc) {
-  CLI::Option* opt =
-      cmd.add_option_function<std::string>(flag, [&into, flag](const std::string& s) { into = parse_list<T>(flag, s); }, doc);
-  std::string shown;
-  for (const T& v : into) shown += (shown.empty() ? "" : ",") + fmt::format("{}", v);
-  if (!into.empty()) opt->default_str(shown);
-  return opt;
-}
-// The same for a refinement that stays empty unless the flag is given.
-template <class T>
-CLI::Option* add_list_option(CLI::App& cmd, const std::string& flag, std::optional<std::vector<T>>& into, const std::string& doc) {
-  return cmd.add_option_function<std::string>(flag, [&into, flag](const std::string& s) { into = parse_list<T>(flag, s); }, doc);
 }
 
 // A ConfigError of the training configuration as the command line says it, naming the flag of the
