@@ -22,25 +22,20 @@ using bnlab::tool::parse_number;
 
 namespace {
 
-template <class T>
-std::string refusal(const std::string& text) {
+// The message of the UsageError that `parse` throws for `text`, or "accepted".
+template <class Parse>
+std::string message_of(Parse parse, const std::string& text) {
   try {
-    (void)parse_number<T>("--x", text);
+    (void)parse("--x", text);
   } catch (const bnlab::UsageError& e) {
     return e.what();
   }
   return "accepted";
 }
-
 template <class T>
-std::string list_refusal(const std::string& text) {
-  try {
-    (void)parse_list<T>("--x", text);
-  } catch (const bnlab::UsageError& e) {
-    return e.what();
-  }
-  return "accepted";
-}
+std::string refusal(const std::string& text) { return message_of(parse_number<T>, text); }
+template <class T>
+std::string list_refusal(const std::string& text) { return message_of(parse_list<T>, text); }
 
 }  // namespace
 
