@@ -164,6 +164,10 @@ struct StateDecl {
   const char* name;       // stored as "<node>.<name>", e.g. "bn1.running_var"
   double initial_value;
   ShapeRule shape;
+  // An estimate from the batches one process saw (batch norm's running mean and variance): data-
+  // parallel workers that normalize with local statistics each have their own and average them. A
+  // counter (dropout's step) is the same on every worker and is left alone.
+  bool per_worker_estimate = false;
 };
 
 namespace detail {

@@ -43,7 +43,7 @@ constexpr TensorDecl kScratch[] = {
     {"stats", [](const ShapeContext& c) { return Shape{2, per_feature(c)[0]}; }},
     {"global", [](const ShapeContext& c) { return Shape{per_feature(c)[0] + 1}; }, ScratchPass::forward},
 };
-constexpr StateDecl kState[] = {{"running_mean", 0.0, per_feature}, {"running_var", 1.0, per_feature}};
+constexpr StateDecl kState[] = {{"running_mean", 0.0, per_feature, true}, {"running_var", 1.0, per_feature, true}};
 
 constexpr int x_hat = index_of(kSaved, "x_hat"), inv_std = index_of(kSaved, "inv_std"), count = index_of(kSaved, "count");
 constexpr int stats = index_of(kScratch, "stats"), global = index_of(kScratch, "global");

@@ -8,7 +8,6 @@
 #include "data/batching.hpp"
 #include "graph/batch_share.hpp"
 #include "graph/errors.hpp"
-#include "ops/batch_norm.hpp"
 #include "train/model_file.hpp"
 #include "train/config_fields.hpp"
 
@@ -151,11 +150,12 @@ Trainer::Trainer(const ModelSpec& spec, TrainConfig config, const data::Splits& 
       const Program& p = session_.program();
       for (const ProgramNode& pn : p.order) {
         const Node& node = p.graph.node(pn.id);
-        if (node.kind != NodeKind::op || node.op != &batch_norm_op) continue;
-        for (const std::string& name : pn.state_names) batch_norm_state_.push_back(session_.state().find(name));
+        if (node.kind != NodeKind::op) continue;
+        for (size_t k = 0; k < pn.state_names.size(); ++k)
+          if (node.op->state[k].per_worker_estimate) per_worker_state_.push_back(session_.state().find(pn.state_names[k]));
       }
       size_t elements = 0;
-      for (int e : batch_norm_state_) elements += static_cast<size_t>(session_.state().view(e).size());
+      for (int e : per_worker_state_) elements += static_cast<size_t>(session_.state().view(e).size());
       state_buffer_.resize(elements);
     }
   }
@@ -279,7 +279,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
       observer->step(b + 1, steps, samples, seconds_since(start), loss_sum / static_cast<double>(std::max<int64_t>(samples, 1)));
   }
   if (parallel) {
-    average_batch_norm_state();
+    average_per_worker_state();
     check_workers_agree();
   }
 
@@ -312,16 +312,16 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
 // shares, running ← (1 − m)·running + m·stat, which is linear in them, so the average over the
 // workers after the epoch is the running statistic of the share-averaged batch statistics
 // ((1/N)·Σ_r stat_r) — what one process with ghost batches of the same shares keeps.
-void Trainer::average_batch_norm_state() {
-  if (batch_norm_state_.empty()) return;
+void Trainer::average_per_worker_state() {
+  if (per_worker_state_.empty()) return;
   auto& state = session_.state();
   size_t at = 0;
-  for (int e : batch_norm_state_)
+  for (int e : per_worker_state_)
     for (float v : state.view(e).vec()) state_buffer_[at++] = v;
   parallel_.collective->sum(std::span<float>(state_buffer_));
   const float inv = 1.0f / static_cast<float>(parallel_.workers());
   at = 0;
-  for (int e : batch_norm_state_)
+  for (int e : per_worker_state_)
     for (float& v : state.view(e).vec()) v = state_buffer_[at++] * inv;
 }
 

@@ -164,7 +164,7 @@ class Trainer {
  private:
   // Data-parallel: the running statistics of batch norm averaged over the workers (BnStats::local),
   // and the check that every worker holds the same parameters.
-  void average_batch_norm_state();
+  void average_per_worker_state();
   void check_workers_agree();
 
   Model model_;
@@ -175,7 +175,7 @@ class Trainer {
   Session eval_session_;   // shares nothing but copies of parameters/state at evaluate()
   Optimizer optimizer_;
   int epoch_ = 0;
-  std::vector<int> batch_norm_state_;  // state entries of batch norm nodes (BnStats::local)
+  std::vector<int> per_worker_state_;  // the state declared per_worker_estimate (BnStats::local)
   std::vector<float> state_buffer_;
   std::vector<double> step_sums_;      // what the workers sum after each step besides the gradients
 };
