@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,9 +32,10 @@ bool wait_for_lock(const std::string& path, pid_t pid) {
   return false;
 }
 
-// A sweep slow enough (batch 8: a few seconds) for other commands to try its folder meanwhile.
+// A sweep slow enough (30 epochs at batch 8: about 3 s alone here, five times what the three
+// commands that try its folder meanwhile take) to be still running when they do.
 std::vector<std::string> slow_sweep(const std::string& out) {
-  return {"sweep", "--dataset", "synthetic", "--variants", "plain", "--epochs", "4", "--batch-sizes", "128,8", "--seeds", "0",
+  return {"sweep", "--dataset", "synthetic", "--variants", "plain", "--epochs", "30", "--batch-sizes", "128,8", "--seeds", "0",
           "--quiet", "--out", out};
 }
 
@@ -49,7 +51,7 @@ TEST_CASE("a second sweep, study or report on a folder in use stops at once nami
   TempDir dir;
   const std::string out = dir / "out", ref = dir / "ref";
   // metrics.json of a first, small sweep, so that report has something to read during the second.
-  REQUIRE(run_bnlab("sweep --dataset synthetic --variants plain --epochs 4 --batch-sizes 128 --seeds 0 --quiet --out " + out, dir).status == 0);
+  REQUIRE(run_bnlab("sweep --dataset synthetic --variants plain --epochs 30 --batch-sizes 128 --seeds 0 --quiet --out " + out, dir).status == 0);
   const std::string before = read_text(out + "/metrics.json");
 
   const auto started = std::chrono::steady_clock::now();
@@ -68,12 +70,14 @@ TEST_CASE("a second sweep, study or report on a folder in use stops at once nami
   CHECK(elsewhere.status == 0);
   CHECK(fs::exists(dir / "copy/report.md"));
   const double refused_within = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  int raw = 0;
+  CHECK(waitpid(first, &raw, WNOHANG) == 0);  // still running: the refusals were at once
 
   REQUIRE(wait_status(first) == 0);
   INFO(read_text(dir / "first.err"));
   CHECK(contains(read_text(dir / "first.out"), "sweep: 2 runs (1 trained, 1 reused)"));
   // The first one's runs are those of the same sweep run alone.
-  REQUIRE(run_bnlab("sweep --dataset synthetic --variants plain --epochs 4 --batch-sizes 128 --seeds 0 --quiet --out " + ref, dir).status == 0);
+  REQUIRE(run_bnlab("sweep --dataset synthetic --variants plain --epochs 30 --batch-sizes 128 --seeds 0 --quiet --out " + ref, dir).status == 0);
   REQUIRE(run_bnlab(joined(slow_sweep(ref)), dir).status == 0);
   CHECK(without_sweep_times(read_json(out + "/metrics.json")) == without_sweep_times(read_json(ref + "/metrics.json")));
   CHECK(read_text(out + "/metrics.json") != before);
@@ -94,10 +98,10 @@ TEST_CASE("a lock left by a process killed with SIGKILL blocks nothing") {
   ::kill(killed, SIGKILL);
   REQUIRE(wait_status(killed) == -SIGKILL);
   REQUIRE(contains(read_text(out + "/.lock"), "\"pid\":" + std::to_string(killed) + ","));  // still names it
-  const Run next = run_bnlab(joined(slow_sweep(out)), dir);
+  const Run next = run_bnlab("sweep --dataset synthetic --variants plain --epochs 1 --batch-sizes 64 --seeds 0 --quiet --out " + out, dir);
   INFO(next.err);
   CHECK(next.status == 0);
-  CHECK(contains(next.out, "sweep: 2 runs"));
+  CHECK(contains(next.out, "sweep: 1 runs (1 trained, 0 reused)"));
   CHECK(!contains(read_text(out + "/.lock"), "\"pid\":" + std::to_string(killed) + ","));
 }
 
