@@ -4,10 +4,12 @@
 // only when it is free. A run store holding a file that is not the run it is named after — torn,
 // empty, other JSON, another run, another configuration, a directory, a pipe, unreadable — stops
 // with one line naming the file and changes nothing; leftovers that no run is named after are
-// ignored.
+// ignored. And the lock itself, in this process: DirLock.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +20,8 @@
 #include <vector>
 
 #include "cli_test_support.hpp"
+#include "graph/errors.hpp"
+#include "lab/dir_lock.hpp"
 
 using namespace bnlab::test;
 
@@ -213,4 +217,34 @@ TEST_CASE("a torn run file stops the study the same way, and a torn metrics.json
   const std::string metrics = read_text(out + "/metrics.json");
   write_text(out + "/metrics.json", metrics.substr(0, metrics.size() / 3));
   check_error(run_bnlab("report " + out, dir), 2, {out + "/metrics.json: not a JSON document: "});
+}
+
+TEST_CASE("DirLock: a second lock on the folder fails naming the holder, or the lock file when it names none; free again after") {
+  TempDir dir;
+  const std::string d = dir.path().string();
+  {
+    const bnlab::lab::DirLock held(d, "bnlab study");
+    CHECK(held.path() == d + "/.lock");
+    const json holder = read_json(d + "/.lock");
+    CHECK(holder["pid"] == ::getpid());
+    CHECK(holder["command"] == "bnlab study");
+    // A second open file description conflicts even in the same process (flock, not fcntl locks).
+    CHECK_THROWS_WITH_AS(bnlab::lab::DirLock(d, "bnlab sweep"),
+                         (d + " is in use by bnlab study, pid " + std::to_string(::getpid()) + " on host " +
+                          holder["host"].get<std::string>() + ", started " + holder["started"].get<std::string>() +
+                          "; wait for it or choose another --out")
+                             .c_str(),
+                         bnlab::UsageError);
+  }
+  CHECK_NOTHROW(bnlab::lab::DirLock(d, "bnlab sweep"));
+  // Held by a process that has not described itself (yet): the lock file is named instead.
+  const int fd = ::open((d + "/.lock").c_str(), O_RDWR);
+  REQUIRE(fd >= 0);
+  REQUIRE(::ftruncate(fd, 0) == 0);
+  REQUIRE(::flock(fd, LOCK_EX) == 0);
+  CHECK_THROWS_WITH_AS(bnlab::lab::DirLock(d, "bnlab sweep"),
+                       (d + " is in use by another process (" + d + "/.lock is locked); wait for it or choose another --out").c_str(),
+                       bnlab::UsageError);
+  ::close(fd);
+  CHECK_NOTHROW(bnlab::lab::DirLock(d, "bnlab sweep"));
 }
