@@ -189,15 +189,16 @@ std::string gnuplot_script(const Figure& f) {
     << "# Writes " << f.name << ".svg and " << f.name << ".png beside this script.\n"
     << "if (strstrt(ARG0, '/') > 0) { cd system(\"dirname '\" . ARG0 . \"'\") }\n"
     << "set datafile missing 'NaN'\n"
+    << "if (!exists('output_suffix')) { output_suffix = '' }  # bnlab renders to NAME.png.tmp, then renames\n"
     << "W = " << 520 * cols << "; H = " << (380 + 20 * max_key_lines) * rows + (f.title.empty() ? 0 : 30) << "\n"
     << "do for [fmt in 'svg png'] {\n"
     << "  if (fmt eq 'svg') {\n"
     << "    set terminal svg size W,H dynamic font 'Sans,11' background '#ffffff'\n"
-    << "    set output " << quoted(f.name + ".svg") << "\n"
+    << "    set output " << quoted(f.name + ".svg") << " . output_suffix\n"
     << "  } else {\n"
     << "    if (strstrt(GPVAL_TERMINALS, ' pngcairo ') > 0) { set terminal pngcairo size W,H font 'Sans,10' background '#ffffff' } "
        "else { set terminal png size W,H background '#ffffff' }\n"
-    << "    set output " << quoted(f.name + ".png") << "\n"
+    << "    set output " << quoted(f.name + ".png") << " . output_suffix\n"
     << "  }\n"
     << "  set termoption noenhanced\n"
     << "  set multiplot layout " << rows << "," << cols << (f.title.empty() ? "" : " title " + quoted(f.title)) << "\n";
@@ -286,11 +287,22 @@ FigureOutput write_figures(const std::string& dir, const std::vector<Figure>& fi
     write_file_atomically(base + ".gp", gnuplot_script(f));
     out.names.push_back(f.name);
     if (!render) continue;
-    // NOTE: gnuplot writes the .svg and .png itself (and the shell the .log), outside the atomic
-    // writer: a render that fails half-way may leave a partial image, which `failed` then reports.
+    // gnuplot writes the images itself, so they are rendered to NAME.svg.tmp and NAME.png.tmp and
+    // renamed into place once gnuplot has finished: a render that fails, or a kill of bnlab and
+    // gnuplot half-way, leaves the previous images (or none), never partial ones.
+    // NOTE: the shell writes the .log directly; it is kept only when the render failed.
     const std::string log = base + ".log";
-    const int status = std::system(fmt::format("gnuplot {} >/dev/null 2>{}", shell_quoted(base + ".gp"), shell_quoted(log)).c_str());
-    if (status == 0 && fs::exists(base + ".png")) {
+    const int status = std::system(
+        fmt::format("gnuplot -e \"output_suffix='.tmp'\" {} >/dev/null 2>{}", shell_quoted(base + ".gp"), shell_quoted(log)).c_str());
+    bool rendered = status == 0 && fs::exists(base + ".png.tmp") && fs::exists(base + ".svg.tmp");
+    for (const char* ext : {".svg", ".png"}) {
+      if (rendered) fs::rename(base + ext + ".tmp", base + ext, ec);
+      if (!rendered || ec) {
+        rendered = false;
+        fs::remove(base + ext + ".tmp", ec);
+      }
+    }
+    if (rendered) {
       fs::remove(log, ec);
     } else {
       failed.push_back(f.name);

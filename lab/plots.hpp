@@ -9,7 +9,8 @@
 //   FigureOutput out = write_figures("runs/compare", {f}, /*render=*/gnuplot_available());
 //
 // Files per figure: NAME.dat (one block per series: "x y [err]", blocks separated by two blank
-// lines, so gnuplot's `index` picks them), NAME.gp, and after rendering NAME.svg and NAME.png.
+// lines, so gnuplot's `index` picks them), NAME.gp, and after rendering NAME.svg and NAME.png
+// (rendered as NAME.svg.tmp / NAME.png.tmp and renamed when gnuplot is done: whole or absent).
 #pragma once
 
 #include <optional>

@@ -1,10 +1,13 @@
 #include "lab/run_store.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "graph/errors.hpp"
+#include "lab/metrics_json.hpp"
 #include "train/atomic_file.hpp"
 
 namespace bnlab::lab {
@@ -13,6 +16,23 @@ namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 
 namespace {
+
+// `dir` after creating DIR/runs (before the lock, which lives in DIR, is taken).
+std::string with_runs_folder(std::string dir) {
+  std::error_code ec;
+  fs::create_directories(fs::path(dir) / "runs", ec);
+  if (ec || !fs::is_directory(fs::path(dir) / "runs"))
+    throw UsageError("--out " + dir + ": cannot create the directory " + (fs::path(dir) / "runs").string() +
+                     (ec ? ": " + ec.message() : ""));
+  return dir;
+}
+
+// nlohmann's message without its "[json.exception.parse_error.101] " prefix.
+std::string parse_reason(const json::exception& e) {
+  const std::string what = e.what();
+  const auto end = what.find("] ");
+  return what.rfind("[json.exception.", 0) == 0 && end != std::string::npos ? what.substr(end + 2) : what;
+}
 
 // Compared through their text, so an integer written as 0 and read back as unsigned compares equal.
 json normalized(const json& config) {
@@ -36,33 +56,45 @@ std::string config_difference(const json& stored, const json& wanted) {
   return "";
 }
 
-RunStore::RunStore(std::string dir, bool force) : dir_(std::move(dir)), force_(force) {
-  std::error_code ec;
-  fs::create_directories(fs::path(dir_) / "runs", ec);
-  if (ec || !fs::is_directory(fs::path(dir_) / "runs"))
-    throw UsageError("--out " + dir_ + ": cannot create the directory " + (fs::path(dir_) / "runs").string() +
-                     (ec ? ": " + ec.message() : ""));
-}
+RunStore::RunStore(std::string dir, bool force, const std::string& command)
+    : dir_(with_runs_folder(std::move(dir))), force_(force), lock_(dir_, command) {}
 
 std::string RunStore::path(const std::string& name) const { return (fs::path(dir_) / "runs" / (name + ".json")).string(); }
 
 std::optional<json> RunStore::cached(const std::string& name, const json& config) const {
   const std::string p = path(name);
   std::error_code ec;
-  if (!fs::exists(p, ec)) return std::nullopt;
+  const fs::file_status status = fs::status(p, ec);
+  if (status.type() == fs::file_type::not_found) return std::nullopt;
+  // No run can be written over these (and opening a pipe would wait for a writer).
+  if (status.type() == fs::file_type::directory) throw InputError(p + ": a directory where run '" + name + "' belongs; remove it");
+  if (ec || status.type() != fs::file_type::regular)
+    throw InputError(p + ": not a regular file (" + (ec ? ec.message() : "a pipe, socket or device") + ") where run '" + name +
+                     "' belongs; remove it");
+  // Refused unless --force retrains the run and replaces the file.
+  auto not_a_run = [&](const std::string& why) -> std::optional<json> {
+    if (force_) return std::nullopt;
+    throw InputError(p + ": " + why + "; delete it or use --force");
+  };
   std::ifstream in(p, std::ios::binary);
   std::stringstream text;
-  text << in.rdbuf();
+  if (in) text << in.rdbuf();
+  if (!in.good() && !in.eof()) return not_a_run(std::string("cannot read it: ") + std::strerror(errno));
+  if (text.str().empty()) return not_a_run("an empty file, not a run file");
   json run;
   try {
     run = json::parse(text.str());
   } catch (const json::exception& e) {
-    if (force_) return std::nullopt;
-    throw InputError(p + ": not a JSON run file (" + e.what() + "); delete it or use --force");
+    return not_a_run("not a JSON run file (" + parse_reason(e) + ")");
   }
-  if (!run.is_object() || !run.contains("config") || run.value("name", std::string()) != name) {
-    if (force_) return std::nullopt;
-    throw InputError(p + ": not the stored run '" + name + "'; delete it or use --force");
+  if (!run.is_object() || !run.contains("config") || !run.contains("name"))
+    return not_a_run("JSON but not a run file (no \"name\" and \"config\")");
+  if (!run["name"].is_string() || run["name"].get<std::string>() != name)
+    return not_a_run("holds run " + run["name"].dump() + ", not '" + name + "'");
+  try {
+    stored_run_from_json(run);
+  } catch (const InputError& e) {
+    return not_a_run(std::string("not a complete run file: ") + e.what());
   }
   const std::string diff = config_difference(run["config"], config);
   if (diff.empty()) return run;

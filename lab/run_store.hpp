@@ -3,8 +3,11 @@
 // atomically when the run ends. Rerunning the command skips every run whose file exists and was
 // made with the same configuration; a file made with a different configuration is refused (the
 // user must choose --force or another directory) rather than silently mixed into the results.
+// One process at a time uses a store: it holds DIR's lock (dir_lock.hpp) for as long as it lives.
+// Files in DIR/runs that no run of the command is named after (a leftover NAME.json.tmp of a
+// killed write, anything else) are ignored; a file named like one of its runs must be that run.
 //
-//   RunStore store("out/sweep", force);
+//   RunStore store("out/sweep", force, "bnlab sweep");
 //   if (auto run = store.cached(name, config)) use(*run); else store.save(run_job(...));
 #pragma once
 
@@ -13,13 +16,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lab/dir_lock.hpp"
+
 namespace bnlab::lab {
 
 class RunStore {
  public:
-  // Creates DIR and DIR/runs if needed (UsageError if that is impossible). `force`: a cached run
-  // with a different configuration is retrained and overwritten instead of refused.
-  RunStore(std::string dir, bool force);
+  // Creates DIR and DIR/runs if needed (UsageError if that is impossible) and locks DIR for
+  // `command` ("bnlab sweep"; UsageError naming the holder if another process has it). `force`: a
+  // cached run with a different configuration, or a file that is not a run, is retrained and
+  // overwritten instead of refused.
+  RunStore(std::string dir, bool force, const std::string& command);
 
   const std::string& dir() const { return dir_; }
   std::string path(const std::string& name) const;
@@ -27,8 +34,10 @@ class RunStore {
   // The stored run named `name` if its file exists and its "config" equals `config` (the sizes of
   // the splits, which follow from the other fields, are not compared: the check runs before the
   // data is loaded). nullopt when there is no file, or with `force` when the config differs.
-  // Throws UsageError naming the file and the first differing field otherwise, and InputError for
-  // a file that is not a run.
+  // Throws UsageError naming the file and the first differing field otherwise, and InputError
+  // naming the file for one that is not a run (empty, truncated, other JSON, a run of another name,
+  // a field of the wrong type, unreadable) and — even with `force`, which could not replace it —
+  // for a directory, pipe or device at its path.
   std::optional<nlohmann::ordered_json> cached(const std::string& name, const nlohmann::ordered_json& config) const;
 
   // Writes run["name"]'s file atomically.
@@ -37,6 +46,7 @@ class RunStore {
  private:
   std::string dir_;
   bool force_ = false;
+  DirLock lock_;
 };
 
 // The first field where two config objects differ, as "epochs: 3 there, 5 now"; "" when equal

@@ -118,6 +118,19 @@ inline json without_times(json doc) {
   return doc;
 }
 
+// A sweep's metrics document without times: without_times, and the summary's seconds-per-epoch column.
+inline json without_sweep_times(json doc) {
+  json& summary = doc["sweep"]["summary"];
+  const auto& columns = summary["columns"];
+  for (size_t c = 0; c < columns.size(); ++c)
+    if (columns[c] == "s/epoch") {
+      summary["columns"].erase(c);
+      for (auto& row : summary["rows"]) row.erase(c);
+      break;
+    }
+  return without_times(doc);
+}
+
 // Files in `dir` whose name ends in ".tmp" (a write that was not completed).
 inline std::vector<std::string> leftover_tmp_files(const fs::path& dir) {
   std::vector<std::string> found;

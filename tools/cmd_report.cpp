@@ -1,6 +1,9 @@
 // bnlab report: the Markdown report (tables and figures) of a run directory or metrics document —
 // what sweep and study write at their end, rebuilt from metrics.json alone; for train and compare,
-// give their --json file.
+// give their --json file. A directory a sweep or study is still running in is read (its
+// metrics.json is always a whole document: the last one written), but the report is written there
+// only when no other process holds the directory (lab/dir_lock.hpp): both would write report.md and
+// the figures. --out elsewhere reports on it at any time.
 //
 //   bnlab report runs/study                      # reads runs/study/metrics.json, writes report.md there
 //   bnlab report runs/compare.json --out runs/compare-report
@@ -8,12 +11,14 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
 #include "tools/command.hpp"
+#include "lab/dir_lock.hpp"
 #include "lab/plots.hpp"
 #include "lab/report.hpp"
 
@@ -52,6 +57,8 @@ void run_report(const ReportFlags& f) {
   if (!fs::is_directory(dir)) throw UsageError("--out " + dir.string() + ": cannot create the directory");
   // Links in the report are relative to its directory.
   const std::string name = fs::relative(fs::absolute(source), fs::absolute(dir), ec).string();
+  std::optional<DirLock> lock;
+  if (is_dir && f.out.empty()) lock.emplace(f.path, "bnlab report");
   ReportOutput r;
   try {
     r = write_report(doc, dir.string(), ec || name.empty() ? source.string() : name, gnuplot_available());
