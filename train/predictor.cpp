@@ -1,12 +1,31 @@
 #include "train/predictor.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 
 #include "graph/errors.hpp"
 #include "train/model_file.hpp"
 
 namespace bnlab {
+
+data::Preparation training_preparation(const Checkpoint& ckpt) {
+  if (ckpt.preparation) return *ckpt.preparation;
+  data::Preparation p;
+  const std::string& d = ckpt.dataset;
+  const bool pixels = d == "fashion-mnist" || d == "mnist" || d == "kmnist" || d == "cifar10" ||
+                      (d == "csv" && ckpt.data && ckpt.data->csv_pixels);
+  p.divisor = pixels ? 255 : 1;
+  p.sample_shape = ckpt.spec.input_shape;
+  return p;
+}
+
+std::string divisor_text(double divisor) {
+  if (divisor == 1) return "values as they are";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "values divided by %g", divisor);
+  return buf;
+}
 
 Predictor::Predictor(const Checkpoint& ckpt)
     : model_(build_model(ckpt.spec)),

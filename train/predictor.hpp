@@ -19,6 +19,14 @@
 
 namespace bnlab {
 
+// How the checkpoint's training inputs were prepared: its "preprocessing" record, or, for a file
+// written before checkpoints had one, what its dataset's reader did (pixels / 255 for IDX and
+// CIFAR-10 and csv_pixels, values as they are otherwise; the model's input shape; no statistics —
+// those are recomputed from the dataset).
+data::Preparation training_preparation(const Checkpoint& ckpt);
+// "values divided by 255" or "values as they are" (1), for messages.
+std::string divisor_text(double divisor);
+
 class Predictor {
  public:
   // Throws InputError (as load_parameters) when the checkpoint's tensors do not fit its spec.
