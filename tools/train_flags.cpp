@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "graph/initializer.hpp"
+#include "models/cnn.hpp"
 #include "models/mlp.hpp"
 #include "train/model_file.hpp"
 #include <filesystem>
@@ -149,12 +150,37 @@ void check_preset(const std::string& flag, const std::string& name) {
 
 std::string model_name(const TrainFlags& f) { return f.model_file.empty() ? f.model : f.model_file; }
 
+namespace {
+
+Norm preset_norm(const std::string& preset) {
+  return CnnSpec::is_preset(preset) ? CnnSpec::preset(preset).norm : MlpSpec::preset(preset).norm;
+}
+
+// A preset's name says its normalization ("plain", "batchnorm"), and every output carries that
+// name: --norm that says otherwise would train one model under another's name.
+void check_norm_fits_preset(const TrainFlags& f, const std::string& preset) {
+  if (!f.model_options.norm || !is_preset(preset) || *f.model_options.norm == preset_norm(preset)) return;
+  const Norm wanted = *f.model_options.norm;
+  std::string instead;
+  for (const std::string& other : preset_names())
+    if (CnnSpec::is_preset(other) == CnnSpec::is_preset(preset) && preset_norm(other) == wanted) instead = other;
+  throw UsageError(fmt::format("--norm {} contradicts --model {} (a model with {} normalization, named so in every output); {}",
+                               to_string(wanted), preset, to_string(preset_norm(preset)),
+                               instead.empty() ? "write the model as a --model-file (docs/model-files.md)"
+                                               : "--model " + instead + " is that model"));
+}
+
+}  // namespace
+
 void check_before_loading(const TrainFlags& f, const std::vector<std::string>& presets) {
   const auto names = data::dataset_names();
   if (std::find(names.begin(), names.end(), f.dataset) == names.end())
     bad("--dataset", f.dataset, "unknown dataset (known: " + join(names) + ")");
   if (f.dataset == "synthetic" && !f.data.data_dir.empty())
     bad("--data-dir", f.data.data_dir, "dataset synthetic is generated and reads no files");
+  if (f.data.csv_pixels && f.dataset != "csv")
+    throw UsageError("--csv-pixels is for --dataset csv; --dataset " + f.dataset +
+                     (f.dataset == "synthetic" ? " is generated" : " has its own scaling (images: pixels / 255)"));
   with_flags([&] { validate_fields(f.data); });
   for (const auto& p : presets) {
     if (is_model_file(p)) {
@@ -165,6 +191,7 @@ void check_before_loading(const TrainFlags& f, const std::vector<std::string>& p
       if (given(f.bn_preset_opt)) throw UsageError("--bn-preset: refines a preset, not a model file (edit " + p + " instead)");
       (void)read_model_file(p);
     } else {
+      check_norm_fits_preset(f, p);
       // The model's sizes come from the data; Fashion-MNIST's stand in until it is loaded.
       model_spec(f, p, {28, 28, 1}, 10);
     }
