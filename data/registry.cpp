@@ -170,7 +170,7 @@ Splits prepare_splits(Dataset train, Dataset test, const std::string& name, cons
     if (limit > d.size())
       throw ConfigError::because(field, std::to_string(limit),
                                  std::string(field) + " " + std::to_string(limit) + " is more than the " + std::to_string(d.size()) +
-                                     " rows of " + d.described() + " (0 = all rows)");
+                                     " rows of " + d.described() + "; 0 = all rows");
   };
   check_limit("limit_train", o.limit_train, train);
   check_limit("limit_test", o.limit_test, test);

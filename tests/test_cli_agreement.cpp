@@ -336,9 +336,9 @@ TEST_CASE("flags that contradict each other or the data") {
   const std::string mnist = "train --dataset mnist --data-dir " + fx.data + " --epochs 1 --batch-size 4 --quiet" + fx.outputs();
 
   check_error(run_bnlab("train --dataset synthetic --model plain --norm batch --quiet" + fx.outputs(), fx.dir), 2,
-              {"--norm batch contradicts --model plain", "none normalization", "--model batchnorm is that model"});
+              {"--norm batch contradicts --model plain (a model without normalization, named so in every output)", "--model batchnorm is that model"});
   check_error(run_bnlab("train --dataset synthetic --norm none --quiet" + fx.outputs(), fx.dir), 2,
-              {"--norm none contradicts --model batchnorm", "--model plain is that model"});
+              {"--norm none contradicts --model batchnorm (a model with batch normalization", "--model plain is that model"});
   check_error(run_bnlab(mnist + " --model cnn-plain --norm layer", fx.dir), 2,
               {"--norm layer contradicts --model cnn-plain", "--model-file"});
 

@@ -152,7 +152,7 @@ TEST_CASE("limits take a seeded subset before splitting; a limit of the size kee
     return ConfigError("", "", "");
   }();
   CHECK(train.field == "limit_train");
-  CHECK(std::string(train.what()) == "limit_train 11 is more than the 10 rows of 'ten' (0 = all rows)");
+  CHECK(std::string(train.what()) == "limit_train 11 is more than the 10 rows of 'ten'; 0 = all rows");
   check_mentions(message_of<ConfigError>([] { data::prepare_splits(numbered(10), numbered(3, "three"), "n", {.limit_test = 4}); }),
                  {"limit_test 4 is more than the 3 rows of 'three'"});
 }

@@ -164,8 +164,9 @@ void check_norm_fits_preset(const TrainFlags& f, const std::string& preset) {
   std::string instead;
   for (const std::string& other : preset_names())
     if (CnnSpec::is_preset(other) == CnnSpec::is_preset(preset) && preset_norm(other) == wanted) instead = other;
-  throw UsageError(fmt::format("--norm {} contradicts --model {} (a model with {} normalization, named so in every output); {}",
-                               to_string(wanted), preset, to_string(preset_norm(preset)),
+  const Norm own = preset_norm(preset);
+  throw UsageError(fmt::format("--norm {} contradicts --model {} (a model {}, named so in every output); {}", to_string(wanted), preset,
+                               own == Norm::none ? std::string("without normalization") : fmt::format("with {} normalization", to_string(own)),
                                instead.empty() ? "write the model as a --model-file (docs/model-files.md)"
                                                : "--model " + instead + " is that model"));
 }
