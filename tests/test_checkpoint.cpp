@@ -761,6 +761,11 @@ TEST_CASE("preprocessing: the statistics the trainer's data were standardized wi
   };
   CHECK(error_with(R"({"divisor":1,"sample_shape":[21],"standardization":null})") ==
         old + ": __metadata__ \"preprocessing\": sample_shape [21] holds 21 values, but the model takes 20 inputs");
+  CHECK(error_with(R"({"divisor":1,"sample_shape":[16777216,16777216,16777216],"standardization":null})") ==
+        old + ": __metadata__ \"preprocessing\": sample_shape [16777216,16777216,16777216] holds 4.72237e+21 values, but the model "
+              "takes 20 inputs");
+  CHECK(error_with(R"({"divisor":1,"sample_shape":[16777217],"standardization":null})") ==
+        old + ": __metadata__ \"preprocessing\": field 'sample_shape[0]': 16777217 is out of range");
   CHECK(error_with(R"({"divisor":0,"sample_shape":[20],"standardization":null})") ==
         old + ": __metadata__ \"preprocessing\": field 'divisor': 0 is not a positive number");
   CHECK(error_with(R"({"divisor":1,"sample_shape":[20],"standardization":{"mean":[1],"scale":[1]}})") ==

@@ -254,10 +254,12 @@ Checkpoint read_checkpoint(const std::string& path) {
     c.preparation = parse_field(path, "preprocessing", [&] {
       data::Preparation p = preparation_from_json(f.metadata.at("preprocessing"));
       const int64_t inputs = c.spec.input_features();
-      int64_t values = 1;
-      for (int64_t d : p.sample_shape) values *= d;
-      if (values != inputs)
-        throw InputError("sample_shape " + data::shape_text(p.sample_shape) + " holds " + std::to_string(values) +
+      // In double: three sizes of up to 2^24 would overflow an int64_t, and any product that large
+      // differs from the model's input count anyway.
+      double values = 1;
+      for (int64_t d : p.sample_shape) values *= static_cast<double>(d);
+      if (values != static_cast<double>(inputs))
+        throw InputError("sample_shape " + data::shape_text(p.sample_shape) + " holds " + field_text(values) +
                          " values, but the model takes " + std::to_string(inputs) + " inputs");
       if (p.standardization && static_cast<int64_t>(p.standardization->mean.size()) != inputs)
         throw InputError("standardization of " + std::to_string(p.standardization->mean.size()) + " features, but the model takes " +
