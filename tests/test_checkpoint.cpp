@@ -738,6 +738,14 @@ TEST_CASE("preprocessing: the statistics the trainer's data were standardized wi
   CHECK(ck.preparation->standardization->mean == d.preparation.standardization->mean);  // float ==: every bit
   CHECK(ck.preparation->standardization->scale == d.preparation.standardization->scale);
   CHECK(training_preparation(ck).standardization->mean == d.preparation.standardization->mean);
+  // Data scaled otherwise than the training data are refused by the predictor, naming both.
+  Predictor predictor(ck);
+  data::Dataset pixels = d.test;
+  pixels.divisor = 255;
+  pixels.source = "dir/test.csv";
+  CHECK(error_of([&] { predictor.evaluate(pixels); }) ==
+        "'synthetic/test' (dir/test.csv): the data are read as values divided by 255, but the model in " + (dir / "z.safetensors") +
+            " was trained on values as they are (synthetic)");
 
   // A file from before "preprocessing": loads, and training_preparation reconstructs what it can.
   const std::string old = dir / "old.safetensors";

@@ -64,14 +64,10 @@ void run_eval(const EvalFlags& f) {
     throw InputError(fmt::format("the {} split of {} is empty (the run used --val-fraction {}); nothing to evaluate", f.split,
                                  dataset, options.val_fraction));
   try {
-    check_input_shape(ck.spec.input_shape, d);  // first: data of another size make any scaling moot
+    check_input_shape(ck.spec.input_shape, d);  // before standardizing: statistics of another size do not apply
   } catch (const UsageError& e) {
     throw InputError("--checkpoint " + ck.path + ": " + e.what() + (d.source.empty() ? "" : ", read from " + d.source));
   }
-  if (data.preparation.divisor != trained.divisor)
-    throw InputError(fmt::format("{}: the data are read as {}, but the model in {} was trained on {} ({}){}", d.described(),
-                                 divisor_text(data.preparation.divisor), ck.path, divisor_text(trained.divisor), ck.dataset,
-                                 dataset == "csv" ? "; bnlab predict --input FILE --pixels 255|1 scores labelled CSV rows" : ""));
   if (trained.standardization) data::apply_standardization(d, *trained.standardization);
 
   Predictor predictor(ck);
@@ -80,6 +76,9 @@ void run_eval(const EvalFlags& f) {
     m = predictor.evaluate(d);
   } catch (const UsageError& e) {  // more classes in the data than the model has
     throw UsageError("--checkpoint " + ck.path + ": " + e.what());
+  } catch (const InputError& e) {  // data scaled otherwise than the training data
+    throw InputError(std::string(e.what()) +
+                     (dataset == "csv" ? "; bnlab predict --input FILE --pixels 255|1 scores labelled CSV rows" : ""));
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 

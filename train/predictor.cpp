@@ -31,12 +31,18 @@ Predictor::Predictor(const Checkpoint& ckpt)
     : model_(build_model(ckpt.spec)),
       session_(compile(model_.graph, model_.loss, {.backward = false}), {.seed = ckpt.config.seed}),
       eval_batch_(ckpt.config.eval_batch_size),
-      train_batch_(ckpt.config.batch_size) {
+      train_batch_(ckpt.config.batch_size),
+      path_(ckpt.path),
+      dataset_(ckpt.dataset),
+      divisor_(training_preparation(ckpt).divisor) {
   load_parameters(session_, ckpt);
 }
 
 EvalMetrics Predictor::evaluate(const data::Dataset& d, Mode mode) {
   check_input_shape(spec().input_shape, d);
+  if (d.divisor != divisor_)
+    throw InputError(d.described() + ": the data are read as " + divisor_text(d.divisor) + ", but the model in " + path_ +
+                     " was trained on " + divisor_text(divisor_) + " (" + dataset_ + ")");
   if (d.num_classes > spec().classes)
     throw UsageError("the model has " + std::to_string(spec().classes) + " classes but '" + d.name + "' has " +
                      std::to_string(d.num_classes));
