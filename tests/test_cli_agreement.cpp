@@ -342,6 +342,11 @@ TEST_CASE("flags that contradict each other or the data") {
   check_error(run_bnlab(mnist + " --model cnn-plain --norm layer", fx.dir), 2,
               {"--norm layer contradicts --model cnn-plain", "--model-file"});
 
+  const std::string model_file = fx.dir / "m.json";
+  write_text(model_file, R"({"input_shape":[20],"classes":4,"layers":[{"kind":"dense","units":4}]})");
+  check_error(run_bnlab("train --dataset synthetic --model cnn-plain --model-file " + model_file + " --quiet" + fx.outputs(), fx.dir), 2,
+              {"--model", "--model-file", "excludes"});
+
   // A limit beyond the rows there are used to mean "all of them".
   check_error(run_bnlab(mnist + " --limit-train 61", fx.dir), 2,
               {"--limit-train 61 is more than the 60 rows of 'mnist/train'", fx.data + "/train-images-idx3-ubyte"});

@@ -111,13 +111,15 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
 
   const std::string model = "Model";
   if (set.model) {
-    cmd.add_option("--model", f.model, "preset: " + join(preset_names()) + "; the flags below refine it")
-        ->capture_default_str()
-        ->group(model);
+    CLI::Option* preset = cmd.add_option("--model", f.model, "preset: " + join(preset_names()) + "; the flags below refine it")
+                              ->capture_default_str()
+                              ->group(model);
+    // Both given, one would be ignored.
     cmd.add_option("--model-file", f.model_file,
                    "train the model a JSON file describes (layers, shapes: docs/model-files.md) instead of a preset")
         ->type_name("PATH")
-        ->group(model);
+        ->group(model)
+        ->excludes(preset);
   }
   add_model_flags(cmd, f, [&](const FieldInfo& field) { return set.norm || std::string(field.name) != "norm"; }, model);
 
