@@ -13,6 +13,12 @@ void append_batch(const std::string& path, Dataset& out) {
   const std::vector<uint8_t> bytes = read_file_bytes(path);
   const auto size = static_cast<int64_t>(bytes.size());
   const int64_t records = size / cifar10_record_bytes;
+  // Every batch has the one CIFAR-10 format; the likeliest other one is CIFAR-100's (a coarse and a
+  // fine label before the pixels), whose fine labels run to 99.
+  if (size == 0) throw InputError(path + ": empty file: a CIFAR-10 batch holds 3073-byte records (1 label + 3072 pixels)");
+  if (size % cifar10_record_bytes != 0 && size % (cifar10_record_bytes + 1) == 0)
+    throw InputError(path + ": file size " + std::to_string(size) + " is a multiple of 3074 bytes, not of CIFAR-10's 3073-byte record: " +
+                     "a CIFAR-100 batch (2 label bytes + 3072 pixels)? All batches must be CIFAR-10's format");
   if (size % cifar10_record_bytes != 0)
     throw InputError(path + ": incomplete record at byte offset " + std::to_string(records * cifar10_record_bytes) +
                      ": file size " + std::to_string(size) + " is not a multiple of the " +
@@ -50,6 +56,9 @@ Dataset read_cifar10_batches(const std::vector<std::string>& paths, std::string 
   out.feature_count = cifar10_features;
   out.shape = {32, 32, 3};
   out.num_classes = 10;
+  out.divisor = 255;
+  // "…/data_batch_1.bin" or "…/data_batch_1.bin … …/data_batch_5.bin"
+  if (!paths.empty()) out.source = paths.size() == 1 ? paths.front() : paths.front() + " … " + paths.back();
   for (const auto& path : paths) append_batch(path, out);
   return out;
 }

@@ -41,6 +41,8 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, std::string
 
   Dataset out;
   out.name = std::move(name);
+  out.source = path;
+  out.divisor = options.pixels ? 255 : 1;
   std::vector<std::string_view> fields;
   size_t expected_fields = 0;
   int64_t first_line = 0;  // the line that fixed the field count

@@ -46,6 +46,8 @@ Dataset Dataset::subset(std::span<const int64_t> indices, std::string new_name) 
   out.shape = shape;
   out.num_classes = num_classes;
   out.name = std::move(new_name);
+  out.source = source;
+  out.divisor = divisor;
   out.features.resize(indices.size() * static_cast<size_t>(feature_count));
   out.labels.resize(indices.size());
   gather(indices, out.features.data(), out.labels.data());

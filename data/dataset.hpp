@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -30,10 +31,18 @@ struct Dataset {
   std::vector<int64_t> shape;
   int32_t num_classes = 0;
   std::string name;              // "fashion-mnist/train", … for messages
+  // The file(s) the rows were read from ("…/t10k-images-idx3-ubyte.gz"), for messages; "" when
+  // generated. Kept by subset().
+  std::string source;
+  // The files' values were divided by this: 255 for pixels scaled into [0, 1] (IDX, CIFAR-10, CSV
+  // with csv_pixels), 1 for values taken as they are (CSV, synthetic).
+  double divisor = 1;
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
   std::vector<int64_t> sample_shape() const { return shape.empty() ? std::vector<int64_t>{feature_count} : shape; }
   const float* row(int64_t i) const { return features.data() + i * feature_count; }
+  // "'mnist/test' (…/t10k-images-idx3-ubyte.gz)", or the name alone when there is no source.
+  std::string described() const { return "'" + name + "'" + (source.empty() ? "" : " (" + source + ")"); }
   // Copies rows `indices` into x ([indices.size(), feature_count] row-major) and y, the rows split
   // over `pool`'s threads when there is one. An index outside [0, size()) is a UsageError naming
   // the dataset, thrown before anything is copied.
@@ -45,8 +54,24 @@ struct Dataset {
 // "[28,28,1]"
 std::string shape_text(const std::vector<int64_t>& shape);
 
+// Per-feature statistics for standardization: x -> (x - mean) / scale.
+struct Standardization {
+  std::vector<float> mean;
+  std::vector<float> scale;  // the std, or 1 where the std is below kMinStd (data/registry.hpp)
+};
+
+// How the splits' rows were made from the files' values, so that new inputs (eval on another
+// dataset, predict) can be made the same way: divided by `divisor`, then standardized with the
+// training split's statistics when `standardization` is set. Checkpoints record it.
+struct Preparation {
+  double divisor = 1;
+  std::vector<int64_t> sample_shape;                // the training samples' shape
+  std::optional<Standardization> standardization;  // --standardize: fitted on the training split
+};
+
 struct Splits {
   Dataset train, val, test;
+  Preparation preparation;
 };
 
 }  // namespace bnlab::data

@@ -181,6 +181,8 @@ Dataset read_idx_dataset(const std::string& images_path, const std::string& labe
 
   Dataset out;
   out.name = std::move(name);
+  out.source = images_path;
+  out.divisor = 255;
   out.num_classes = num_classes;
   out.feature_count = 1;
   for (size_t d = 1; d < images.dims.size(); ++d) out.feature_count *= images.dims[d];

@@ -72,15 +72,16 @@ std::pair<Dataset, Dataset> read_csv_pair(const std::string& dir, const LoadOpti
   Dataset train = read_csv(train_path, csv, "csv/train");
   Dataset test = read_csv(test_path, csv, "csv/test");
   if (train.size() > 0 && test.size() > 0 && train.feature_count != test.feature_count)
-    throw InputError(test_path + ": " + std::to_string(test.feature_count) + " features per row, but " +
-                     train_path + " has " + std::to_string(train.feature_count));
+    throw InputError(test_path + ": " + std::to_string(test.feature_count + 1) + " fields per row (label and " +
+                     std::to_string(test.feature_count) + " features), but " + train_path + " has " +
+                     std::to_string(train.feature_count + 1) + " (label and " + std::to_string(train.feature_count) + ")");
   // Class ids are only known from the data; both sets must agree on the count.
   const int32_t classes = std::max(train.num_classes, test.num_classes);
   train.num_classes = test.num_classes = classes;
   return {std::move(train), std::move(test)};
 }
 
-// A seeded subset of `limit` rows (all when limit is 0 or too large), kept in file order.
+// A seeded subset of `limit` rows (all when limit is 0 or the whole set), kept in file order.
 Dataset limit_rows(Dataset d, int64_t limit, uint64_t seed, uint64_t stream) {
   if (limit <= 0 || limit >= d.size()) return d;
   Rng rng = Rng::derived(seed, stream);
@@ -129,6 +130,11 @@ std::vector<std::string> dataset_names() {
 }
 
 Splits load(const std::string& name, const LoadOptions& o) {
+  std::pair<Dataset, Dataset> data = read(name, o);
+  return prepare_splits(std::move(data.first), std::move(data.second), name, o);
+}
+
+std::pair<Dataset, Dataset> read(const std::string& name, const LoadOptions& o) {
   validate(o);
   std::pair<Dataset, Dataset> data;
   if (name == "fashion-mnist" || name == "mnist" || name == "kmnist") {
@@ -142,16 +148,32 @@ Splits load(const std::string& name, const LoadOptions& o) {
   } else {
     throw UsageError("unknown dataset '" + name + "'; known datasets: " + known_names());
   }
-  return prepare_splits(std::move(data.first), std::move(data.second), name, o);
+  return data;
 }
 
 Splits prepare_splits(Dataset train, Dataset test, const std::string& name, const LoadOptions& o) {
   validate(o);
   if (train.size() == 0) throw InputError("dataset " + name + ": the training set has no rows");
   if (test.size() == 0) throw InputError("dataset " + name + ": the test set has no rows");
+  // The files when the readers said which they were, else the splits.
+  const bool files = !train.source.empty() && !test.source.empty();
   if (train.sample_shape() != test.sample_shape())
-    throw InputError("dataset " + name + ": the test samples are " + shape_text(test.sample_shape()) +
-                     " but the training samples are " + shape_text(train.sample_shape()));
+    throw InputError(files ? test.source + ": samples are " + shape_text(test.sample_shape()) + ", but " + train.source + " has " +
+                                 shape_text(train.sample_shape())
+                           : "dataset " + name + ": the test samples are " + shape_text(test.sample_shape()) +
+                                 " but the training samples are " + shape_text(train.sample_shape()));
+  if (train.divisor != test.divisor)
+    throw InputError((files ? test.source + ": " : "dataset " + name + ": the test ") + "values are divided by " + number(test.divisor) +
+                     ", but " + (files ? train.source + "'s" : "the training values") + " by " + number(train.divisor));
+  // A limit beyond the rows would quietly mean "all of them": a typo, or the wrong dataset.
+  const auto check_limit = [](const char* field, int64_t limit, const Dataset& d) {
+    if (limit > d.size())
+      throw ConfigError::because(field, std::to_string(limit),
+                                 std::string(field) + " " + std::to_string(limit) + " is more than the " + std::to_string(d.size()) +
+                                     " rows of " + d.described() + "; 0 = all rows");
+  };
+  check_limit("limit_train", o.limit_train, train);
+  check_limit("limit_test", o.limit_test, test);
   train = limit_rows(std::move(train), o.limit_train, o.seed, kLimitTrainStream);
   test = limit_rows(std::move(test), o.limit_test, o.seed, kLimitTestStream);
 
@@ -174,11 +196,14 @@ Splits prepare_splits(Dataset train, Dataset test, const std::string& name, cons
   s.train.name = name + "/train";
   s.test = std::move(test);
   s.test.name = name + "/test";
+  s.preparation.divisor = s.train.divisor;
+  s.preparation.sample_shape = s.train.sample_shape();
   if (o.standardize) {
     const Standardization z = fit_standardization(s.train);
     apply_standardization(s.train, z);
     apply_standardization(s.val, z);
     apply_standardization(s.test, z);
+    s.preparation.standardization = z;
   }
   return s;
 }

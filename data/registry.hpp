@@ -8,13 +8,15 @@
 // What load() does, in order (every random choice seeded by LoadOptions::seed, each step on its own
 // sub-stream so changing one option does not reshuffle the others):
 //   1. read the training and test sets (an empty one is an InputError);
-//   2. limit_train / limit_test > 0: keep a seeded random subset of that many rows (file order kept);
+//   2. limit_train / limit_test > 0: keep a seeded random subset of that many rows (file order kept;
+//      more rows than the set has is an error, not "all");
 //   3. validation split: a permutation of the training rows from Rng::derived(seed, kSplitStream);
 //      its first round(val_fraction * N) rows become val, the rest train (both keep file order);
 //   4. standardize: per feature, subtract the mean and divide by the std of the TRAIN split only,
 //      applied to train, val and test alike. A feature whose train std is below kMinStd (a pixel
 //      that is always 0, say) is only centred: dividing by ~0 would turn any test value into a huge
 //      outlier.
+// Splits::preparation records steps 4 and the files' scaling, for checkpoints and predict.
 #pragma once
 
 #include <cstdint>
@@ -68,7 +70,9 @@ void visit_fields(C& o, V&& v) {
   v(FieldInfo{.name = "limit_test", .flag = "--limit-test", .metrics = "limit_test",
               .doc = "test on a seeded subset of N test rows (0 = all)", .range = kNonNegative, .type_name = "N"},
     o.limit_test);
-  v(FieldInfo{.name = "csv_pixels"}, o.csv_pixels);
+  v(FieldInfo{.name = "csv_pixels", .flag = "--csv-pixels",
+              .doc = "dataset csv: the features are 0-255 pixels, divide them by 255 (as IDX and CIFAR-10 images are)"},
+    o.csv_pixels);
   auto synthetic = [&](const char* name, auto& value) { v(FieldInfo{.name = name, .nested = "synthetic"}, value); };
   synthetic("train_rows", o.synthetic.train_rows);
   synthetic("test_rows", o.synthetic.test_rows);
@@ -95,17 +99,17 @@ const std::vector<DatasetInfo>& dataset_infos();
 std::vector<std::string> dataset_names();
 
 // Throws UsageError for an unknown name (listing the known ones) or bad options, InputError for
-// missing or malformed files and empty data.
+// missing or malformed files, files of one dataset that disagree (sample shapes, CSV field counts)
+// and empty data; ConfigError when limit_train / limit_test is more than the rows there are.
 Splits load(const std::string& name, const LoadOptions& options);
+
+// Step 1 alone: the training and test sets as read (or generated), before any limit or split.
+// load(name, o) == prepare_splits(read(name, o)..., name, o).
+std::pair<Dataset, Dataset> read(const std::string& name, const LoadOptions& options);
 
 // Steps 2–4 above on an already read dataset (`name` prefixes the split names and messages).
 Splits prepare_splits(Dataset train, Dataset test, const std::string& name, const LoadOptions& options);
 
-// Per-feature statistics for standardization.
-struct Standardization {
-  std::vector<float> mean;
-  std::vector<float> scale;  // the std, or 1 where the std is below kMinStd
-};
 Standardization fit_standardization(const Dataset& d);
 void apply_standardization(Dataset& d, const Standardization& s);
 

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -720,4 +722,65 @@ TEST_CASE("the Python reader of docs/checkpoints.md reads a checkpoint with json
     ++seen;
   }
   CHECK(seen == ck.tensors.size());
+}
+
+TEST_CASE("preprocessing: the statistics the trainer's data were standardized with, read back bit for bit; damaged ones named") {
+  const data::Splits d = data::load("synthetic", {.seed = 1, .standardize = true});
+  REQUIRE(d.preparation.standardization);
+  TempDir dir;
+  Trainer t(small_spec("plain"), small_config(), d);
+  train_and_save(t, 1, dir / "z.safetensors");
+  const Checkpoint ck = read_checkpoint(dir / "z.safetensors");
+  REQUIRE(ck.preparation);
+  CHECK(ck.preparation->divisor == 1);
+  CHECK(ck.preparation->sample_shape == std::vector<int64_t>{20});
+  REQUIRE(ck.preparation->standardization);
+  CHECK(ck.preparation->standardization->mean == d.preparation.standardization->mean);  // float ==: every bit
+  CHECK(ck.preparation->standardization->scale == d.preparation.standardization->scale);
+  CHECK(training_preparation(ck).standardization->mean == d.preparation.standardization->mean);
+  // Data scaled otherwise than the training data are refused by the predictor, naming both.
+  Predictor predictor(ck);
+  data::Dataset pixels = d.test;
+  pixels.divisor = 255;
+  pixels.source = "dir/test.csv";
+  CHECK(error_of([&] { predictor.evaluate(pixels); }) ==
+        "'synthetic/test' (dir/test.csv): the data are read as values divided by 255, but the model in " + (dir / "z.safetensors") +
+            " was trained on values as they are (synthetic)");
+
+  // A file from before "preprocessing": loads, and training_preparation reconstructs what it can.
+  const std::string old = dir / "old.safetensors";
+  auto write_with = [&](const std::function<void(std::map<std::string, std::string>&)>& edit) {
+    std::map<std::string, std::string> metadata = ck.metadata;
+    edit(metadata);
+    std::vector<TensorRef> refs;
+    for (const auto& [name, tensor] : ck.tensors) refs.push_back({name, tensor.shape, tensor.data});
+    write_safetensors(old, refs, metadata);
+  };
+  write_with([](auto& m) { m.erase("preprocessing"); });
+  const Checkpoint before = read_checkpoint(old);
+  CHECK(!before.preparation);
+  CHECK(training_preparation(before).divisor == 1);  // synthetic: values as they are
+  CHECK(training_preparation(before).sample_shape == std::vector<int64_t>{20});
+  CHECK(!training_preparation(before).standardization);
+
+  auto error_with = [&](const std::string& value) {
+    write_with([&](auto& m) { m["preprocessing"] = value; });
+    return error_of([&] { read_checkpoint(old); });
+  };
+  CHECK(error_with(R"({"divisor":1,"sample_shape":[21],"standardization":null})") ==
+        old + ": __metadata__ \"preprocessing\": sample_shape [21] holds 21 values, but the model takes 20 inputs");
+  CHECK(error_with(R"({"divisor":1,"sample_shape":[16777216,16777216,16777216],"standardization":null})") ==
+        old + ": __metadata__ \"preprocessing\": sample_shape [16777216,16777216,16777216] holds 4.72237e+21 values, but the model "
+              "takes 20 inputs");
+  CHECK(error_with(R"({"divisor":1,"sample_shape":[16777217],"standardization":null})") ==
+        old + ": __metadata__ \"preprocessing\": field 'sample_shape[0]': 16777217 is out of range");
+  CHECK(error_with(R"({"divisor":0,"sample_shape":[20],"standardization":null})") ==
+        old + ": __metadata__ \"preprocessing\": field 'divisor': 0 is not a positive number");
+  CHECK(error_with(R"({"divisor":1,"sample_shape":[20],"standardization":{"mean":[1],"scale":[1]}})") ==
+        old + ": __metadata__ \"preprocessing\": standardization of 1 features, but the model takes 20 inputs");
+  CHECK(error_with(R"({"divisor":1,"sample_shape":[20],"standardization":{"mean":[1],"scale":[0]}})") ==
+        old + ": __metadata__ \"preprocessing\": field 'standardization.scale[0]': 0 is not a positive finite float");
+  CHECK(error_with(R"({"divisor":1,"sample_shape":[20]})") == old + ": __metadata__ \"preprocessing\": missing field 'standardization'");
+  CHECK(error_with(R"({"divisor":1,"sample_shape":[20],"standardization":null,"pixels":2})") ==
+        old + ": __metadata__ \"preprocessing\": unknown field 'pixels'");
 }

@@ -102,7 +102,7 @@ TEST_CASE("the registry's csv dataset: train.csv + test.csv, shared class count,
 
   write_text(dir / "test.csv", "1,1,1,1\n");
   check_mentions(message_of<InputError>([&] { data::load("csv", {.data_dir = dir.path().string()}); }),
-                 {dir / "test.csv", "3 features", dir / "train.csv", "has 2"});
+                 {dir / "test.csv", ": 4 fields per row (label and 3 features)", "but " + dir / "train.csv" + " has 3 (label and 2)"});
 
   write_text(dir / "train.csv", "y,a,b\n");
   check_mentions(message_of<InputError>([&] { data::load("csv", {.data_dir = dir.path().string()}); }),

@@ -125,7 +125,7 @@ TEST_CASE("val_fraction 0 keeps every training row; empty data and empty train s
                  {"0.6", "1 training rows", "no rows to train on"});
 }
 
-TEST_CASE("limits take a seeded subset before splitting; a limit above the size keeps all") {
+TEST_CASE("limits take a seeded subset before splitting; a limit of the size keeps all, above it is an error") {
   const auto s = data::prepare_splits(numbered(100), numbered(30), "n",
                                       {.val_fraction = 0.2, .seed = 5, .limit_train = 20, .limit_test = 7});
   CHECK(s.train.size() == 16);
@@ -138,9 +138,55 @@ TEST_CASE("limits take a seeded subset before splitting; a limit above the size 
                                           {.val_fraction = 0.2, .seed = 5, .limit_train = 20, .limit_test = 7});
   CHECK(ids(again.train) == ids(s.train));
   CHECK(ids(again.test) == t);
-  const auto all = data::prepare_splits(numbered(10), numbered(3), "n", {.limit_train = 50, .limit_test = 3});
+  const auto all = data::prepare_splits(numbered(10), numbered(3), "n", {.limit_train = 10, .limit_test = 3});
   CHECK(all.train.size() + all.val.size() == 10);
   CHECK(all.test.size() == 3);
+  // The library names the field (the command line says the flag: tests/test_cli_agreement.cpp).
+  const ConfigError train = [] {
+    try {
+      data::prepare_splits(numbered(10, "ten"), numbered(3), "n", {.limit_train = 11});
+    } catch (const ConfigError& e) {
+      return e;
+    }
+    FAIL("no ConfigError");
+    return ConfigError("", "", "");
+  }();
+  CHECK(train.field == "limit_train");
+  CHECK(std::string(train.what()) == "limit_train 11 is more than the 10 rows of 'ten'; 0 = all rows");
+  check_mentions(message_of<ConfigError>([] { data::prepare_splits(numbered(10), numbered(3, "three"), "n", {.limit_test = 4}); }),
+                 {"limit_test 4 is more than the 3 rows of 'three'"});
+}
+
+TEST_CASE("the splits record how they were prepared: the files' divisor, the sample shape, the statistics used") {
+  data::Dataset train = numbered(40);
+  train.divisor = 255;
+  train.source = "dir/train-images";
+  data::Dataset test = numbered(3);
+  test.divisor = 255;
+  const auto plain = data::prepare_splits(train, test, "n", {.seed = 2});
+  CHECK(plain.preparation.divisor == 255);
+  CHECK(plain.preparation.sample_shape == std::vector<int64_t>{2});
+  CHECK(!plain.preparation.standardization);
+  CHECK(plain.train.source == "dir/train-images");  // kept by the split
+  const auto z = data::prepare_splits(train, test, "n", {.seed = 2, .standardize = true});
+  REQUIRE(z.preparation.standardization);
+  // The statistics actually used: those of the (unstandardized) training split.
+  const data::Standardization fitted = data::fit_standardization(plain.train);
+  CHECK(z.preparation.standardization->mean == fitted.mean);
+  CHECK(z.preparation.standardization->scale == fitted.scale);
+  data::Dataset again = plain.test;
+  data::apply_standardization(again, *z.preparation.standardization);
+  CHECK(again.features == z.test.features);
+
+  // Files of one dataset that disagree: both named, both shapes.
+  test.shape = {1, 2, 1};
+  test.source = "dir/test-images";
+  check_mentions(message_of<InputError>([&] { data::prepare_splits(train, test, "n", {}); }),
+                 {"dir/test-images: samples are [1,2,1], but dir/train-images has [2]"});
+  test.shape.clear();
+  test.divisor = 1;
+  check_mentions(message_of<InputError>([&] { data::prepare_splits(train, test, "n", {}); }),
+                 {"dir/test-images: values are divided by 1, but dir/train-images's by 255"});
 }
 
 TEST_CASE("standardization uses train statistics only and applies them to all three splits") {

@@ -79,9 +79,7 @@ std::string checkpoint_path(const std::string& dir, const std::string& variant) 
 
 void check_checkpoint_dir(const CompareFlags& c) {
   if (c.checkpoint_dir.empty()) return;
-  std::error_code ec;
-  std::filesystem::create_directories(c.checkpoint_dir, ec);
-  if (ec) throw UsageError("--checkpoint-dir " + c.checkpoint_dir + ": cannot create the directory: " + ec.message());
+  prepare_output_dir("--checkpoint-dir", c.checkpoint_dir);
   for (const std::string& v : c.variants) check_output_path("--checkpoint-dir", checkpoint_path(c.checkpoint_dir, v));
 }
 

@@ -18,6 +18,7 @@
 #include "tools/signals.hpp"
 #include "train/atomic_file.hpp"
 #include "train/checkpoint.hpp"
+#include "train/model_file.hpp"
 #include "train/predictor.hpp"
 
 namespace bnlab::tool {
@@ -51,19 +52,33 @@ void run_eval(const EvalFlags& f) {
     if (dataset == "synthetic") throw UsageError("--data-dir " + f.data_dir + ": dataset synthetic is generated and reads no files");
     options.data_dir = f.data_dir;
   }
+  // The statistics the run standardized with, when the checkpoint has them: bit for bit what it
+  // computed from the same data, and the right ones for another dataset too.
+  const data::Preparation trained = training_preparation(ck);
+  data::LoadOptions unstandardized = options;
+  if (trained.standardization) unstandardized.standardize = false;
   const auto start = Clock::now();
-  const data::Splits data = data::load(dataset, options);
-  const data::Dataset& d = f.split == "test" ? data.test : data.val;
+  data::Splits data = data::load(dataset, unstandardized);
+  data::Dataset& d = f.split == "test" ? data.test : data.val;
   if (d.size() == 0)
     throw InputError(fmt::format("the {} split of {} is empty (the run used --val-fraction {}); nothing to evaluate", f.split,
                                  dataset, options.val_fraction));
+  try {
+    check_input_shape(ck.spec.input_shape, d);  // before standardizing: statistics of another size do not apply
+  } catch (const UsageError& e) {
+    throw InputError("--checkpoint " + ck.path + ": " + e.what() + (d.source.empty() ? "" : ", read from " + d.source));
+  }
+  if (trained.standardization) data::apply_standardization(d, *trained.standardization);
 
   Predictor predictor(ck);
   EvalMetrics m;
   try {
     m = predictor.evaluate(d);
-  } catch (const UsageError& e) {  // a dataset of another shape than the model
+  } catch (const UsageError& e) {  // more classes in the data than the model has
     throw UsageError("--checkpoint " + ck.path + ": " + e.what());
+  } catch (const InputError& e) {  // data scaled otherwise than the training data
+    throw InputError(std::string(e.what()) +
+                     (dataset == "csv" ? "; bnlab predict --input FILE --pixels 255|1 scores labelled CSV rows" : ""));
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 

@@ -2,18 +2,23 @@
 //
 //   bnlab predict --checkpoint run.safetensors --input t10k-images-idx3-ubyte.gz --limit 5
 //   bnlab predict --checkpoint run.safetensors --input rows.csv --json predictions.json
+//   bnlab predict --checkpoint run.safetensors --input fashion-mnist_test.csv --pixels 255   # 0-255 pixel CSV
 //
 // The input is either
 //   - an IDX file of images (raw or gzipped; recognized by its first two bytes, 00 00): each image
-//     is one row, its pixels scaled to [0, 1] as the IDX datasets are; or
+//     is one row; or
 //   - CSV text, one row per line: either exactly the model's N inputs (features only), or N + 1
 //     fields with the class label first (the layout of the csv dataset's files), in which case the
 //     label is shown beside the prediction and the accuracy is reported. A first line whose first
-//     field is not a number is a header and is skipped. Features are scaled by 1/255 if the model
-//     was trained with the csv dataset's pixel option.
-// If the model was trained with --standardize, the rows are standardized with the training split's
-// statistics, recomputed from the checkpoint's dataset and data options (so its files must be there;
-// --data-dir points elsewhere).
+//     field is not a number is a header and is skipped.
+// The rows are then prepared as the checkpoint says its training inputs were (its "preprocessing"):
+// divided by --pixels (255: 0-255 pixels into [0, 1]; 1: as they are), then standardized with the
+// stored statistics. --pixels defaults to how training read its own files: 255 for IDX input of a
+// model trained on pixels / 255, the csv dataset's own scaling for its CSV rows, 1 for CSV rows of
+// other models — and where that is a guess (a model trained on [0, 1] pixels given CSV values
+// above 1; IDX bytes for a model trained on unscaled values) predict refuses and says what to pass.
+// The choice is printed on stderr. A checkpoint from before "preprocessing" that was trained with
+// --standardize has its statistics recomputed from its dataset (--data-dir if its files moved).
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -44,16 +49,21 @@ struct PredictFlags {
   std::string input;
   int64_t limit = 0;
   std::string data_dir;
+  std::string pixels;  // "", "255" or "1"
   std::string json;
   bool quiet = false;
 };
 
 struct Rows {
-  std::vector<float> x;          // [n, inputs]
+  std::vector<float> x;          // [n, inputs], prepared (IDX: the bytes until then)
+  std::vector<double> raw;       // CSV: the values as read, until prepared
   std::vector<int32_t> labels;   // [n] when the input carried labels, else empty
   int64_t n = 0;
   std::string format;            // "IDX 28x28 images", "CSV"
   bool header_skipped = false;   // CSV: the first line was taken as a header
+  double above_one = 0;          // CSV: the first value above 1, and where it is (line, column)
+  int64_t above_one_line = 0;
+  size_t above_one_column = 0;
 };
 
 
@@ -78,18 +88,25 @@ Rows read_idx_rows(const std::string& path, const Checkpoint& ck, int64_t limit)
   if (features != ck.spec.input_features())
     throw InputError(fmt::format("{}: {} features per row ({}), but the model in {} takes {} inputs", path, features, r.format,
                                  ck.path, ck.spec.input_features()));
+  // Images of the right size but another shape ([14,56] for a model of [28,28,1]) would be read
+  // as scrambled pixels; a flat training sample ([784], CSV) takes any image of as many values.
+  std::vector<int64_t> shape;
+  for (size_t i = 1; i < a.dims.size(); ++i) shape.push_back(a.dims[i]);
+  if (shape.size() == 2) shape.push_back(1);
+  const std::vector<int64_t> trained = training_preparation(ck).sample_shape;
+  if (trained.size() > 1 && shape.size() > 1 && shape != trained)
+    throw InputError(fmt::format("{}: images are {}, but the model in {} was trained on images of {}", path,
+                                 data::shape_text(shape), ck.path, data::shape_text(trained)));
   r.n = a.dims[0];
   if (limit > 0) r.n = std::min(r.n, limit);
   r.x.resize(static_cast<size_t>(r.n * features));
-  // The IDX datasets' scaling exactly (data/idx.cpp): v / 255.0f.
-  for (size_t i = 0; i < r.x.size(); ++i) r.x[i] = static_cast<float>(a.values[i]) / 255.0f;
+  for (size_t i = 0; i < r.x.size(); ++i) r.x[i] = static_cast<float>(a.values[i]);
   return r;
 }
 
 Rows read_csv_rows(const std::string& path, const std::vector<uint8_t>& bytes, const Checkpoint& ck, int64_t limit) {
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   const int64_t inputs = ck.spec.input_features();
-  const double divisor = ck.data && ck.data->csv_pixels ? 255.0 : 1.0;
   Rows r;
   r.format = "CSV";
   size_t expected = 0;  // fields per row, fixed by the first data row
@@ -139,11 +156,16 @@ Rows read_csv_rows(const std::string& path, const std::vector<uint8_t>& bytes, c
       double v = 0;
       if (!data::parse_csv_number(fields[c], v))
         throw InputError(fmt::format("{}: line {}, column {}: {} is not a finite number", path, line_no, c + 1, quoted(fields[c])));
-      v /= divisor;
       if (std::fabs(v) > std::numeric_limits<float>::max())
         throw InputError(fmt::format("{}: line {}, column {}: {} is too large for a 32-bit float", path, line_no, c + 1,
                                      quoted(fields[c])));
-      r.x.push_back(static_cast<float>(v));
+      if (v > 1 && r.above_one_line == 0) {
+        r.above_one = v;
+        r.above_one_line = line_no;
+        r.above_one_column = c + 1;
+      }
+      // Kept as a double until divided: v / 255 rounded once, as data/csv.cpp reads the csv dataset.
+      r.raw.push_back(v);
     }
     ++r.n;
   }
@@ -159,8 +181,29 @@ Rows read_rows(const std::string& path, const Checkpoint& ck, int64_t limit) {
   return r;
 }
 
-// The training split's standardization, recomputed as data::load computed it.
-void standardize(Rows& rows, const Checkpoint& ck, const PredictFlags& f) {
+// The divisor for the input's values: --pixels, or how training read its own files, or — where that
+// would be a guess — an InputError saying what to pass.
+double input_divisor(const Rows& rows, const Checkpoint& ck, const PredictFlags& f, bool idx) {
+  if (f.pixels == "255") return 255;
+  if (f.pixels == "1") return 1;
+  const double trained = training_preparation(ck).divisor;
+  const std::string choose = "pass --pixels 255 if they are 0-255 pixels (to divide them by 255), --pixels 1 to use them as they are";
+  if (idx) {
+    if (trained == 255) return 255;
+    throw InputError(fmt::format("{}: IDX images hold 0-255 pixel bytes, but the model in {} was trained on {} ({}): {}", f.input,
+                                 ck.path, divisor_text(trained), ck.dataset, choose));
+  }
+  if (ck.dataset == "csv") return trained;  // the csv dataset's rows, read as its files were
+  if (trained == 255 && rows.above_one_line > 0)
+    throw InputError(fmt::format("{}: line {}, column {}: value {} is above 1, but the model in {} was trained on pixels divided by 255 "
+                                 "into [0, 1] ({}): {}",
+                                 f.input, rows.above_one_line, rows.above_one_column, rows.above_one, ck.path, ck.dataset, choose));
+  return 1;
+}
+
+// The training split's standardization, recomputed as data::load computed it (a checkpoint from
+// before the statistics were stored).
+void recompute_standardization(Rows& rows, const Checkpoint& ck, const PredictFlags& f) {
   data::LoadOptions options = *ck.data;
   options.standardize = false;
   if (!f.data_dir.empty()) options.data_dir = f.data_dir;
@@ -184,12 +227,49 @@ void standardize(Rows& rows, const Checkpoint& ck, const PredictFlags& f) {
                  static_cast<long long>(splits.train.size()));
 }
 
+// Divides the values and standardizes them as the checkpoint's training inputs were.
+void prepare(Rows& rows, const Checkpoint& ck, const PredictFlags& f) {
+  const bool idx = rows.format.rfind("IDX", 0) == 0;
+  const double divisor = input_divisor(rows, ck, f, idx);
+  if (idx) {
+    // The IDX datasets' scaling exactly (data/idx.cpp): v / 255.0f.
+    if (divisor != 1)
+      for (float& v : rows.x) v /= static_cast<float>(divisor);
+  } else {
+    rows.x.resize(rows.raw.size());
+    for (size_t i = 0; i < rows.raw.size(); ++i) rows.x[i] = static_cast<float>(rows.raw[i] / divisor);
+    rows.raw = {};
+  }
+  const data::Preparation trained = training_preparation(ck);
+  const bool stored = trained.standardization.has_value();
+  const bool recompute = !stored && ck.data && ck.data->standardize;
+  if (!f.data_dir.empty() && !recompute)
+    throw UsageError(fmt::format("--data-dir {}: predict reads no training data for {}, which {}", f.data_dir, ck.path,
+                                 stored ? "carries its standardization statistics" : "was not trained with --standardize"));
+  if (!f.quiet)
+    std::fprintf(stderr, "%s: %s (--pixels %g)%s\n", f.input.c_str(), divisor_text(divisor).c_str(), divisor,
+                 stored ? ", standardized with the statistics stored in the checkpoint" : "");
+  if (stored) {
+    data::Dataset d;
+    d.features = std::move(rows.x);
+    d.labels.assign(static_cast<size_t>(rows.n), 0);
+    d.feature_count = ck.spec.input_features();
+    d.name = f.input;
+    data::apply_standardization(d, *trained.standardization);
+    rows.x = std::move(d.features);
+  } else if (recompute) {
+    recompute_standardization(rows, ck, f);
+  }
+}
+
 void run_predict(const PredictFlags& f) {
   if (f.limit < 0) throw UsageError(fmt::format("--limit {}: must be >= 0 (0 = all rows)", f.limit));
+  if (!f.pixels.empty() && f.pixels != "255" && f.pixels != "1")
+    throw UsageError("--pixels " + f.pixels + ": must be 255 (0-255 pixels, divided by 255) or 1 (values used as they are)");
   if (!f.json.empty()) check_output_path("--json", f.json);
   const Checkpoint ck = read_checkpoint(f.checkpoint);
   Rows rows = read_rows(f.input, ck, f.limit);
-  if (ck.data && ck.data->standardize) standardize(rows, ck, f);
+  prepare(rows, ck, f);
 
   Predictor predictor(ck);
   const std::vector<float> probs = predictor.probabilities(rows.x);
@@ -248,6 +328,10 @@ void register_predict(CLI::App& app, CommandResult&) {
   cmd->add_option("--data-dir", f->data_dir,
                   "where the training data are, if the model was trained with --standardize (default: the checkpoint's)")
       ->type_name("DIR");
+  cmd->add_option("--pixels", f->pixels,
+                  "255: the input's values are 0-255 pixels, divide them by 255; 1: use them as they are (default: as the "
+                  "model's training data were read; refused where that is a guess)")
+      ->type_name("255|1");
   cmd->add_option("--json", f->json, "write the predictions as JSON to PATH")->type_name("PATH");
   cmd->add_flag("--quiet", f->quiet, "no note on stderr");
   cmd->callback([f] { run_predict(*f); });

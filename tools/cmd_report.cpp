@@ -21,6 +21,7 @@
 #include "lab/dir_lock.hpp"
 #include "lab/plots.hpp"
 #include "lab/report.hpp"
+#include "train/atomic_file.hpp"
 
 namespace bnlab::tool {
 
@@ -53,8 +54,7 @@ void run_report(const ReportFlags& f) {
   if (!doc.is_object() || !doc.contains("runs") || !doc["runs"].is_array())
     throw InputError(source.string() + ": not a bnlab metrics document (no \"runs\" list)");
   const fs::path dir = !f.out.empty() ? fs::path(f.out) : (source.has_parent_path() ? source.parent_path() : fs::path("."));
-  fs::create_directories(dir, ec);
-  if (!fs::is_directory(dir)) throw UsageError("--out " + dir.string() + ": cannot create the directory");
+  prepare_output_dir("--out", dir.string());
   // Links in the report are relative to its directory.
   const std::string name = fs::relative(fs::absolute(source), fs::absolute(dir), ec).string();
   std::optional<DirLock> lock;

@@ -151,7 +151,12 @@ void run_study(StudyFlags& f) {
       o.seed = seed;
       o.limit_train = budget.limit_train;
       o.limit_test = budget.limit_test;
-      it = data.emplace(seed, data::load(f.dataset, o)).first;
+      auto [train, test] = data::read(f.dataset, o);
+      // A budget's limits are "at most" (a smaller dataset is used whole); --limit-train and
+      // --limit-test, as everywhere, must not ask for more rows than there are.
+      if (f.limit_train < 0) o.limit_train = std::min(o.limit_train, train.size());
+      if (f.limit_test < 0) o.limit_test = std::min(o.limit_test, test.size());
+      it = data.emplace(seed, data::prepare_splits(std::move(train), std::move(test), f.dataset, o)).first;
     }
     return it->second;
   };
@@ -168,6 +173,7 @@ void run_study(StudyFlags& f) {
     if (f.limit_test >= 0) budget.limit_test = f.limit_test;
     if (f.epochs > 0) budget.epochs_reference = budget.epochs_grid = budget.epochs_small_batch = budget.epochs_cost = f.epochs;
     if (leader) {
+      prepare_output_dir("--out", f.out);
       store.emplace(f.out, f.force, "bnlab study");
       // After the store made OUT: --json may point into it.
       if (!f.json_path.empty()) check_output_path("--json", f.json_path);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "graph/initializer.hpp"
+#include "models/cnn.hpp"
 #include "models/mlp.hpp"
 #include "train/model_file.hpp"
 #include <filesystem>
@@ -111,13 +112,15 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
 
   const std::string model = "Model";
   if (set.model) {
-    cmd.add_option("--model", f.model, "preset: " + join(preset_names()) + "; the flags below refine it")
-        ->capture_default_str()
-        ->group(model);
+    CLI::Option* preset = cmd.add_option("--model", f.model, "preset: " + join(preset_names()) + "; the flags below refine it")
+                              ->capture_default_str()
+                              ->group(model);
+    // Both given, one would be ignored.
     cmd.add_option("--model-file", f.model_file,
                    "train the model a JSON file describes (layers, shapes: docs/model-files.md) instead of a preset")
         ->type_name("PATH")
-        ->group(model);
+        ->group(model)
+        ->excludes(preset);
   }
   add_model_flags(cmd, f, [&](const FieldInfo& field) { return set.norm || std::string(field.name) != "norm"; }, model);
 
@@ -150,12 +153,38 @@ void check_preset(const std::string& flag, const std::string& name) {
 
 std::string model_name(const TrainFlags& f) { return f.model_file.empty() ? f.model : f.model_file; }
 
+namespace {
+
+Norm preset_norm(const std::string& preset) {
+  return CnnSpec::is_preset(preset) ? CnnSpec::preset(preset).norm : MlpSpec::preset(preset).norm;
+}
+
+// A preset's name says its normalization ("plain", "batchnorm"), and every output carries that
+// name: --norm that says otherwise would train one model under another's name.
+void check_norm_fits_preset(const TrainFlags& f, const std::string& preset) {
+  if (!f.model_options.norm || !is_preset(preset) || *f.model_options.norm == preset_norm(preset)) return;
+  const Norm wanted = *f.model_options.norm;
+  std::string instead;
+  for (const std::string& other : preset_names())
+    if (CnnSpec::is_preset(other) == CnnSpec::is_preset(preset) && preset_norm(other) == wanted) instead = other;
+  const Norm own = preset_norm(preset);
+  throw UsageError(fmt::format("--norm {} contradicts --model {} (a model {}, named so in every output); {}", to_string(wanted), preset,
+                               own == Norm::none ? std::string("without normalization") : fmt::format("with {} normalization", to_string(own)),
+                               instead.empty() ? "write the model as a --model-file (docs/model-files.md)"
+                                               : "--model " + instead + " is that model"));
+}
+
+}  // namespace
+
 void check_before_loading(const TrainFlags& f, const std::vector<std::string>& presets) {
   const auto names = data::dataset_names();
   if (std::find(names.begin(), names.end(), f.dataset) == names.end())
     bad("--dataset", f.dataset, "unknown dataset (known: " + join(names) + ")");
   if (f.dataset == "synthetic" && !f.data.data_dir.empty())
     bad("--data-dir", f.data.data_dir, "dataset synthetic is generated and reads no files");
+  if (f.data.csv_pixels && f.dataset != "csv")
+    throw UsageError("--csv-pixels is for --dataset csv; --dataset " + f.dataset +
+                     (f.dataset == "synthetic" ? " is generated" : " has its own scaling (images: pixels / 255)"));
   with_flags([&] { validate_fields(f.data); });
   for (const auto& p : presets) {
     if (is_model_file(p)) {
@@ -166,6 +195,7 @@ void check_before_loading(const TrainFlags& f, const std::vector<std::string>& p
       if (given(f.bn_preset_opt)) throw UsageError("--bn-preset: refines a preset, not a model file (edit " + p + " instead)");
       (void)read_model_file(p);
     } else {
+      check_norm_fits_preset(f, p);
       // The model's sizes come from the data; Fashion-MNIST's stand in until it is loaded.
       model_spec(f, p, {28, 28, 1}, 10);
     }

@@ -105,6 +105,22 @@ void check_output_path(const std::string& flag, const std::string& path) {
   fs::remove(probe, ec);
 }
 
+void prepare_output_dir(const std::string& flag, const std::string& dir) {
+  if (dir.empty()) throw UsageError(flag + ": the path is empty");
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return;
+  if (fs::exists(fs::symlink_status(dir, ec))) throw UsageError(flag + " " + dir + ": is not a directory");
+  std::string trimmed = dir;  // "out/" is the folder "out", whose parent is "."
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  const fs::path parent = fs::path(trimmed).parent_path();
+  const fs::path above = parent.empty() ? fs::path(".") : parent;
+  if (!fs::is_directory(above, ec))
+    throw UsageError(flag + " " + dir + ": directory " + above.string() + " does not exist (bnlab creates " + trimmed +
+                     ", not the folders above it)");
+  if (!fs::create_directory(trimmed, ec) && !fs::is_directory(trimmed))
+    throw UsageError(flag + " " + dir + ": cannot create the directory: " + ec.message());
+}
+
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   const Destination d = destination_of(path_);
   if (d.direct) {

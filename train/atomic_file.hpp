@@ -34,6 +34,12 @@ namespace bnlab {
 // the file it points to), or a pipe or device is not writable. Leaves no file behind.
 void check_output_path(const std::string& flag, const std::string& path);
 
+// An output folder a flag names (--checkpoint-dir, --out): created if missing, provided the folder
+// above it exists. The one rule for every output flag: bnlab creates what a flag names — the file,
+// or this folder — never missing folders above it. UsageError naming the flag, the path and the
+// missing folder (or "is not a directory").
+void prepare_output_dir(const std::string& flag, const std::string& dir);
+
 // Writes `content` to `path` atomically (above). Throws RuntimeError naming the path on failure.
 void write_file_atomically(const std::string& path, std::string_view content);
 

@@ -198,6 +198,12 @@ void save_checkpoint(const std::string& path, const Trainer& trainer, const std:
       {"dataset", config.dataset},
   };
   if (data) meta["data"] = to_json(*data);
+  data::Preparation preparation = trainer.data().preparation;
+  if (preparation.sample_shape.empty()) {  // splits made by hand, not by data::prepare_splits
+    preparation.divisor = trainer.data().train.divisor;
+    preparation.sample_shape = trainer.data().train.sample_shape();
+  }
+  meta["preprocessing"] = to_json(preparation);
   if (trainer.parallel().workers() > 1)
     meta["data_parallel"] = json{{"workers", trainer.parallel().workers()}, {"bn_stats", to_string(trainer.parallel().bn_stats)}}.dump();
   write_safetensors(path, tensors, meta);
@@ -244,6 +250,22 @@ Checkpoint read_checkpoint(const std::string& path) {
     });
   if (f.metadata.count("data"))
     c.data = parse_field(path, "data", [&] { return load_options_from_json(f.metadata.at("data")); });
+  if (f.metadata.count("preprocessing"))
+    c.preparation = parse_field(path, "preprocessing", [&] {
+      data::Preparation p = preparation_from_json(f.metadata.at("preprocessing"));
+      const int64_t inputs = c.spec.input_features();
+      // In double: three sizes of up to 2^24 would overflow an int64_t, and any product that large
+      // differs from the model's input count anyway.
+      double values = 1;
+      for (int64_t d : p.sample_shape) values *= static_cast<double>(d);
+      if (values != static_cast<double>(inputs))
+        throw InputError("sample_shape " + data::shape_text(p.sample_shape) + " holds " + field_text(values) +
+                         " values, but the model takes " + std::to_string(inputs) + " inputs");
+      if (p.standardization && static_cast<int64_t>(p.standardization->mean.size()) != inputs)
+        throw InputError("standardization of " + std::to_string(p.standardization->mean.size()) + " features, but the model takes " +
+                         std::to_string(inputs) + " inputs");
+      return p;
+    });
 
   parse_field(path, "progress", [&] {
     json p;

@@ -21,7 +21,8 @@
 // a Python reader) with these "__metadata__" strings:
 //   "format": "bnlab-checkpoint", "format_version": "2", "spec": "{…}" (the ModelSpec: input shape,
 //   classes, layers, recipe), "train_config": "{…}", "progress": "{…}", "history": "[…]",
-//   "dataset": "…", "data": "{…}" (when the writer gave the data options)
+//   "dataset": "…", "data": "{…}" (when the writer gave the data options), "preprocessing": "{…}"
+//   (the trainer's data's Preparation: divisor, sample shape, standardization statistics)
 // Version 1 files (whose "spec" held the MLP family's parameters) still load.
 // Tensors: every parameter ("fc1.weight", …), every state tensor ("bn1.running_mean", …) and the
 // optimizer's moments ("optimizer.m.<parameter>" for momentum, adam and adamw, "optimizer.v.<parameter>"
@@ -57,7 +58,10 @@ struct Checkpoint {
   ModelSpec spec;
   TrainConfig config;                      // the optimizer's configuration included
   std::string dataset;                     // the data::load name
-  std::optional<data::LoadOptions> data;   // how the data were prepared, if the writer said
+  std::optional<data::LoadOptions> data;   // how the data were loaded, if the writer said
+  // How the inputs were prepared (metadata "preprocessing"; absent in files from before it): the
+  // files' divisor, the sample shape, the standardization statistics actually used.
+  std::optional<data::Preparation> preparation;
   int epoch = 0;                           // epochs completed
   int64_t optimizer_steps = 0;
   std::vector<EpochMetrics> history;       // one entry per completed epoch

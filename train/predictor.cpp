@@ -1,6 +1,7 @@
 #include "train/predictor.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 
 #include "graph/errors.hpp"
@@ -8,16 +9,40 @@
 
 namespace bnlab {
 
+data::Preparation training_preparation(const Checkpoint& ckpt) {
+  if (ckpt.preparation) return *ckpt.preparation;
+  data::Preparation p;
+  const std::string& d = ckpt.dataset;
+  const bool pixels = d == "fashion-mnist" || d == "mnist" || d == "kmnist" || d == "cifar10" ||
+                      (d == "csv" && ckpt.data && ckpt.data->csv_pixels);
+  p.divisor = pixels ? 255 : 1;
+  p.sample_shape = ckpt.spec.input_shape;
+  return p;
+}
+
+std::string divisor_text(double divisor) {
+  if (divisor == 1) return "values as they are";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "values divided by %g", divisor);
+  return buf;
+}
+
 Predictor::Predictor(const Checkpoint& ckpt)
     : model_(build_model(ckpt.spec)),
       session_(compile(model_.graph, model_.loss, {.backward = false}), {.seed = ckpt.config.seed}),
       eval_batch_(ckpt.config.eval_batch_size),
-      train_batch_(ckpt.config.batch_size) {
+      train_batch_(ckpt.config.batch_size),
+      path_(ckpt.path),
+      dataset_(ckpt.dataset),
+      divisor_(training_preparation(ckpt).divisor) {
   load_parameters(session_, ckpt);
 }
 
 EvalMetrics Predictor::evaluate(const data::Dataset& d, Mode mode) {
   check_input_shape(spec().input_shape, d);
+  if (d.divisor != divisor_)
+    throw InputError(d.described() + ": the data are read as " + divisor_text(d.divisor) + ", but the model in " + path_ +
+                     " was trained on " + divisor_text(divisor_) + " (" + dataset_ + ")");
   if (d.num_classes > spec().classes)
     throw UsageError("the model has " + std::to_string(spec().classes) + " classes but '" + d.name + "' has " +
                      std::to_string(d.num_classes));

@@ -19,6 +19,14 @@
 
 namespace bnlab {
 
+// How the checkpoint's training inputs were prepared: its "preprocessing" record, or, for a file
+// written before checkpoints had one, what its dataset's reader did (pixels / 255 for IDX and
+// CIFAR-10 and csv_pixels, values as they are otherwise; the model's input shape; no statistics —
+// those are recomputed from the dataset).
+data::Preparation training_preparation(const Checkpoint& ckpt);
+// "values divided by 255" or "values as they are" (1), for messages.
+std::string divisor_text(double divisor);
+
 class Predictor {
  public:
   // Throws InputError (as load_parameters) when the checkpoint's tensors do not fit its spec.
@@ -30,7 +38,9 @@ class Predictor {
 
   // Mean loss and accuracy over `d` in chunks of the checkpoint's eval batch size (Mode::eval) or
   // training batch size (Mode::eval_batch_stats), exactly as Trainer::evaluate computes them.
-  // A dataset whose feature or class count does not fit the model is a UsageError naming both.
+  // A dataset whose feature or class count does not fit the model is a UsageError naming both; one
+  // read with another divisor than the training data (CSV values as they are for a model trained
+  // on pixels / 255) an InputError naming the data, the checkpoint and both.
   EvalMetrics evaluate(const data::Dataset& d, Mode mode = Mode::eval);
   // Class probabilities (softmax of the logits) in eval mode: [n, classes], row-major.
   std::vector<float> probabilities(std::span<const float> rows);
@@ -40,6 +50,8 @@ class Predictor {
  private:
   Model model_;
   Session session_;
+  std::string path_, dataset_;  // the checkpoint's, for messages
+  double divisor_ = 1;          // how its training data were scaled
   int64_t eval_batch_ = 0, train_batch_ = 0;
 };
 

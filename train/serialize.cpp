@@ -474,7 +474,65 @@ data::LoadOptions load_options_from(const json& j, const std::string& where) {
   return config_from<data::LoadOptions>(j, where);
 }
 
+ojson preparation_json(const data::Preparation& p) {
+  ojson j;
+  j["divisor"] = p.divisor;
+  j["sample_shape"] = p.sample_shape;
+  if (p.standardization)
+    j["standardization"] = {{"mean", p.standardization->mean}, {"scale", p.standardization->scale}};
+  else
+    j["standardization"] = nullptr;
+  return j;
+}
+
+// Floats stored as JSON numbers (written from float, so they read back exactly): finite, and with
+// `positive` above zero.
+std::vector<float> float_list(const json& a, const std::string& field, bool positive) {
+  std::vector<float> out;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const json& v = a[i];
+    const std::string name = field + "[" + std::to_string(i) + "]";
+    if (!v.is_number()) throw InputError(Fields::wrong_value(name, "a number", v));
+    const double x = v.get<double>();
+    if (!std::isfinite(x) || std::fabs(x) > std::numeric_limits<float>::max() || (positive && !(x > 0)))
+      throw InputError("field '" + name + "': " + v.dump() + (positive ? " is not a positive finite float" : " is not a finite float"));
+    out.push_back(static_cast<float>(x));
+  }
+  return out;
+}
+
+data::Preparation preparation_from(const json& j) {
+  Fields f(j, "");
+  data::Preparation p;
+  p.divisor = f.number("divisor");
+  if (!(p.divisor > 0) || !std::isfinite(p.divisor))
+    throw InputError("field 'divisor': " + field_text(p.divisor) + " is not a positive number");
+  const json& shape = f.array("sample_shape");
+  for (size_t i = 0; i < shape.size(); ++i)
+    p.sample_shape.push_back(Fields::integer_value(shape[i], "sample_shape[" + std::to_string(i) + "]", 1, int64_t{1} << 24));
+  if (p.sample_shape.empty() || p.sample_shape.size() > 3) throw InputError("field 'sample_shape': expected 1 to 3 sizes");
+  const json& z = f.at("standardization");
+  if (!z.is_null()) {
+    Fields g(z, "standardization");
+    data::Standardization st;
+    const json& mean = g.array("mean");
+    const json& scale = g.array("scale");
+    st.mean = float_list(mean, "standardization.mean", false);
+    st.scale = float_list(scale, "standardization.scale", true);
+    g.done();
+    if (st.mean.size() != st.scale.size())
+      throw InputError("field 'standardization': " + std::to_string(st.mean.size()) + " means but " + std::to_string(st.scale.size()) +
+                       " scales");
+    p.standardization = std::move(st);
+  }
+  f.done();
+  return p;
+}
+
 }  // namespace
+
+std::string to_json(const data::Preparation& preparation) { return preparation_json(preparation).dump(); }
+data::Preparation preparation_from_json(std::string_view text) { return preparation_from(parse(text)); }
 
 std::string to_json(const ModelSpec& spec) { return spec_json(spec).dump(); }
 std::string to_json(const OptimizerConfig& config) { return optimizer_json(config).dump(); }

@@ -46,5 +46,10 @@ EvalMetrics eval_metrics_from_json(std::string_view text);
 EpochMetrics epoch_metrics_from_json(std::string_view text);
 std::vector<EpochMetrics> history_from_json(std::string_view text);
 data::LoadOptions load_options_from_json(std::string_view text);
+// How the inputs were prepared: {"divisor":255,"sample_shape":[28,28,1],"standardization":null or
+// {"mean":[…],"scale":[…]}} (the checkpoint's "preprocessing"). Shapes are checked against a model by
+// read_checkpoint, not here.
+std::string to_json(const data::Preparation& preparation);
+data::Preparation preparation_from_json(std::string_view text);
 
 }  // namespace bnlab
