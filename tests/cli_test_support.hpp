@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -54,14 +55,20 @@ inline bool contains(const std::string& haystack, const std::string& needle) { r
 struct Run {
   int status = -1;
   std::string out, err;
+  std::vector<std::string> new_tmp_files;  // *.tmp files in the test's folder that the run left behind
 };
+
+inline std::vector<std::string> leftover_tmp_files(const fs::path& dir);
 
 // Runs `command` through the shell with stdin from /dev/null and stdout and stderr captured in files
 // of `dir` (the tests' commands are trusted strings; paths have no spaces).
 inline Run run_shell(const std::string& command, const TempDir& dir) {
   const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
+  const std::vector<std::string> tmp_before = leftover_tmp_files(dir.path());
   const int raw = std::system((command + " >" + out + " 2>" + err + " </dev/null").c_str());
   Run r;
+  for (const std::string& f : leftover_tmp_files(dir.path()))
+    if (std::find(tmp_before.begin(), tmp_before.end(), f) == tmp_before.end()) r.new_tmp_files.push_back(f);
   r.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   r.out = read_text(out);
   r.err = read_text(err);
@@ -139,14 +146,34 @@ inline std::vector<std::string> leftover_tmp_files(const fs::path& dir) {
   return found;
 }
 
-// Exit status `status`, exactly one line on stderr, starting "bnlab: error: " and naming each part.
+// The catalogue of bad inputs (scripts/test prints it): with BNLAB_BAD_INPUT_LOG set, each refused
+// input appends "suite<TAB>status<TAB>message" to that file. One write(2) of one short line on an
+// O_APPEND descriptor, so the suites that ctest runs side by side never interleave their lines.
+inline void record_bad_input(const Run& r) {
+  const char* log = std::getenv("BNLAB_BAD_INPUT_LOG");
+  if (log == nullptr || *log == '\0') return;
+  std::string line = std::string(program_invocation_short_name) + "\t" + std::to_string(r.status) + "\t" +
+                     (lines_of(r.err).empty() ? std::string() : lines_of(r.err).front());
+  for (char& c : line)
+    if (c == '\n') c = ' ';
+  line += "\n";
+  const int fd = ::open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  (void)!::write(fd, line.data(), line.size());
+  ::close(fd);
+}
+
+// Exit status `status`, exactly one line on stderr, starting "bnlab: error: " and naming each part,
+// and no temporary file left behind (no output half-written); recorded in the catalogue.
 inline void check_error(const Run& r, int status, std::initializer_list<std::string> parts) {
   CAPTURE(r.err);
   CHECK(r.status == status);
+  CHECK_MESSAGE(r.new_tmp_files.empty(), "left behind: " << (r.new_tmp_files.empty() ? "" : r.new_tmp_files.front()));
   const auto lines = lines_of(r.err);
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].rfind("bnlab: error: ", 0) == 0);
   for (const auto& part : parts) CHECK_MESSAGE(contains(lines[0], part), "'" << part << "' not in: " << lines[0]);
+  record_bad_input(r);
 }
 
 // A checkpoint's header (the JSON after the 8-byte length) and its data section.

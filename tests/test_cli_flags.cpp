@@ -210,6 +210,7 @@ TEST_CASE("every flag of every command refuses every bad value of its kind, nami
         CHECK(contains(lines[0], f.name));
         if (!value.empty()) CHECK(contains(lines[0], value));
         CHECK(fs::is_empty(work));  // nothing written, not even a temporary file
+        record_bad_input(r);
       }
     }
   }
