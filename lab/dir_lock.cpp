@@ -1,4 +1,5 @@
 #include "lab/dir_lock.hpp"
+#include "lab/utc_time.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -21,15 +22,6 @@ namespace bnlab::lab {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-std::string utc_minute_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
 
 std::string host_name() {
   char buf[256] = {};
@@ -86,7 +78,7 @@ DirLock::DirLock(const std::string& dir, const std::string& command)
   const std::string text = json{{"pid", static_cast<long long>(::getpid())},
                                 {"host", host_name()},
                                 {"command", command},
-                                {"started", utc_minute_now()}}
+                                {"started", utc_now()}}
                                .dump() +
                            "\n";
   if (::ftruncate(fd_, 0) == 0) {

@@ -1,4 +1,5 @@
 #include "lab/report.hpp"
+#include "lab/utc_time.hpp"
 
 #include <cctype>
 #include <chrono>
@@ -57,15 +58,6 @@ std::string table(const json& t) {
     s += "\n";
   }
   return s + "\n";
-}
-
-std::string now_utc() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
 }
 
 std::string figure_block(const Figure& f, const FigureOutput& out) {
@@ -195,7 +187,7 @@ std::string report_markdown(const json& doc, const std::vector<StoredRun>& runs,
   const std::string command = doc.value("command", std::string("?"));
   std::string s = fmt::format("# bnlab {} report\n\n", command);
   s += fmt::format("From `{}` (bnlab {}, {} run{}); report generated {}.\n\n", source, doc.value("version", std::string("?")),
-                   runs.size(), runs.size() == 1 ? "" : "s", now_utc());
+                   runs.size(), runs.size() == 1 ? "" : "s", utc_now());
   s += "Accuracies are fractions; losses are mean cross-entropy in nats; times are seconds of training steps (validation "
        "passes excluded). Training accuracy is the running average over an epoch (train mode); validation metrics are an "
        "eval-mode pass after each epoch; the test split is used once, at the end.\n\n";

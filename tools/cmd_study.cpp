@@ -33,6 +33,7 @@
 #include "lab/study_criteria.hpp"
 #include "lab/study_items.hpp"
 #include "lab/study_plan.hpp"
+#include "lab/utc_time.hpp"
 #include "tools/command.hpp"
 #include "tools/job_runners.hpp"
 #include "tools/train_flags.hpp"
@@ -74,15 +75,6 @@ std::string machine_description() {
       break;
     }
   return fmt::format("{}, {} logical CPUs", model, std::thread::hardware_concurrency());
-}
-
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
 }
 
 // The command line that reproduces this study (the flags that matter for the results).
@@ -132,7 +124,7 @@ std::string on(const std::string& where) { return where.empty() ? "" : " on " + 
 
 void run_study(StudyFlags& f) {
   const auto start = Clock::now();
-  const std::string started = utc_now();
+  const std::string started = utc_now(true);
   dist::World& world = dist::World::get();
   const std::unique_ptr<JobRunner> runner = job_runner(world);
   const bool leader = runner->leader();
