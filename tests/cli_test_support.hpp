@@ -146,6 +146,27 @@ inline std::vector<std::string> leftover_tmp_files(const fs::path& dir) {
   return found;
 }
 
+// A copy of the dataset folder `from` at `to`, with `file` replaced by `bytes` (gzipped when asked:
+// FILE.gz) — one broken file among good ones. Returns `to`.
+inline std::string dataset_variant(const std::string& from, const std::string& to, const std::string& file, const Bytes& bytes,
+                                   bool gzip) {
+  fs::create_directories(to);
+  for (const auto& e : fs::directory_iterator(from)) fs::copy_file(e.path(), to + "/" + e.path().filename().string());
+  fs::remove(to + "/" + file);
+  fs::remove(to + "/" + file + ".gz");
+  if (gzip)
+    write_gzip(to + "/" + file + ".gz", bytes);
+  else
+    write_bytes(to + "/" + file, bytes);
+  return to;
+}
+
+// None of `outputs` exists, and no temporary file anywhere in `dir`.
+inline void check_not_written(std::initializer_list<std::string> outputs, const fs::path& dir) {
+  for (const std::string& o : outputs) CHECK_MESSAGE(!fs::exists(o), o << " was written");
+  CHECK(leftover_tmp_files(dir).empty());
+}
+
 // The catalogue of bad inputs (scripts/test prints it): with BNLAB_BAD_INPUT_LOG set, each refused
 // input appends "suite<TAB>status<TAB>message" to that file. One write(2) of one short line on an
 // O_APPEND descriptor, so the suites that ctest runs side by side never interleave their lines.

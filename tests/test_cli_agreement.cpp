@@ -52,24 +52,10 @@ struct Fixture {
     out_ck = dir / "out.safetensors";
   }
   std::string outputs() const { return " --json " + out_json + " --csv " + out_csv + " --checkpoint " + out_ck; }
-  void check_nothing_written() const {
-    CHECK(!fs::exists(out_json));
-    CHECK(!fs::exists(out_csv));
-    CHECK(!fs::exists(out_ck));
-    CHECK(leftover_tmp_files(dir.path()).empty());
-  }
+  void check_nothing_written() const { check_not_written({out_json, out_csv, out_ck}, dir.path()); }
   // A copy of the mnist folder with one file replaced (raw or gzipped).
   std::string variant(const std::string& name, const std::string& file, const Bytes& bytes, bool gzip) const {
-    const std::string d = dir / name;
-    fs::create_directories(d);
-    for (const auto& e : fs::directory_iterator(data)) fs::copy_file(e.path(), d + "/" + e.path().filename().string());
-    fs::remove(d + "/" + file);
-    fs::remove(d + "/" + file + ".gz");
-    if (gzip)
-      write_gzip(d + "/" + file + ".gz", bytes);
-    else
-      write_bytes(d + "/" + file, bytes);
-    return d;
+    return dataset_variant(data, dir / name, file, bytes, gzip);
   }
   // Trains a small MLP on the mnist folder; returns the checkpoint.
   std::string train(const std::string& name, const std::string& extra = "") const {
