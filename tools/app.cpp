@@ -1,0 +1,19 @@
+#include "tools/app.hpp"
+
+namespace bnlab::tool {
+
+void add_commands(CLI::App& app, CommandResult& result) {
+  app.set_version_flag("--version", BNLAB_VERSION);
+  app.require_subcommand(1);
+  app.footer("Run 'bnlab COMMAND --help' for the flags of a command.");
+  register_train(app, result);
+  register_compare(app, result);
+  register_gradcheck(app, result);
+  register_eval(app, result);
+  register_predict(app, result);
+  register_sweep(app, result);
+  register_study(app, result);
+  register_report(app, result);
+}
+
+}  // namespace bnlab::tool
