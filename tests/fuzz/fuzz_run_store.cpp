@@ -13,7 +13,6 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz_common.hpp"
-#include "lab/figures.hpp"
 #include "lab/metrics_json.hpp"
 #include "lab/report.hpp"
 #include "lab/run_store.hpp"
@@ -26,16 +25,23 @@ namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 using namespace bnlab::lab;
 
-// A folder of this process for the store and the figures.
-const std::string& work_dir() {
-  static const std::string dir = [] {
+// A folder of this process for the store and the report, removed at exit.
+struct WorkDir {
+  std::string path;
+  WorkDir() {
     const char* t = std::getenv("TMPDIR");
-    const std::string d = std::string(t && *t ? t : "/tmp") + "/bnlab-fuzz-run_store-" + std::to_string(::getpid());
-    fs::create_directories(d);
-    std::atexit([] { std::error_code ec; fs::remove_all(work_dir(), ec); });
-    return d;
-  }();
-  return dir;
+    path = std::string(t && *t ? t : "/tmp") + "/bnlab-fuzz-run_store-" + std::to_string(::getpid());
+    fs::create_directories(path + "/report");
+  }
+  ~WorkDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+const std::string& work_dir() {
+  static const WorkDir dir;
+  return dir.path;
 }
 
 // The run's own name when it is one a sweep could have written (so the store finds the file under
@@ -67,14 +73,8 @@ const std::vector<std::string>& study_run_names() {
   return names;
 }
 
-void analyse(const json& doc, const std::string& dir) {
-  const std::vector<StoredRun> runs = runs_from_json(doc.value("runs", json::array()));
-  std::vector<bnlab::RunRecord> records;
-  for (const StoredRun& s : runs) records.push_back(s.record);
-  const std::vector<Figure> figs = document_figures(doc, records);
-  const FigureOutput out = write_figures(dir, figs, false);
-  (void)report_markdown(doc, runs, figs, out, "metrics.json");
-}
+// What `bnlab report` does with a document (figures not rendered: no gnuplot per input).
+void analyse(const json& doc, const std::string& dir) { (void)write_report(doc, dir, "metrics.json", false); }
 
 void read_run(const json& entry, const std::string& text) {
   const std::string name = file_name(entry);
