@@ -4,6 +4,7 @@
 
 #include "data/idx.hpp"
 #include "graph/errors.hpp"
+#include "graph/memory.hpp"
 
 namespace bnlab::data {
 
@@ -24,6 +25,11 @@ void append_batch(const std::string& path, Dataset& out) {
                      ": file size " + std::to_string(size) + " is not a multiple of the " +
                      std::to_string(cifar10_record_bytes) + "-byte record (1 label + 3072 pixels)");
   const size_t first_row = out.labels.size();
+  check_memory(static_cast<double>(first_row + static_cast<size_t>(records)) * cifar10_features * sizeof(float), [&] {
+    return path + ": " + std::to_string(first_row + static_cast<size_t>(records)) + " images need " +
+           format_bytes(static_cast<double>(first_row + static_cast<size_t>(records)) * cifar10_features * sizeof(float)) +
+           " as floats";
+  }, "use fewer batch files");
   out.labels.resize(first_row + static_cast<size_t>(records));
   out.features.resize(out.labels.size() * static_cast<size_t>(cifar10_features));
   for (int64_t r = 0; r < records; ++r) {

@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "graph/errors.hpp"
+#include "graph/memory.hpp"
 
 namespace bnlab::data {
 
@@ -57,6 +58,7 @@ std::vector<uint8_t> read_gzip(const std::string& path) {
   std::vector<uint8_t> out;
   out.reserve(gzip_size_hint(path));
   std::vector<uint8_t> chunk(size_t{1} << 18);
+  size_t checked_up_to = size_t{1} << 20;  // the size up to which the memory left was checked
   for (;;) {
     const int n = gzread(f, chunk.data(), static_cast<unsigned>(chunk.size()));
     int errnum = Z_OK;
@@ -70,6 +72,21 @@ std::vector<uint8_t> read_gzip(const std::string& path) {
                        std::to_string(out.size() + static_cast<size_t>(std::max(n, 0))) + ": " + what);
     }
     if (n == 0) break;
+    // The data is kept as it arrives (the header's claims are checked against it afterwards); a
+    // stream that inflates beyond the memory left is refused before the vector grows into it.
+    const size_t grown = out.size() + static_cast<size_t>(n);
+    if (grown > checked_up_to) {
+      // Until the next look the data may double: that much more memory must be there.
+      try {
+        check_memory(static_cast<double>(grown), [&] {
+          return path + ": the gzip data decompresses to more than " + format_bytes(static_cast<double>(grown)) + " and growing";
+        }, "the file is corrupt, or too large for this machine");
+      } catch (...) {
+        gzclose(f);
+        throw;
+      }
+      checked_up_to = 2 * grown;
+    }
     out.insert(out.end(), chunk.begin(), chunk.begin() + n);
   }
   gzclose(f);
@@ -201,6 +218,10 @@ Dataset read_idx_dataset(const std::string& images_path, const std::string& labe
     out.labels[static_cast<size_t>(i)] = label;
   }
   const auto& scale = byte_scale();
+  check_memory(static_cast<double>(images.values.size()) * sizeof(float), [&] {
+    return images_path + ": " + std::to_string(rows) + " images of " + std::to_string(out.feature_count) + " values need " +
+           format_bytes(static_cast<double>(images.values.size()) * sizeof(float)) + " as floats";
+  }, "use a smaller dataset");
   out.features.resize(images.values.size());
   for (size_t k = 0; k < images.values.size(); ++k) out.features[k] = scale[images.values[k]];
   return out;

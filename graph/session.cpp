@@ -4,12 +4,65 @@
 
 #include "graph/blas_threads.hpp"
 #include "graph/errors.hpp"
+#include "graph/memory.hpp"
 
 namespace bnlab {
+
+namespace {
+
+// A shape's elements at batch `b` in floating point: a huge batch times a wide layer still compares.
+double elements_at(const Shape& s, int64_t b) {
+  double n = 1;
+  for (int i = 0; i < s.rank(); ++i) n *= static_cast<double>(i == 0 && s.has_batch() ? b : s[i]);
+  return n;
+}
+
+// The bytes of the parameters, their gradients and the state store (running statistics).
+template <class T>
+double parameter_bytes(const Program& p) {
+  double n = 0;
+  for (NodeId id : p.parameters) n += 2 * elements_at(p.graph.node(id).shape, 1);
+  for (const ProgramNode& pn : p.order)
+    for (const Shape& s : pn.state_shapes) n += elements_at(s, 1);
+  return n * sizeof(T);
+}
+
+// The arena's elements for `capacity` rows and each slot's offset in it (empty when the sizes are
+// beyond 64 bits; the returned count is then a lower bound: the largest slot).
+double plan_arena(const Program& p, int64_t capacity, std::vector<int64_t>& offsets) {
+  double sum = 0, largest = 0;
+  for (const auto& s : p.slots) {
+    const double n = elements_at(s.shape, capacity);
+    sum += n;
+    largest = std::max(largest, n);
+  }
+  offsets.clear();
+  if (sum > 0x1p62) return largest;
+  std::vector<int64_t> sizes;
+  for (const auto& s : p.slots) sizes.push_back(s.shape.elements(capacity));
+  int64_t total = 0;
+  offsets = plan_offsets(p.slots, sizes, total);
+  return static_cast<double>(total);
+}
+
+const char* advice = "use a smaller batch size or model";
+
+}  // namespace
 
 template <class T>
 BasicSession<T>::BasicSession(Program program, SessionOptions options) : program_(std::move(program)), seed_(options.seed), collective_(options.collective) {
   const Graph& g = program_.graph;
+  const double param_bytes = parameter_bytes<T>(program_);
+  if (options.max_batch > 0) {
+    std::vector<int64_t> offsets;
+    const double activation_bytes = plan_arena(program_, options.max_batch, offsets) * sizeof(T);
+    check_memory(param_bytes + activation_bytes, [&] {
+      return "the model needs " + format_bytes(param_bytes + activation_bytes) + " for batch " + std::to_string(options.max_batch) +
+             " (activations " + format_bytes(activation_bytes) + ", parameters and gradients " + format_bytes(param_bytes) + ")";
+    }, advice);
+  } else {
+    check_memory(param_bytes, [&] { return "the model's parameters and gradients need " + format_bytes(param_bytes); }, advice);
+  }
   for (NodeId id : program_.parameters) params_.add(g.node(id).name, g.node(id).shape);
   grads_ = TensorStore<T>::like(params_);
   state_index_.assign(program_.order.size(), -1);
@@ -59,10 +112,12 @@ NodeId BasicSession<T>::require(const std::string& name) const {
 
 template <class T>
 void BasicSession<T>::plan(int64_t capacity) {
-  std::vector<int64_t> sizes;
-  for (const auto& s : program_.slots) sizes.push_back(s.shape.elements(capacity));
-  int64_t total = 0;
-  offsets_ = plan_offsets(program_.slots, sizes, total);
+  // The parameters are allocated by now: what is checked is the arena this batch needs on top.
+  const double total = plan_arena(program_, capacity, offsets_);
+  check_memory(total * sizeof(T) + static_cast<double>(capacity) * sizeof(int32_t), [&] {
+    return "the model needs " + format_bytes(total * sizeof(T)) + " of activations for batch " + std::to_string(capacity) +
+           " (beside its parameters and gradients, " + format_bytes(parameter_bytes<T>(program_)) + ")";
+  }, advice);
   arena_.assign(static_cast<size_t>(total), T(0));
   for (size_t i = 0; i < program_.order.size(); ++i)
     if (program_.graph.node(program_.order[i].id).kind == NodeKind::labels)

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "graph/errors.hpp"
 #include "lab/figures.hpp"
 #include "lab/run_stats.hpp"
 #include "lab/sweep_summary.hpp"
@@ -198,8 +199,18 @@ std::string report_markdown(const json& doc, const std::vector<StoredRun>& runs,
 }
 
 ReportOutput write_report(const json& doc, const std::string& dir, const std::string& source, bool render) {
-  const std::vector<StoredRun> runs = runs_from_json(doc.value("runs", json::array()));
-  const std::vector<Figure> figs = document_figures(doc, records_of(runs));
+  std::vector<StoredRun> runs;
+  std::vector<Figure> figs;
+  // A document edited by hand may hold a field of another type than bnlab writes ("command": 5):
+  // nlohmann's type_error becomes an InputError, found before anything is written (the text is
+  // made once without the figures for that).
+  try {
+    runs = runs_from_json(doc.value("runs", json::array()));
+    figs = document_figures(doc, records_of(runs));
+    (void)report_markdown(doc, runs, figs, FigureOutput{}, source);
+  } catch (const json::exception& e) {
+    throw InputError(std::string("not a bnlab metrics document: a field has another type than bnlab writes (") + e.what() + ")");
+  }
   ReportOutput r;
   r.figures = write_figures(dir, figs, render);
   r.path = (std::filesystem::path(dir) / "report.md").string();

@@ -26,7 +26,8 @@ struct ReportOutput {
 std::string report_markdown(const nlohmann::ordered_json& doc, const std::vector<StoredRun>& runs, const std::vector<Figure>& figures,
                             const FigureOutput& out, const std::string& source);
 
-// Writes the figures (rendering them with `render`) and DIR/report.md. Throws InputError for an
+// Writes the figures (rendering them with `render`) and DIR/report.md. Throws InputError, before
+// writing anything, for a field of the document of another type than bnlab writes, and for an
 // entry of doc["runs"] that is not a run.
 ReportOutput write_report(const nlohmann::ordered_json& doc, const std::string& dir, const std::string& source, bool render);
 

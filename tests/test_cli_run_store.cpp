@@ -139,6 +139,10 @@ TEST_CASE("a run file that is not its run stops the sweep naming the file, and c
   other_config["config"]["epochs"] = 5;
   json wrong_type = run;
   wrong_type["epochs"] = "all of them";
+  json name_number = run;  // fuzz_run_store's found-name-not-string.json: was nlohmann's type_error, status 1
+  name_number["name"] = 7;
+  json config_number = run;
+  config_number["config"] = 5;
   const std::vector<Case> cases = {
       {"truncated", good.substr(0, good.size() / 2), 2,
        {file + ": not a JSON run file (parse error at line ", "unexpected end of input", "); delete it or use --force"}},
@@ -148,6 +152,10 @@ TEST_CASE("a run file that is not its run stops the sweep naming the file, and c
        {file + ": holds run \"batchnorm-bs128-seed0\", not 'plain-bs128-seed0'; delete it or use --force"}},
       {"another configuration", other_config.dump(2), 2,
        {file + " was made with a different configuration (epochs: 5 there, 1 now); use another --out directory, or --force"}},
+      {"a name that is not a string", name_number.dump(2), 2,
+       {file + ": holds run 7, not 'plain-bs128-seed0'; delete it or use --force"}},
+      {"a config that is not an object", config_number.dump(2), 2,
+       {file + ": not a complete run file: run 'plain-bs128-seed0': \"config\" is not an object; delete it or use --force"}},
       {"a field of the wrong type", wrong_type.dump(2), 2,
        {file + ": not a complete run file: run 'plain-bs128-seed0': \"epochs\" is not a list; delete it or use --force"}},
   };
@@ -161,6 +169,7 @@ TEST_CASE("a run file that is not its run stops the sweep naming the file, and c
     CHECK(r.status == c.status);
     REQUIRE(lines_of(r.err).size() == 1);
     for (const std::string& p : parts) CHECK_MESSAGE(contains(r.err, p), p);
+    record_bad_input(r);
     CHECK(read_text(file) == c.content);  // nothing overwritten
     CHECK(read_text(out + "/metrics.json") == metrics);
     CHECK(leftover_tmp_files(out).empty());

@@ -1,5 +1,5 @@
 // The subcommands of `bnlab`. Adding one: a file cmd_<name>.cpp defining register_<name>(), its
-// declaration here, and one line in main.cpp's list.
+// declaration here, and one line in app.cpp's list.
 //
 // A command registers its flags on a CLI11 subcommand and does its work in the subcommand's
 // callback. Errors are exceptions (graph/errors.hpp), mapped to exit statuses by main(); a command

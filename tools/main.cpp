@@ -14,8 +14,8 @@
 
 #include "dist/world.hpp"
 #include "graph/errors.hpp"
+#include "tools/app.hpp"
 #include "tools/command.hpp"
-#include "tools/flag_values.hpp"
 #include "tools/train_flags.hpp"
 #include "train/trainer.hpp"
 
@@ -55,21 +55,9 @@ int main(int argc, char** argv) {
     return fail(2, e.what());
   }
   const bnlab::dist::World& world = bnlab::dist::World::get();
-  CLI::App app{"bnlab: a static-graph autodiff lab for studying batch normalization", "bnlab"};
-  app.set_version_flag("--version", BNLAB_VERSION);
-  app.require_subcommand(1);
-  app.footer("Run 'bnlab COMMAND --help' for the flags of a command.");
-
+  CLI::App app{bnlab::tool::app_description, "bnlab"};
   bnlab::tool::CommandResult result;
-  bnlab::tool::register_train(app, result);
-  bnlab::tool::register_compare(app, result);
-  bnlab::tool::register_gradcheck(app, result);
-  bnlab::tool::register_eval(app, result);
-  bnlab::tool::register_predict(app, result);
-  bnlab::tool::register_sweep(app, result);
-  bnlab::tool::register_study(app, result);
-  bnlab::tool::register_report(app, result);
-  bnlab::tool::refuse_empty_values(app);
+  bnlab::tool::add_commands(app, result);
 
   // CLI11 would report a mistyped command as "A subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {

@@ -67,7 +67,8 @@ ItemResult analyze(ItemRuns& c) {
   acc.hline = wall.hline = T;
   acc.hline_title = wall.hline_title = fmt::format("threshold {}", T);
   for (const auto& [variant, color] : {std::pair<std::string, int>{"plain", kPlainColor}, {"batchnorm", kBnColor}}) {
-    const auto name = [&](uint64_t s) { return reference_run_name(variant, s); };
+    // An init-capture: clang before 16 (the fuzz build's) cannot capture a structured binding.
+    const auto name = [&, &v = variant](uint64_t s) { return reference_run_name(v, s); };
     const Curve va = epoch_curve(c, name, EpochMetric::val_acc);
     const Curve sec = epoch_curve(c, name, EpochMetric::seconds);
     std::vector<double> cumulative;

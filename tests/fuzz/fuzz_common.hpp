@@ -44,29 +44,37 @@ class TempFile {
   std::string path_;
 };
 
-// Runs `read`; the error types a bad file may produce (graph/errors.hpp: InputError for bad input;
-// UsageError and RuntimeError are tolerated too) end the run normally, any other exception is a
-// finding: it is printed and the process aborts (libFuzzer then saves the input as a crash).
-// With BNLAB_FUZZ_VERBOSE=1 in the environment the accepted errors are printed too (to see what a
-// saved input does: `BNLAB_FUZZ_VERBOSE=1 build-fuzz/fuzz_csv FILE`).
-template <class F>
-void expect_clean_errors(const char* target, F read) {
-  static const bool verbose = [] {
-    const char* v = std::getenv("BNLAB_FUZZ_VERBOSE");
-    return v && *v && *v != '0';
+inline bool verbose() {
+  static const bool v = [] {
+    const char* e = std::getenv("BNLAB_FUZZ_VERBOSE");
+    return e && *e && *e != '0';
   }();
-  auto accepted = [&](const char* type, const std::exception& e) {
-    if (verbose) std::fprintf(stderr, "%s: %s: %s\n", target, type, e.what());
-  };
+  return v;
+}
+
+// Calls `f`, catching the exception types Accepted… (printed with BNLAB_FUZZ_VERBOSE=1).
+template <class F>
+void call_accepting(const char*, F& f) {
+  f();
+}
+template <class First, class... Rest, class F>
+void call_accepting(const char* target, F& f) {
   try {
-    read();
-    if (verbose) std::fprintf(stderr, "%s: read without error\n", target);
-  } catch (const bnlab::InputError& e) {
-    accepted("InputError", e);
-  } catch (const bnlab::UsageError& e) {
-    accepted("UsageError", e);
-  } catch (const bnlab::RuntimeError& e) {
-    accepted("RuntimeError", e);
+    call_accepting<Rest...>(target, f);
+  } catch (const First& e) {
+    if (verbose()) std::fprintf(stderr, "%s: %s: %s\n", target, typeid(e).name(), e.what());
+  }
+}
+
+// Runs `read`; the error types Accepted… (the answers to bad input the reader documents) end the run
+// normally, any other exception is a finding: it is printed and the process aborts (libFuzzer then
+// saves the input as a crash). With BNLAB_FUZZ_VERBOSE=1 in the environment the accepted errors are
+// printed too (to see what a saved input does: `BNLAB_FUZZ_VERBOSE=1 build-fuzz/fuzz_csv FILE`).
+template <class... Accepted, class F>
+void expect_errors(const char* target, F read) {
+  try {
+    call_accepting<Accepted...>(target, read);
+    if (verbose()) std::fprintf(stderr, "%s: done without error\n", target);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\n==FINDING== %s: unexpected exception of type %s: %s\n", target, typeid(e).name(), e.what());
     std::abort();
@@ -74,6 +82,19 @@ void expect_clean_errors(const char* target, F read) {
     std::fprintf(stderr, "\n==FINDING== %s: unexpected non-std exception\n", target);
     std::abort();
   }
+}
+
+// The file readers' answers to a bad file (graph/errors.hpp): InputError for bad input; UsageError
+// and RuntimeError are tolerated too.
+template <class F>
+void expect_clean_errors(const char* target, F read) {
+  expect_errors<bnlab::InputError, bnlab::UsageError, bnlab::RuntimeError>(target, read);
+}
+
+// A finding that is not an exception: a promise of the code under test that does not hold.
+[[noreturn]] inline void finding(const char* target, const std::string& what) {
+  std::fprintf(stderr, "\n==FINDING== %s: %s\n", target, what.c_str());
+  std::abort();
 }
 
 }  // namespace bnlab_fuzz

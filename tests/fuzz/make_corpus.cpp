@@ -5,11 +5,20 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
 #include "data/registry.hpp"
+#include "lab/metrics_json.hpp"
+#include "lab/run_control.hpp"
+#include "lab/run_job.hpp"
+#include "models/presets.hpp"
+#include "tools/app.hpp"
 #include "models/mlp.hpp"
 #include "train/checkpoint.hpp"
 #include "train/trainer.hpp"
@@ -234,6 +243,131 @@ void checkpoint_corpus() {
   fs::remove_all(tmp);
 }
 
+// Model files (docs/model-files.md): small valid ones of every layer kind (so a mutant still
+// builds and runs quickly) and broken ones; the examples in examples/models/ are copied in too.
+void model_spec_corpus() {
+  put("model_spec", "valid-mlp-bn.json", R"({"input_shape": [6], "classes": 3, "layers": [
+  {"kind": "dense", "name": "fc1", "units": 5, "init": "he_normal", "probe": "fc1"},
+  {"kind": "batch_norm", "name": "bn1", "momentum": 0.2, "eps": 1e-3, "ghost_batches": 2},
+  {"kind": "activation", "name": "act1", "activation": "tanh"},
+  {"kind": "dropout", "rate": 0.1},
+  {"kind": "dense", "name": "out", "units": 3, "bias": false, "weight_scale": 0.5}]})");
+  put("model_spec", "valid-mlp-ln.json", R"({"input_shape": [4], "classes": 2, "layers": [
+  {"kind": "dense", "units": 3, "init": "torch_default"}, {"kind": "layer_norm", "eps": 1e-4},
+  {"kind": "activation", "activation": "sigmoid"}, {"kind": "dense", "units": 2, "init": "he_uniform"}]})");
+  put("model_spec", "valid-cnn-small.json", R"({"input_shape": [6, 6, 2], "classes": 3, "layers": [
+  {"kind": "conv2d", "name": "c1", "filters": 4, "kernel": [3, 2], "stride": [1, 2], "padding": [1, 0]},
+  {"kind": "group_norm", "groups": 2}, {"kind": "activation", "activation": "relu"},
+  {"kind": "max_pool2d", "window": 2, "stride": 1},
+  {"kind": "conv2d", "filters": 2, "kernel": 3, "padding": "same", "bias": false},
+  {"kind": "batch_norm"}, {"kind": "avg_pool2d", "window": [2, 1]},
+  {"kind": "flatten"}, {"kind": "dense", "units": 3}]})");
+  put("model_spec", "valid-cnn-gap.json", R"({"input_shape": [5, 5, 1], "classes": 2, "layers": [
+  {"kind": "conv2d", "filters": 3, "kernel": 5, "padding": "valid"}, {"kind": "global_avg_pool"},
+  {"kind": "dense", "units": 2}], "recipe": [["hidden", [3]], ["norm", "none"], ["lr", 0.5]]})");
+  put("model_spec", "bad-not-json.json", R"({"input_shape": [4], "classes": 2, "layers": [)");
+  put("model_spec", "bad-unknown-field.json", R"({"input_shape": [4], "classes": 2, "layers": [{"kind": "dense", "units": 2, "dilation": 2}]})");
+  put("model_spec", "bad-no-flatten.json", R"({"input_shape": [4, 4, 1], "classes": 2, "layers": [{"kind": "dense", "units": 2}]})");
+  put("model_spec", "bad-last-layer.json", R"({"input_shape": [4], "classes": 2, "layers": [{"kind": "dense", "units": 3}]})");
+  put("model_spec", "bad-same-even-kernel.json", R"({"input_shape": [4, 4, 1], "classes": 2, "layers": [
+  {"kind": "conv2d", "filters": 2, "kernel": 2, "padding": "same"}, {"kind": "flatten"}, {"kind": "dense", "units": 2}]})");
+  put("model_spec", "bad-groups.json", R"({"input_shape": [3], "classes": 2, "layers": [{"kind": "group_norm", "groups": 2}, {"kind": "dense", "units": 2}]})");
+  put("model_spec", "bad-huge-units.json", R"({"input_shape": [784], "classes": 10, "layers": [{"kind": "dense", "units": 16777216}, {"kind": "dense", "units": 10}]})");
+  put("model_spec", "bad-types.json", R"({"input_shape": "28x28", "classes": 2.5, "layers": {}})");
+  for (const char* example : {"small-cnn.json", "cnn-groupnorm.json"}) {
+    std::ifstream in(fs::path(BNLAB_ROOT_DIR) / "examples" / "models" / example, std::ios::binary);
+    put("model_spec", std::string("example-") + example, Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  }
+}
+
+// Command lines for fuzz_cli: the arguments after `bnlab`, separated by NUL bytes.
+void cli_corpus() {
+  auto line = [](const std::string& name, std::initializer_list<std::string> args) {
+    std::string b;
+    for (const std::string& a : args) b += (b.empty() ? "" : std::string(1, '\0')) + a;
+    put("cli", name, b);
+  };
+  line("train.bin", {"train", "--dataset", "synthetic", "--model", "batchnorm", "--epochs", "2", "--batch-size", "64", "--lr", "1e-3"});
+  line("train-refine.bin", {"train", "--model", "plain", "--hidden", "128,64", "--activation", "tanh", "--norm", "layer",
+                            "--norm-placement", "before_activation", "--init", "he_normal", "--optimizer", "momentum", "--threads", "2"});
+  line("train-outputs.bin", {"train", "--json", "m.json", "--csv", "m.csv", "--checkpoint", "c.safetensors", "--quiet", "--seed", "7"});
+  line("compare.bin", {"compare", "--variants", "plain,batchnorm", "--epochs", "1", "--limit-train", "500", "--val-fraction", "0.1"});
+  line("sweep.bin", {"sweep", "--variants", "plain,batchnorm", "--batch-sizes", "32,128", "--seeds", "0,1", "--out", "runs/s",
+                     "--bn-ghost-batches", "2", "--weight-decay", "1e-4", "--standardize", "--drop-last"});
+  line("study.bin", {"study", "--budget", "quick", "--items", "1,6", "--out", "runs/study", "--threshold", "0.85"});
+  line("eval.bin", {"eval", "--checkpoint", "c.safetensors", "--dataset", "mnist", "--data-dir", "d"});
+  line("predict.bin", {"predict", "--checkpoint", "c.safetensors", "--input", "x.csv", "--input-shape", "28,28,1"});
+  line("gradcheck.bin", {"gradcheck", "--model", "cnn-batchnorm", "--batch", "4"});
+  line("report.bin", {"report", "runs/s", "--out", "r"});
+  line("help.bin", {"train", "--help"});
+  line("bad-list.bin", {"sweep", "--batch-sizes", "32,,64", "--seeds", "1,"});
+  line("bad-number.bin", {"train", "--epochs", "0x10", "--lr", "nan"});
+
+  // The dictionary: every command and flag name of the app, and the names flags take.
+  CLI::App app{bnlab::tool::app_description, "bnlab"};
+  bnlab::tool::CommandResult result;
+  bnlab::tool::add_commands(app, result);
+  std::set<std::string> words;
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    words.insert(sub->get_name());
+    for (const CLI::Option* o : sub->get_options())
+      for (const std::string& n : o->get_lnames()) words.insert("--" + n);
+  }
+  for (const std::string& n : bnlab::preset_names()) words.insert(n);
+  for (const std::string& n : bnlab::data::dataset_names()) words.insert(n);
+  for (const char* n : {"relu", "tanh", "sigmoid", "none", "batch", "layer", "before_activation", "after_activation", "sgd", "momentum", "adam",
+                        "glorot_uniform", "he_normal", "he_uniform", "torch_default", "pytorch", "keras", "quick", "full",
+                        "stop", "skip", "sync", "local", "ghost", "1e-3", "0", "-1", "1,2", ",", "nan", "inf", "1e999", "9223372036854775808"})
+    words.insert(n);
+  std::ofstream dict(root / ".." / "cli.dict", std::ios::trunc);
+  dict << "# libFuzzer dictionary for fuzz_cli: every command and flag of bnlab (written by make_corpus.cpp from the app)\n";
+  for (const std::string& w : words) dict << '"' << w << "\"\n";
+}
+
+// Run files as a sweep stores them (DIR/runs/<name>.json: run_job's entry, lab/run_job.hpp), from
+// tiny runs on synthetic data: finished with and without batch norm, with the extra evaluations,
+// and diverged; and a metrics document holding them, as `bnlab report` reads it.
+void run_store_corpus() {
+  bnlab::data::LoadOptions lo;
+  lo.synthetic = {.train_rows = 12, .test_rows = 4, .features = 3, .classes = 2, .clusters_per_class = 1};
+  lo.val_fraction = 0.25;
+  const bnlab::data::Splits data = bnlab::data::load("synthetic", lo);
+  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+  struct Variant {
+    const char* name;
+    const char* preset;
+    double lr;
+  };
+  for (const Variant& v : {Variant{"plain-bs3-seed0", "plain", 1e-3}, Variant{"batchnorm-bs3-seed0", "batchnorm", 1e-3},
+                           Variant{"plain-lr1e30-seed0", "plain", 1e30}}) {
+    bnlab::lab::RunJob job;
+    job.name = v.name;
+    bnlab::MlpSpec mlp;
+    mlp.inputs = 3;
+    mlp.hidden = {4};
+    mlp.classes = 2;
+    mlp.norm = std::string(v.preset) == "batchnorm" ? bnlab::Norm::batch : bnlab::Norm::none;
+    job.spec = mlp.model_spec();
+    job.config.dataset = "synthetic";
+    job.config.model = v.preset;
+    job.config.epochs = 2;
+    job.config.batch_size = 3;
+    job.config.optimizer.lr = v.lr;
+    job.extra_config = bnlab::lab::data_config(lo);
+    job.eval_train = true;
+    job.eval_batch_stats = std::string(v.preset) == "batchnorm";
+    const nlohmann::ordered_json run = bnlab::lab::run_job(job, data);
+    put("run_store", std::string("valid-") + v.name + ".json", run.dump(2) + "\n");
+    runs.push_back(run);
+  }
+  nlohmann::ordered_json doc = {{"tool", "bnlab"}, {"version", "0.1.0"}, {"command", "sweep"}, {"runs", runs}};
+  put("run_store", "valid-metrics-sweep.json", doc.dump(2) + "\n");
+  doc["command"] = "compare";
+  put("run_store", "valid-metrics-compare.json", doc.dump() + "\n");
+  put("run_store", "bad-not-json.json", "{\"name\": \"run\", \"config\": ");
+  put("run_store", "bad-epochs-type.json", R"({"name": "run", "config": {"epochs": 1}, "epochs": [{"epoch": "one"}]})");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -246,5 +380,8 @@ int main(int argc, char** argv) {
   cifar_corpus();
   csv_corpus();
   checkpoint_corpus();
+  model_spec_corpus();
+  cli_corpus();
+  run_store_corpus();
   return 0;
 }
