@@ -81,23 +81,31 @@ inline Run run_shell(const std::string& command, const TempDir& dir) {
 inline Run run_bnlab(const std::string& args, const TempDir& dir) { return run_shell(std::string(BNLAB_TOOL_PATH) + " " + args, dir); }
 
 // Starts `bnlab <args...>` directly (no shell, so a signal reaches bnlab itself), stdout and stderr
-// to the given files, in the folder `cwd` if given. Returns the child's pid.
+// to the given files, in the folder `cwd` if given; with `own_group`, in a process group of its own
+// whose id is the child's pid (kill(-pid, …) then reaches gnuplot too). Returns the child's pid.
 inline pid_t spawn_bnlab(const std::vector<std::string>& args, const std::string& out, const std::string& err,
-                         const std::string& cwd = "") {
+                         const std::string& cwd = "", bool own_group = false) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  if (own_group) {
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
   std::vector<std::string> all = {BNLAB_TOOL_PATH};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, BNLAB_TOOL_PATH, &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, BNLAB_TOOL_PATH, &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   REQUIRE(rc == 0);
   return pid;
 }
