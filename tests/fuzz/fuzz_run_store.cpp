@@ -78,7 +78,7 @@ void analyse(const json& doc, const std::string& dir) { (void)write_report(doc, 
 
 void read_run(const json& entry, const std::string& text) {
   const std::string name = file_name(entry);
-  RunStore store(work_dir() + "/store", false);
+  RunStore store(work_dir() + "/store", false, "fuzz_run_store");
   {
     std::FILE* f = std::fopen(store.path(name).c_str(), "wb");
     if (!f || std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fclose(f) != 0) std::abort();
