@@ -238,15 +238,17 @@ Standardization fit_standardization(const Dataset& d) {
   return z;
 }
 
-void apply_standardization(Dataset& d, const Standardization& z) {
-  const auto width = static_cast<size_t>(d.feature_count);
+void apply_standardization(std::span<float> rows, int64_t feature_count, const Standardization& z, const std::string& name) {
+  const auto width = static_cast<size_t>(feature_count);
   if (z.mean.size() != width || z.scale.size() != width)
-    throw UsageError("standardization fitted on " + std::to_string(z.mean.size()) + " features applied to " +
-                     d.name + " with " + std::to_string(width));
-  for (int64_t i = 0; i < d.size(); ++i) {
-    float* x = d.features.data() + i * d.feature_count;
+    throw UsageError("standardization fitted on " + std::to_string(z.mean.size()) + " features applied to " + name + " with " +
+                     std::to_string(width));
+  for (size_t at = 0; at + width <= rows.size(); at += width) {
+    float* x = rows.data() + at;
     for (size_t f = 0; f < width; ++f) x[f] = (x[f] - z.mean[f]) / z.scale[f];
   }
 }
+
+void apply_standardization(Dataset& d, const Standardization& z) { apply_standardization(d.features, d.feature_count, z, d.name); }
 
 }  // namespace bnlab::data

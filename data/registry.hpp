@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -112,5 +113,8 @@ Splits prepare_splits(Dataset train, Dataset test, const std::string& name, cons
 
 Standardization fit_standardization(const Dataset& d);
 void apply_standardization(Dataset& d, const Standardization& s);
+// The same on rows of `feature_count` values held elsewhere (predict's input rows); `name` for the
+// message when the widths differ.
+void apply_standardization(std::span<float> rows, int64_t feature_count, const Standardization& s, const std::string& name);
 
 }  // namespace bnlab::data

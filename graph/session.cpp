@@ -52,10 +52,13 @@ const char* advice = "use a smaller batch size or model";
 template <class T>
 BasicSession<T>::BasicSession(Program program, SessionOptions options) : program_(std::move(program)), seed_(options.seed), collective_(options.collective) {
   const Graph& g = program_.graph;
+  // With max_batch the parameters and the arena are checked together (one message naming both),
+  // and the arena planned here is the one allocated below.
   const double param_bytes = parameter_bytes<T>(program_);
+  double arena_elements = 0;
   if (options.max_batch > 0) {
-    std::vector<int64_t> offsets;
-    const double activation_bytes = plan_arena(program_, options.max_batch, offsets) * sizeof(T);
+    arena_elements = plan_arena(program_, options.max_batch, offsets_);
+    const double activation_bytes = arena_elements * sizeof(T);
     check_memory(param_bytes + activation_bytes, [&] {
       return "the model needs " + format_bytes(param_bytes + activation_bytes) + " for batch " + std::to_string(options.max_batch) +
              " (activations " + format_bytes(activation_bytes) + ", parameters and gradients " + format_bytes(param_bytes) + ")";
@@ -76,7 +79,7 @@ BasicSession<T>::BasicSession(Program program, SessionOptions options) : program
   initialize_parameters(options.seed);
   label_buffers_.resize(program_.order.size());
   bound_.resize(program_.order.size());
-  if (options.max_batch > 0) plan(options.max_batch);
+  if (options.max_batch > 0) allocate_arena(options.max_batch, arena_elements);
   if (options.threads < 1) throw UsageError("a session needs at least 1 thread, got " + std::to_string(options.threads));
   if (options.threads > 1) pool_ = std::make_unique<ThreadPool>(options.threads);
   keep_blas_single_threaded();
@@ -112,13 +115,22 @@ NodeId BasicSession<T>::require(const std::string& name) const {
 
 template <class T>
 void BasicSession<T>::plan(int64_t capacity) {
-  // The parameters are allocated by now: what is checked is the arena this batch needs on top.
-  const double total = plan_arena(program_, capacity, offsets_);
+  // The parameters are allocated by now: what is checked is the arena this batch needs on top. The
+  // offsets replace the current ones only once it is granted: a refused batch leaves the session
+  // running the one it had.
+  std::vector<int64_t> offsets;
+  const double total = plan_arena(program_, capacity, offsets);
   check_memory(total * sizeof(T) + static_cast<double>(capacity) * sizeof(int32_t), [&] {
     return "the model needs " + format_bytes(total * sizeof(T)) + " of activations for batch " + std::to_string(capacity) +
            " (beside its parameters and gradients, " + format_bytes(parameter_bytes<T>(program_)) + ")";
   }, advice);
-  arena_.assign(static_cast<size_t>(total), T(0));
+  offsets_ = std::move(offsets);
+  allocate_arena(capacity, total);
+}
+
+template <class T>
+void BasicSession<T>::allocate_arena(int64_t capacity, double elements) {
+  arena_.assign(static_cast<size_t>(elements), T(0));
   for (size_t i = 0; i < program_.order.size(); ++i)
     if (program_.graph.node(program_.order[i].id).kind == NodeKind::labels)
       label_buffers_[i].assign(static_cast<size_t>(capacity), 0);

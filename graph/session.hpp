@@ -130,7 +130,10 @@ class BasicSession {
   template <class Self>
   static auto labels_of(Self& self, NodeId id) -> std::span<std::conditional_t<std::is_const_v<Self>, const int32_t, int32_t>>;
 
+  // Plans the arena for `capacity` rows, checks that the machine can give it, and allocates it.
   void plan(int64_t capacity);
+  // Allocates the arena of `elements` for `capacity` rows, whose slots offsets_ already places.
+  void allocate_arena(int64_t capacity, double elements);
   void bind();
   size_t op_index(NodeId id) const;  // order index of an op node, or UsageError
   ForwardArgs<T> forward_args_at(size_t i, Mode mode);

@@ -296,11 +296,16 @@ FigureOutput write_figures(const std::string& dir, const std::vector<Figure>& fi
         fmt::format("gnuplot -e \"output_suffix='.tmp'\" {} >/dev/null 2>{}", shell_quoted(base + ".gp"), shell_quoted(log)).c_str());
     bool rendered = status == 0 && fs::exists(base + ".png.tmp") && fs::exists(base + ".svg.tmp");
     for (const char* ext : {".svg", ".png"}) {
-      if (rendered) fs::rename(base + ext + ".tmp", base + ext, ec);
-      if (!rendered || ec) {
-        rendered = false;
-        fs::remove(base + ext + ".tmp", ec);
+      const std::string image = base + ext;
+      if (rendered) {
+        try {
+          publish_file(image + ".tmp", image);  // the atomic writer's fsync, rename, fsync of the folder
+          continue;
+        } catch (const RuntimeError&) {
+          rendered = false;
+        }
       }
+      fs::remove(image + ".tmp", ec);
     }
     if (rendered) {
       fs::remove(log, ec);

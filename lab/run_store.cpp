@@ -17,8 +17,10 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-// `dir` after creating DIR/runs (before the lock, which lives in DIR, is taken).
+// `dir` after creating DIR/runs (before the lock, which lives in DIR, is taken). DIR itself follows
+// the rule of every output folder (prepare_output_dir): created, but not the folders above it.
 std::string with_runs_folder(std::string dir) {
+  prepare_output_dir("--out", dir);
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "runs", ec);
   if (ec || !fs::is_directory(fs::path(dir) / "runs"))

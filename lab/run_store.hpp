@@ -22,7 +22,8 @@ namespace bnlab::lab {
 
 class RunStore {
  public:
-  // Creates DIR and DIR/runs if needed (UsageError if that is impossible) and locks DIR for
+  // Creates DIR (not the folders above it: prepare_output_dir, the rule of every output folder) and
+  // DIR/runs if needed (UsageError naming --out if that is impossible) and locks DIR for
   // `command` ("bnlab sweep"; UsageError naming the holder if another process has it). `force`: a
   // cached run with a different configuration, or a file that is not a run, is retrained and
   // overwritten instead of refused.

@@ -5,6 +5,7 @@
 // BNLAB_MEMORY_LIMIT (the documented test override), so they do not depend on this machine.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -27,13 +28,26 @@ struct MemoryLimit {
 };
 
 // Every output file the train flags below ask for is absent, and so is every temporary file.
-void check_nothing_written(const TempDir& dir) {
-  CHECK(!fs::exists(dir / "out.json"));
-  CHECK(!fs::exists(dir / "out.safetensors"));
-  CHECK(leftover_tmp_files(dir.path()).empty());
+void check_nothing_written(const TempDir& dir) { check_not_written({dir / "out.json", dir / "out.safetensors"}, dir.path()); }
+
+// `bnlab <args>` as if the machine had `limit` bytes available.
+Run run_with_limit(const std::string& limit, const std::string& args, const TempDir& dir) {
+  return run_shell("BNLAB_MEMORY_LIMIT=" + limit + " " + BNLAB_TOOL_PATH + " " + args, dir);
 }
 
-const std::string outputs = " --json out.json --checkpoint out.safetensors --quiet";
+// DIR/mnist holding a tiny MNIST-shaped dataset (4x4 images), whose files the cases then replace.
+std::string mnist_folder(const TempDir& dir) {
+  const std::string data = dir / "mnist";
+  fs::create_directories(data);
+  write_mnist_like(data, {.train = 60, .test = 20, .side = 4});
+  return data;
+}
+
+// The outputs the train commands below ask for, in the test's folder (which check_nothing_written
+// looks at).
+std::string outputs_in(const TempDir& dir) {
+  return " --json " + (dir / "out.json") + " --checkpoint " + (dir / "out.safetensors") + " --quiet";
+}
 
 }  // namespace
 
@@ -88,6 +102,11 @@ TEST_CASE("Session: the parameters and the arena of a batch are checked against 
                         {"the model needs ", " of activations for batch 4096 (beside its parameters and gradients, 854.6 KiB)",
                          "but this machine has 976.6 KiB available"});
   CHECK(s.batch() == 2);  // the session still runs the batch it had
+  // … on the arena and slot offsets of batch 2 (the refused plan replaced neither): a forward and
+  // backward pass there touch only what was allocated (the sanitizer build checks it).
+  CHECK(s.arena_elements() * static_cast<int64_t>(sizeof(float)) <= arena);
+  CHECK(std::isfinite(s.forward(bnlab::Mode::train)));
+  s.backward();
 }
 
 TEST_CASE("bnlab train: a model and batch no machine can hold is refused before training, not killed") {
@@ -97,7 +116,7 @@ TEST_CASE("bnlab train: a model and batch no machine can hold is refused before 
   // 16 → 5,000,000 → 10 on 40000 training rows at once: 135 M parameters (1.0 GiB with their
   // gradients), and activations of 40000 × 5,000,000 floats (745 GiB) per hidden tensor.
   const Run r = run_bnlab("train --dataset mnist --data-dir " + (dir / "mnist") +
-                              " --model plain --hidden 5000000 --batch-size 40000" + outputs, dir);
+                              " --model plain --hidden 5000000 --batch-size 40000" + outputs_in(dir), dir);
   check_error(r, 2, {"the model needs ", " TiB for batch 40000 (activations ", "parameters and gradients 1.0 GiB)",
                      "but this machine has ", "use a smaller batch size or model"});
   check_nothing_written(dir);
@@ -108,8 +127,8 @@ TEST_CASE("bnlab train: the reference CNN at a batch beyond the memory is refuse
   fs::create_directories(dir / "mnist");
   write_mnist_like(dir / "mnist", {.train = 60, .test = 20, .side = 28});
   // 48 images of 28x28: conv1's output alone is 48·28·28·32 floats (4.6 MiB); the arena holds several such.
-  const Run r = run_shell("BNLAB_MEMORY_LIMIT=8000000 " + std::string(BNLAB_TOOL_PATH) + " train --dataset mnist --data-dir " +
-                              (dir / "mnist") + " --model cnn-batchnorm --batch-size 48" + outputs, dir);
+  const Run r = run_with_limit("8000000", "train --dataset mnist --data-dir " +
+                              (dir / "mnist") + " --model cnn-batchnorm --batch-size 48" + outputs_in(dir), dir);
   check_error(r, 2, {"the model needs ", " MiB for batch 48 (activations ", "parameters and gradients ",
                      "but this machine has 7.6 MiB available (BNLAB_MEMORY_LIMIT)"});
   check_nothing_written(dir);
@@ -117,35 +136,30 @@ TEST_CASE("bnlab train: the reference CNN at a batch beyond the memory is refuse
 
 TEST_CASE("bnlab train: under BNLAB_MEMORY_LIMIT an ordinary model is refused with the numbers") {
   TempDir dir;
-  const Run r = run_shell("BNLAB_MEMORY_LIMIT=10000 " + std::string(BNLAB_TOOL_PATH) +
-                              " train --dataset synthetic --model plain --hidden 64 --batch-size 32" + outputs, dir);
+  const Run r = run_with_limit("10000", "train --dataset synthetic --model plain --hidden 64 --batch-size 32" + outputs_in(dir), dir);
   // 20·64 + 64 + 64·4 + 4 = 1604 parameters: 12.5 KiB with gradients.
   check_error(r, 2, {"for batch 32", "parameters and gradients 12.5 KiB", "but this machine has 9.8 KiB available (BNLAB_MEMORY_LIMIT)"});
   check_nothing_written(dir);
-  const Run bad = run_shell("BNLAB_MEMORY_LIMIT=lots " + std::string(BNLAB_TOOL_PATH) + " train --dataset synthetic" + outputs, dir);
+  const Run bad = run_with_limit("lots", "train --dataset synthetic" + outputs_in(dir), dir);
   check_error(bad, 2, {"BNLAB_MEMORY_LIMIT=lots: expected a whole number of bytes"});
   check_nothing_written(dir);
 }
 
 TEST_CASE("IDX: a header claiming 2^31 images in a tiny gzip file is refused without allocating them") {
   TempDir dir;
-  const std::string data = dir / "mnist";
-  fs::create_directories(data);
-  write_mnist_like(data, {.train = 60, .test = 20, .side = 4});
+  const std::string data = mnist_folder(dir);
   write_gzip(data + "/train-images-idx3-ubyte.gz", idx_bytes({0x80000000u, 28, 28}, Bytes(100, 7)));
-  const Run r = run_bnlab("train --dataset mnist --data-dir " + data + outputs, dir);
+  const Run r = run_bnlab("train --dataset mnist --data-dir " + data + outputs_in(dir), dir);
   check_error(r, 2, {"train-images-idx3-ubyte.gz: truncated: data ends at byte offset 116", "2147483648x28x28"});
   check_nothing_written(dir);
 }
 
 TEST_CASE("IDX: a gzip stream that inflates beyond the memory left is refused while it is read") {
   TempDir dir;
-  const std::string data = dir / "mnist";
-  fs::create_directories(data);
-  write_mnist_like(data, {.train = 60, .test = 20, .side = 4});
+  const std::string data = mnist_folder(dir);
   // 8 MB of zeros, a few kilobytes compressed, under a limit of 4 MB.
   write_gzip(data + "/train-images-idx3-ubyte.gz", idx_bytes({10000, 28, 28}, Bytes(10000 * 28 * 28, 0)));
-  const Run r = run_shell("BNLAB_MEMORY_LIMIT=4000000 " + std::string(BNLAB_TOOL_PATH) + " train --dataset mnist --data-dir " + data + outputs, dir);
+  const Run r = run_with_limit("4000000", "train --dataset mnist --data-dir " + data + outputs_in(dir), dir);
   check_error(r, 2, {"train-images-idx3-ubyte.gz: the gzip data decompresses to more than ", "and growing",
                      "but this machine has 3.8 MiB available (BNLAB_MEMORY_LIMIT); the file is corrupt, or too large for this machine"});
   check_nothing_written(dir);
@@ -153,14 +167,12 @@ TEST_CASE("IDX: a gzip stream that inflates beyond the memory left is refused wh
 
 TEST_CASE("IDX: images whose float copy would not fit are refused before it is made") {
   TempDir dir;
-  const std::string data = dir / "mnist";
-  fs::create_directories(data);
-  write_mnist_like(data, {.train = 60, .test = 20, .side = 4});
+  const std::string data = mnist_folder(dir);
   // A raw (not gzipped) file of 2000 images of 28x28: 1.5 MB of bytes, 6.0 MiB as floats, under 4 MB.
   fs::remove(data + "/train-images-idx3-ubyte.gz");
   write_bytes(data + "/train-images-idx3-ubyte", idx_bytes({2000, 28, 28}, Bytes(2000 * 28 * 28, 9)));
   write_bytes(data + "/train-labels-idx1-ubyte", idx_bytes({2000}, Bytes(2000, 1)));
-  const Run r = run_shell("BNLAB_MEMORY_LIMIT=4000000 " + std::string(BNLAB_TOOL_PATH) + " train --dataset mnist --data-dir " + data + outputs, dir);
+  const Run r = run_with_limit("4000000", "train --dataset mnist --data-dir " + data + outputs_in(dir), dir);
   check_error(r, 2, {"train-images-idx3-ubyte: 2000 images of 784 values need 6.0 MiB as floats",
                      "but this machine has 3.8 MiB available (BNLAB_MEMORY_LIMIT); use a smaller dataset"});
   check_nothing_written(dir);

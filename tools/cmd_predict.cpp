@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -203,7 +204,7 @@ double input_divisor(const Rows& rows, const Checkpoint& ck, const PredictFlags&
 
 // The training split's standardization, recomputed as data::load computed it (a checkpoint from
 // before the statistics were stored).
-void recompute_standardization(Rows& rows, const Checkpoint& ck, const PredictFlags& f) {
+data::Standardization recomputed_standardization(const Checkpoint& ck, const PredictFlags& f) {
   data::LoadOptions options = *ck.data;
   options.standardize = false;
   if (!f.data_dir.empty()) options.data_dir = f.data_dir;
@@ -214,17 +215,10 @@ void recompute_standardization(Rows& rows, const Checkpoint& ck, const PredictFl
     throw InputError(ck.path + " was trained with --standardize, so predict needs its training data (" + ck.dataset +
                      ") to standardize the input the same way: " + e.what());
   }
-  const data::Standardization z = data::fit_standardization(splits.train);
-  data::Dataset d;
-  d.features = std::move(rows.x);
-  d.labels.assign(static_cast<size_t>(rows.n), 0);
-  d.feature_count = ck.spec.input_features();
-  d.name = f.input;
-  data::apply_standardization(d, z);
-  rows.x = std::move(d.features);
   if (!f.quiet)
     std::fprintf(stderr, "standardized the input with the mean and std of %s (%lld rows), as at training\n", splits.train.name.c_str(),
                  static_cast<long long>(splits.train.size()));
+  return data::fit_standardization(splits.train);
 }
 
 // Divides the values and standardizes them as the checkpoint's training inputs were.
@@ -249,17 +243,9 @@ void prepare(Rows& rows, const Checkpoint& ck, const PredictFlags& f) {
   if (!f.quiet)
     std::fprintf(stderr, "%s: %s (--pixels %g)%s\n", f.input.c_str(), divisor_text(divisor).c_str(), divisor,
                  stored ? ", standardized with the statistics stored in the checkpoint" : "");
-  if (stored) {
-    data::Dataset d;
-    d.features = std::move(rows.x);
-    d.labels.assign(static_cast<size_t>(rows.n), 0);
-    d.feature_count = ck.spec.input_features();
-    d.name = f.input;
-    data::apply_standardization(d, *trained.standardization);
-    rows.x = std::move(d.features);
-  } else if (recompute) {
-    recompute_standardization(rows, ck, f);
-  }
+  const std::optional<data::Standardization> z =
+      stored ? trained.standardization : recompute ? std::optional(recomputed_standardization(ck, f)) : std::nullopt;
+  if (z) data::apply_standardization(rows.x, ck.spec.input_features(), *z, f.input);
 }
 
 void run_predict(const PredictFlags& f) {

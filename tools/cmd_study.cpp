@@ -165,7 +165,6 @@ void run_study(StudyFlags& f) {
     if (f.limit_test >= 0) budget.limit_test = f.limit_test;
     if (f.epochs > 0) budget.epochs_reference = budget.epochs_grid = budget.epochs_small_batch = budget.epochs_cost = f.epochs;
     if (leader) {
-      prepare_output_dir("--out", f.out);
       store.emplace(f.out, f.force, "bnlab study");
       // After the store made OUT: --json may point into it.
       if (!f.json_path.empty()) check_output_path("--json", f.json_path);

@@ -143,10 +143,7 @@ void run_sweep(const SweepFlags& s) {
   // of another configuration on rank 0) stops every rank with one message naming it.
   world.setup([&] {
     check_flags(s);
-    if (leader && !s.out.empty()) {
-      prepare_output_dir("--out", s.out);
-      store.emplace(s.out, s.force, "bnlab sweep");
-    }
+    if (leader && !s.out.empty()) store.emplace(s.out, s.force, "bnlab sweep");
     first = &data_for(s.seeds.front());
     const std::vector<int64_t> sample_shape = first->train.sample_shape();
     const int64_t classes = first->train.num_classes;

@@ -187,6 +187,23 @@ void AtomicFile::commit() {
   sync_directory_of(target_);
 }
 
+void publish_file(const std::string& written, const std::string& path) {
+  const auto fail = [&](const std::string& why) {
+    std::error_code ec;
+    fs::remove(written, ec);
+    throw RuntimeError("cannot write " + path + ": " + why);
+  };
+  const int fd = ::open(written.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open " + written + ": " + errno_text());
+  const bool synced = ::fsync(fd) == 0;
+  const std::string why = synced ? "" : "cannot fsync " + written + ": " + errno_text();
+  ::close(fd);
+  if (!synced) fail(why);
+  const std::string target = destination_of(path).file;
+  if (::rename(written.c_str(), target.c_str()) != 0) fail("renaming " + written + " failed: " + errno_text());
+  sync_directory_of(target);
+}
+
 void write_file_atomically(const std::string& path, std::string_view content) {
   AtomicFile f(path);
   f.write(content);

@@ -43,6 +43,11 @@ void prepare_output_dir(const std::string& flag, const std::string& dir);
 // Writes `content` to `path` atomically (above). Throws RuntimeError naming the path on failure.
 void write_file_atomically(const std::string& path, std::string_view content);
 
+// The last steps of the writer for a file another program wrote in full (gnuplot's images, rendered
+// to `written` = "<path>.tmp"): fsync, rename over `path` (the file a link at `path` points to), fsync
+// the directory. Throws RuntimeError naming `path`; `written` is then removed and `path` unchanged.
+void publish_file(const std::string& written, const std::string& path);
+
 // The same, for content written in pieces (a file too large to assemble in memory first).
 class AtomicFile {
  public:
