@@ -12,7 +12,7 @@
 
 namespace bnlab::lab {
 
-// ordered: the document reads in the order METRICS.md shows, not alphabetically.
+// ordered: the document reads in the order docs/metrics.md shows, not alphabetically.
 using json = nlohmann::ordered_json;
 
 json json_number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
@@ -23,7 +23,7 @@ json config_json(const RunRecord& run, const json& extra) {
   const TrainConfig& c = run.config;
   const ModelSpec& s = run.spec;
   json j = {{"dataset", c.dataset}, {"model", s.describe()}, {"preset", c.model}};
-  // How the model was made (a preset's parameters, METRICS.md's order); a spec without a recipe
+  // How the model was made (a preset's parameters, docs/metrics.md's order); a spec without a recipe
   // still says its input and class counts.
   if (s.recipe.empty()) {
     j["inputs"] = s.input_features();
@@ -62,7 +62,7 @@ json entry_json(const RunRecord& run, json config) {
   json epochs = json::array();
   for (const EpochMetrics& m : run.epochs) epochs.push_back(epoch_json(m));
   json j = {{"name", run.name}, {"config", std::move(config)}, {"epochs", std::move(epochs)}};
-  // Absent until training finished, as METRICS.md says.
+  // Absent until training finished, as docs/metrics.md says.
   if (run.test) j["test"] = {{"loss", json_number(run.test->loss)}, {"acc", json_number(run.test->acc)}};
   j["total_seconds"] = json_number(run.total_seconds);
   return j;

@@ -1,4 +1,4 @@
-// The metrics document of METRICS.md, built from finished runs. The schema is a contract with the
+// The metrics document of docs/metrics.md, built from finished runs. The schema is a contract with the
 // scripts and notebooks that read these files: fields may be added, never renamed.
 //
 //   nlohmann::ordered_json doc = bnlab::tool::metrics_document("compare", {plain_run, bn_run}, data_config);

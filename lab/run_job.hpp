@@ -1,5 +1,5 @@
 // Runs as sweep and study execute them: through the run loop, with divergence recorded, and each
-// run returned as its entry of the metrics document (METRICS.md) — including runs that diverge,
+// run returned as its entry of the metrics document (docs/metrics.md) — including runs that diverge,
 // which are results, not crashes.
 //
 //   RunJob job{.name = "batchnorm-bs64-seed1", .spec = spec, .config = cfg, .extra_config = data_config(f)};

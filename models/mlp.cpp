@@ -63,7 +63,7 @@ ModelSpec MlpSpec::model_spec() const {
     append_block(m.layers, dense("fc" + n, hidden[i]), n, false);
   }
   m.layers.push_back(dense("out", classes));
-  // In the order of the metrics document's config block (METRICS.md).
+  // In the order of the metrics document's config block (docs/metrics.md).
   m.recipe = {{"inputs", inputs}, {"hidden", hidden}, {"classes", classes}};
   append_recipe(m.recipe);
   return m;

@@ -88,7 +88,7 @@ TEST_CASE("--version, --help and no command") {
   CHECK(contains(none.err, "bnlab: error: "));
 }
 
-TEST_CASE("train writes the metrics document of METRICS.md and the CSV") {
+TEST_CASE("train writes the metrics document of docs/metrics.md and the CSV") {
   TempDir s;
   const std::string json_path = s / "run.json", csv_path = s / "run.csv";
   const Run r = run_bnlab("train --dataset synthetic --epochs 3 --json " + json_path + " --csv " + csv_path, s);

@@ -127,7 +127,7 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
   bind_fields(cmd, f.config, "Training");
 
   const std::string output = "Output";
-  cmd.add_option("--json", f.outputs.json, "write the metrics document (METRICS.md) to PATH")->type_name("PATH")->group(output);
+  cmd.add_option("--json", f.outputs.json, "write the metrics document (docs/metrics.md) to PATH")->type_name("PATH")->group(output);
   cmd.add_option("--csv", f.outputs.csv, "write one CSV row per run and epoch to PATH")->type_name("PATH")->group(output);
   cmd.add_flag("--quiet", f.quiet, "no progress bar or per-epoch lines")->group(output);
 

@@ -1,5 +1,5 @@
 // The trainer: one model (a ModelSpec) trained on prepared splits, epoch by epoch, producing exactly
-// the metrics of METRICS.md, plus what happens inside the network (per-layer statistics).
+// the metrics of docs/metrics.md, plus what happens inside the network (per-layer statistics).
 //
 //   bnlab::data::Splits data = bnlab::data::load("fashion-mnist", {.seed = 0});
 //   bnlab::TrainConfig cfg;                                  // batch 32, Adam 1e-3, 10 epochs, seed 0
