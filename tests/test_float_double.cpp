@@ -5,8 +5,8 @@
 // matches the double forward; this proves the float code computes the same thing as the double code.
 //
 // Tolerances, stated: the loss within 2e-5 relative; each gradient tensor within 1e-3 in relative
-// L2 norm (‖g_f − g_d‖ / ‖g_d‖) and its largest element within 1e-2 of the tensor's largest
-// magnitude. Float sums over a batch of 32 and 784 inputs round at ~1e-7 relative per add; batch
+// L2 norm (‖g_f − g_d‖ / ‖g_d‖) and its largest element error within 1e-2 of the tensor's largest
+// magnitude (measured: at most 6e-6 for a gradient and 2e-7 for the loss, AMD EPYC Zen 4, 2026-12-02). Float sums over a batch of 32 and 784 inputs round at ~1e-7 relative per add; batch
 // norm's 1/σ and the softmax amplify that by at most a few hundred here. A wrong float kernel (a
 // term dropped, a transposed index) is off by O(1).
 #include <doctest/doctest.h>
@@ -71,22 +71,34 @@ void compare(const std::string& preset, Mode mode, int threads) {
   CAPTURE(to_string(mode));
   CAPTURE(threads);
   CHECK(std::abs(loss_f - loss_d) <= 2e-5 * std::abs(loss_d));
+  // A tensor whose gradient is zero in exact arithmetic — a bias right before batch norm, which the
+  // normalization cancels — holds only rounding noise in both precisions (double's below 1e-9 of
+  // the model's largest gradient norm): then float's noise must stay below 1e-4 of that norm.
+  double largest_norm = 0;
+  for (int t = 0; t < d.gradients().size(); ++t)
+    largest_norm = std::max(largest_norm, std::sqrt(d.gradients().view(t).vec().square().sum()));
   double worst = 0;
   for (int t = 0; t < f.gradients().size(); ++t) {
     const auto gf = f.gradients().view(t).vec();
     const auto gd = d.gradients().view(t).vec();
-    const Eigen::ArrayXd diff = gf.template cast<double>().array() - gd.array();
-    const double norm = gd.norm();
-    const double rel = norm > 0 ? std::sqrt(diff.square().sum()) / norm : std::sqrt(diff.square().sum());
-    const double max_elem = diff.abs().maxCoeff() / std::max(gd.cwiseAbs().maxCoeff(), 1e-30);
+    const Eigen::ArrayXd diff = gf.template cast<double>() - gd;
+    const double norm_d = std::sqrt(gd.square().sum());
     CAPTURE(f.gradients().entries[static_cast<size_t>(t)].name);
+    if (norm_d < 1e-9 * largest_norm) {
+      const double noise = std::sqrt(gf.template cast<double>().square().sum()) / largest_norm;
+      CAPTURE(noise);
+      CHECK(noise < 1e-4);
+      continue;
+    }
+    const double rel = std::sqrt(diff.square().sum()) / norm_d;
+    const double max_elem = diff.abs().maxCoeff() / gd.abs().maxCoeff();
     CAPTURE(rel);
     CAPTURE(max_elem);
     CHECK(rel < 1e-3);
     CHECK(max_elem < 1e-2);
     worst = std::max(worst, rel);
   }
-  std::printf("float vs double %-14s %-16s %d thread(s): loss %.3e rel, worst gradient %.2e rel L2\n", c.preset,
+  std::printf("float vs double %-14s %-16s %d thread(s): loss %.3e rel, worst gradient %.2e rel L2\n", preset.c_str(),
               to_string(mode), threads, std::abs(loss_f - loss_d) / std::abs(loss_d), worst);
 }
 

@@ -32,7 +32,7 @@ std::set<std::string> check_ops_of(const Model& m, const std::string& label) {
     CAPTURE(node.name);
     REQUIRE(node.op != nullptr);
     CHECK_MESSAGE(std::find(ops.begin(), ops.end(), node.op) != ops.end(), "op '" << node.op->name << "' is not registered");
-    CHECK(node.op->infer != nullptr);
+    CHECK(static_cast<bool>(node.op->infer));
     CHECK(static_cast<bool>(node.op->example));
     used.insert(node.op->name);
   }

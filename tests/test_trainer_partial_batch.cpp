@@ -111,7 +111,7 @@ TEST_CASE("resume across epochs that end in a partial batch: bit for bit the uni
 
   Trainer first(spec(), cfg, d);
   std::vector<EpochMetrics> history = {first.train_epoch()};
-  save_checkpoint(path, first, history, {.seed = 1});
+  save_checkpoint(path, first, history, data::LoadOptions{.seed = 1});
   const Checkpoint ck = read_checkpoint(path);
   Trainer resumed(ck.spec, ck.config, d);
   restore(resumed, ck);
