@@ -35,7 +35,7 @@ Score evaluate(bnlab::Session& s, bnlab::Var x, bnlab::Var y, bnlab::Var loss, c
     std::copy(d.row(start), d.row(start + n), s.input(x.id).data);
     std::copy(d.labels.begin() + start, d.labels.begin() + start + n, s.labels(y.id).begin());
     loss_sum += static_cast<double>(s.forward(bnlab::Mode::eval)) * static_cast<double>(n);
-    correct += s.saved(loss.id, "correct").data[0];
+    correct += static_cast<double>(bnlab::correct_predictions(s, loss.id));
   }
   return {loss_sum / static_cast<double>(d.size()), correct / static_cast<double>(d.size())};
 }

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
       std::copy(data.test.row(start), data.test.row(start + n), session.input(x.id).data);
       std::copy(data.test.labels.begin() + start, data.test.labels.begin() + start + n, session.labels(y.id).begin());
       session.forward(bnlab::Mode::eval);
-      correct += session.saved(loss.id, "correct").data[0];
+      correct += static_cast<double>(bnlab::correct_predictions(session, loss.id));
     }
     std::printf("test acc %.4f\n", correct / static_cast<double>(data.test.size()));
     return 0;

@@ -44,7 +44,7 @@ GradCheckResult gradcheck(const Graph& graph, Var target, GradCheckOptions optio
 
 GradCheckResult gradcheck(const Graph& graph, NodeId target, GradCheckOptions options) {
   BasicSession<double> s(compile(graph, target, {.backward = true, .input_gradients = options.check_inputs}),
-                         {.seed = options.seed});
+                         {.seed = options.seed, .threads = options.threads});
   s.set_batch(options.batch);
   const Program& p = s.program();
   Rng rng = Rng::derived(options.seed, 0x67726164);  // "grad"

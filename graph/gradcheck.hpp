@@ -28,6 +28,9 @@ struct GradCheckOptions {
   double tolerance = 1e-6;   // pass when every element's error is below this
   double abs_floor = 1e-3;   // see above
   Mode mode = Mode::train;
+  // The session's kernels split their work over this many threads, as in training (batch norm
+  // splits its features into parts of 16, so ≥ 32 features on 2 threads crosses the split).
+  int threads = 1;
   bool check_inputs = true;  // also check the gradients of (non-label) inputs
   // > 0: check only a seeded random subset of this many elements of each larger tensor, because a
   // full check costs two forward passes per element (~200k for a 784-input MLP). 0 checks all.

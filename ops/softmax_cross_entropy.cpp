@@ -15,7 +15,7 @@ Shape infer(const ShapeContext& c) {
 }
 
 // probs is what backward reads; correct (the rows predicted right) is saved for the caller, who reads
-// it after forward through Session::saved(loss, "correct").
+// it after forward through correct_predictions(session, loss).
 constexpr TensorDecl kSaved[] = {
     {"probs", [](const ShapeContext& c) { return c.in[0]; }},  // [B,C]
     {"correct", [](const ShapeContext&) { return Shape{1}; }},  // [1]
@@ -90,5 +90,15 @@ Var softmax_cross_entropy(Var logits, Var labels, const std::string& name) {
   return logits.graph->op(softmax_cross_entropy_op, {logits, labels},
                           name.empty() ? logits.graph->unique_name("loss") : name);
 }
+
+template <class T>
+int64_t correct_predictions(const BasicSession<T>& session, NodeId loss) {
+  const Node& node = session.graph().node(loss);
+  if (node.op != &softmax_cross_entropy_op)
+    throw UsageError("node '" + node.name + "' is not a softmax_cross_entropy loss, so it counts no correct predictions");
+  return static_cast<int64_t>(session.saved(loss, "correct").data[0]);
+}
+template int64_t correct_predictions(const BasicSession<float>&, NodeId);
+template int64_t correct_predictions(const BasicSession<double>&, NodeId);
 
 }  // namespace bnlab

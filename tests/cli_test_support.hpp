@@ -60,6 +60,15 @@ struct Run {
 
 inline std::vector<std::string> leftover_tmp_files(const fs::path& dir);
 
+// The exit status the sanitizer build's runtime options give a sanitizer report (exitcode=99 in
+// ASAN_OPTIONS and UBSAN_OPTIONS: scripts/test-sanitize, tests/CMakeLists.txt), distinct from every
+// status bnlab itself uses (0, 1, 2, 130, 143). Every child this header runs is checked against it,
+// so a test that expects a failing status cannot pass on a sanitizer's report instead.
+constexpr int kSanitizerExitCode = 99;
+inline void check_no_sanitizer_report(int status, const std::string& err) {
+  if (status == kSanitizerExitCode) FAIL_CHECK("bnlab exited with the sanitizer's status " << status << ":\n" << err);
+}
+
 // Runs `command` through the shell with stdin from /dev/null and stdout and stderr captured in files
 // of `dir` (the tests' commands are trusted strings; paths have no spaces).
 inline Run run_shell(const std::string& command, const TempDir& dir) {
@@ -74,6 +83,7 @@ inline Run run_shell(const std::string& command, const TempDir& dir) {
   r.err = read_text(err);
   fs::remove(out);
   fs::remove(err);
+  check_no_sanitizer_report(r.status, r.err);
   return r;
 }
 
@@ -114,7 +124,10 @@ inline pid_t spawn_bnlab(const std::vector<std::string>& args, const std::string
 inline int wait_status(pid_t pid) {
   int raw = 0;
   if (waitpid(pid, &raw, 0) != pid) return -1000;
-  if (WIFEXITED(raw)) return WEXITSTATUS(raw);
+  if (WIFEXITED(raw)) {
+    check_no_sanitizer_report(WEXITSTATUS(raw), "(its stderr went to the file the test gave spawn_bnlab)");
+    return WEXITSTATUS(raw);
+  }
   if (WIFSIGNALED(raw)) return -WTERMSIG(raw);
   return -1000;
 }

@@ -29,6 +29,7 @@
 #include "train/predictor.hpp"
 #include "train/serialize.hpp"
 #include "train/trainer.hpp"
+#include "skip_support.hpp"
 
 using namespace bnlab;
 using bnlab::test::TempDir;
@@ -680,7 +681,7 @@ TEST_CASE("best_checkpoint_path keeps the extension") {
 
 TEST_CASE("the Python reader of docs/checkpoints.md reads a checkpoint with json + struct only") {
   if (std::system("python3 -c 'import json, struct' >/dev/null 2>&1") != 0) {
-    MESSAGE("python3 not found: skipped");
+    bnlab::test::skip_test("python3 with json and struct not found (scripts/install-deps installs python3)");
     return;
   }
   const std::string doc = read_bytes(std::string(BNLAB_SOURCE_DIR) + "/docs/checkpoints.md");

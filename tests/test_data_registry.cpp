@@ -9,6 +9,7 @@
 #include "data/registry.hpp"
 #include "data_test_support.hpp"
 #include "graph/errors.hpp"
+#include "skip_support.hpp"
 
 using namespace bnlab;
 using namespace bnlab::test;
@@ -326,7 +327,7 @@ TEST_CASE("mnist and kmnist read IDX files from --data-dir, raw or .gz") {
 
 TEST_CASE("real Fashion-MNIST from the Debian package (skipped when not installed)") {
   if (!std::filesystem::is_directory(data::kFashionMnistDir)) {
-    MESSAGE("skipped: " << data::kFashionMnistDir << " is absent (apt-get install dataset-fashion-mnist)");
+    bnlab::test::skip_test(std::string(data::kFashionMnistDir) + " is absent (apt-get install dataset-fashion-mnist)");
     check_mentions(message_of<InputError>([] { data::load("fashion-mnist", {}); }),
                    {data::kFashionMnistDir, "apt-get install dataset-fashion-mnist", "--data-dir"});
     return;

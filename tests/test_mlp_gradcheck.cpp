@@ -1,4 +1,7 @@
-// Whole-graph gradient checks of small MLPs built from MlpSpec, in training mode.
+// Whole-graph gradient checks of small MLPs built from MlpSpec, in every mode a forward pass has
+// (train: batch statistics; eval: running statistics; eval_batch_stats), on one thread and on two —
+// with layers wide enough (≥ 32 features) that batch norm's split of its features over threads
+// (parts of 16) cuts through them.
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -12,16 +15,24 @@ using namespace bnlab;
 namespace {
 void check_spec(const MlpSpec& spec, const char* label) {
   Model m = build_model((spec).model_spec());
-  const GradCheckResult r = gradcheck(m.graph, m.loss, {.batch = 6, .seed = 3, .mode = Mode::train});
-  REQUIRE(!r.tensors.empty());
-  for (const auto& t : r.tensors) {
-    CAPTURE(label);
-    CAPTURE(t.name);
-    CAPTURE(t.analytic);
-    CAPTURE(t.numeric);
-    CHECK(t.max_rel_error < 1e-6);
-  }
-  std::printf("gradcheck mlp %-28s max rel error %.2e over %zu tensors\n", label, r.max_rel_error(), r.tensors.size());
+  for (Mode mode : {Mode::train, Mode::eval, Mode::eval_batch_stats})
+    for (int threads : {1, 2}) {
+      // A seeded sample of 150 elements per tensor keeps the wide models' checks to a second.
+      const GradCheckResult r = gradcheck(
+          m.graph, m.loss, {.batch = 6, .seed = 3, .mode = mode, .threads = threads, .max_elements_per_tensor = 150});
+      REQUIRE(!r.tensors.empty());
+      for (const auto& t : r.tensors) {
+        CAPTURE(label);
+        CAPTURE(to_string(mode));
+        CAPTURE(threads);
+        CAPTURE(t.name);
+        CAPTURE(t.analytic);
+        CAPTURE(t.numeric);
+        CHECK(t.max_rel_error < 1e-6);
+      }
+      if (threads == 2 && mode == Mode::train)
+        std::printf("gradcheck mlp %-28s max rel error %.2e over %zu tensors\n", label, r.max_rel_error(), r.tensors.size());
+    }
 }
 
 MlpSpec small(Norm norm, NormPlacement placement = NormPlacement::after_activation,
@@ -47,6 +58,15 @@ TEST_CASE("small MLP with batch norm and sigmoid (Ioffe & Szegedy's saturating u
 }
 TEST_CASE("small MLP with layer norm and tanh") {
   check_spec(small(Norm::layer, NormPlacement::after_activation, Activation::tanh), "layernorm-tanh");
+}
+
+TEST_CASE("MLPs wide enough for the threads' split of batch norm and layer norm: 40 and 36 features") {
+  for (Norm norm : {Norm::batch, Norm::layer})
+    for (NormPlacement placement : {NormPlacement::after_activation, NormPlacement::before_activation}) {
+      MlpSpec s = small(norm, placement);
+      s.hidden = {40, 36};
+      check_spec(s, norm == Norm::batch ? "wide batchnorm" : "wide layernorm");
+    }
 }
 
 TEST_CASE("the reference presets have the reference shapes") {

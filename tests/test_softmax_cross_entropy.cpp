@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <string>
 
 #include "graph/compile.hpp"
 #include "graph/errors.hpp"
@@ -34,6 +35,7 @@ TEST_CASE("softmax cross-entropy on a case computed by hand") {
   CHECK(loss == doctest::Approx((std::log(3.0) + std::log(2.0)) / 2).epsilon(1e-12));
   // Row 0's arg-max is index 0 (ties go to the first), label 2: wrong. Row 1 right: 1 correct.
   CHECK(s.saved(f.loss.id, "correct").data[0] == 1.0);
+  CHECK(correct_predictions(s, f.loss.id) == 1);
   s.backward();
   // d/dlogits = (softmax − onehot)/B: row 0 (1/3, 1/3, −2/3)/2, row 1 (0.5 − 1, 0.25, 0.25)/2.
   const auto d = s.grad(f.logits.id);
@@ -75,4 +77,30 @@ TEST_CASE("a label out of range is an error naming the node, the row and the lab
   s.labels("y")[1] = 3;
   CHECK_THROWS_WITH_AS(s.forward(Mode::eval),
                        "node 'loss' (softmax_cross_entropy): label 3 at row 1 is outside [0, 3)", InputError);
+}
+
+TEST_CASE("correct_predictions counts the rows whose arg-max is the label, ties to the lowest class") {
+  Sce f;
+  Session s(compile(f.g, f.loss));
+  s.set_batch(4);
+  // Arg-max per row: 1; 0; 0 (a three-way tie goes to class 0); 1 ((0, 5, 5) ties classes 1 and 2).
+  // Labels 1, 0, 1, 2: rows 0 and 1 right, rows 2 and 3 wrong.
+  s.input("logits").vec() << 1, 2, 0, 3, 1, 0, 0, 0, 0, 0, 5, 5;
+  auto y = s.labels("y");
+  y[0] = 1;
+  y[1] = 0;
+  y[2] = 1;
+  y[3] = 2;
+  s.forward(Mode::eval);
+  CHECK(correct_predictions(s, f.loss.id) == 2);
+  y[3] = 1;  // the tie of row 3 goes to class 1
+  s.forward(Mode::eval);
+  CHECK(correct_predictions(s, f.loss.id) == 3);
+  // Asked of a node that is not the loss: an error naming it.
+  try {
+    (void)correct_predictions(s, f.logits.id);
+    FAIL("expected a UsageError");
+  } catch (const UsageError& e) {
+    CHECK(std::string(e.what()) == "node 'logits' is not a softmax_cross_entropy loss, so it counts no correct predictions");
+  }
 }

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "data/registry.hpp"
 #include "graph/errors.hpp"
@@ -8,6 +9,8 @@
 #include "lab/run_loop.hpp"
 #include "train/config_fields.hpp"
 #include "train/trainer.hpp"
+
+#include "baseline_support.hpp"
 
 using namespace bnlab;
 
@@ -31,7 +34,10 @@ RunRecord train_run(const std::string& name, const ModelSpec& spec, const TrainC
 }
 }  // namespace
 
-TEST_CASE("both reference variants learn the synthetic task well above chance") {
+// How far a trained model must beat the nearest-class-mean baseline, in accuracy.
+constexpr double kMargin = 0.03;
+
+TEST_CASE("both reference variants learn the synthetic task, beating the nearest-class-mean baseline") {
   const data::Splits d = synthetic();
   for (const char* preset : {"plain", "batchnorm"}) {
     TrainConfig cfg;
@@ -41,10 +47,15 @@ TEST_CASE("both reference variants learn the synthetic task well above chance") 
     REQUIRE(r.epochs.size() == 5);
     REQUIRE(r.test.has_value());
     CAPTURE(preset);
-    // 4 classes: chance is 0.25. The synthetic clusters overlap, so perfect accuracy is not expected.
-    CHECK(r.test->acc > 0.8);
+    // The bar is the nearest-class-mean classifier on the same split, plus a margin: a model whose
+    // hidden layers stopped learning is a linear readout of random features and does not clear it.
+    const double baseline = test::nearest_class_mean_accuracy(d.train, d.test);
+    const double val_baseline = test::nearest_class_mean_accuracy(d.train, d.val);
+    std::printf("%s: test acc %.4f, val acc %.4f; nearest class mean %.4f (test), %.4f (val)\n", preset, r.test->acc,
+                r.epochs.back().val_acc, baseline, val_baseline);
+    CHECK(r.test->acc > baseline + kMargin);
     CHECK(r.epochs.back().train_loss < r.epochs.front().train_loss);
-    CHECK(r.epochs.back().val_acc > 0.8);
+    CHECK(r.epochs.back().val_acc > val_baseline + kMargin);
     CHECK(r.test->samples == d.test.size());
     CHECK(r.epochs[0].layers.size() == 2);
     CHECK(r.epochs[0].grad_norms.size() == (std::string(preset) == "plain" ? 6u : 10u));
