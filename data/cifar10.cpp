@@ -1,6 +1,7 @@
 #include "data/cifar10.hpp"
 
 #include <filesystem>
+#include <fstream>
 
 #include "data/idx.hpp"
 #include "graph/errors.hpp"
@@ -81,6 +82,23 @@ std::pair<Dataset, Dataset> read_cifar10_dir(const std::string& dir) {
   Dataset train = read_cifar10_batches(train_files, "cifar10/train");
   Dataset test = read_cifar10_batch((base / "test_batch.bin").string(), "cifar10/test");
   return {std::move(train), std::move(test)};
+}
+
+std::vector<std::string> read_cifar10_class_names(const std::string& dir) {
+  namespace fs = std::filesystem;
+  fs::path meta = fs::path(dir) / "batches.meta.txt";
+  if (!fs::exists(meta)) meta = fs::path(dir) / "cifar-10-batches-bin" / "batches.meta.txt";
+  std::error_code ec;
+  if (!fs::is_regular_file(meta, ec) || fs::file_size(meta, ec) > 4096) return {};
+  std::ifstream in(meta);
+  std::vector<std::string> names;
+  for (std::string line; std::getline(in, line);) {
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    names.push_back(line.substr(first, line.find_last_not_of(" \t\r") - first + 1));
+  }
+  if (names.size() != 10) return {};
+  return names;
 }
 
 }  // namespace bnlab::data

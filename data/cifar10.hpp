@@ -31,4 +31,9 @@ Dataset read_cifar10_batches(const std::vector<std::string>& paths, std::string 
 // holding the tarball's cifar-10-batches-bin/ subfolder with them. Names are "cifar10/train|test".
 std::pair<Dataset, Dataset> read_cifar10_dir(const std::string& dir);
 
+// The class names of batches.meta.txt in `dir` (or its cifar-10-batches-bin/), one per line, blank
+// lines and surrounding spaces dropped; empty when there is no such file or it does not hold
+// exactly ten names (data::class_names then uses the standard ten).
+std::vector<std::string> read_cifar10_class_names(const std::string& dir);
+
 }  // namespace bnlab::data

@@ -72,6 +72,9 @@ struct Preparation {
 struct Splits {
   Dataset train, val, test;
   Preparation preparation;
+  // What each class id means, [num_classes] ("T-shirt/top", …; data::class_names): for eval's
+  // confusion matrix and, through checkpoints, predict. Empty for splits made by hand.
+  std::vector<std::string> class_names;
 };
 
 }  // namespace bnlab::data

@@ -196,6 +196,7 @@ Splits prepare_splits(Dataset train, Dataset test, const std::string& name, cons
   s.train.name = name + "/train";
   s.test = std::move(test);
   s.test.name = name + "/test";
+  s.class_names = class_names(name, o, s.train.num_classes);
   s.preparation.divisor = s.train.divisor;
   s.preparation.sample_shape = s.train.sample_shape();
   if (o.standardize) {
@@ -206,6 +207,28 @@ Splits prepare_splits(Dataset train, Dataset test, const std::string& name, cons
     s.preparation.standardization = z;
   }
   return s;
+}
+
+std::vector<std::string> class_ids(int64_t classes) {
+  std::vector<std::string> ids;
+  for (int64_t k = 0; k < classes; ++k) ids.push_back(std::to_string(k));
+  return ids;
+}
+
+std::vector<std::string> class_names(const std::string& name, const LoadOptions& o, int32_t classes) {
+  std::vector<std::string> names;
+  if (name == "fashion-mnist") {
+    names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+  } else if (name == "kmnist") {
+    names = {"o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"};
+  } else if (name == "cifar10") {
+    if (!o.data_dir.empty()) names = read_cifar10_class_names(o.data_dir);
+    if (names.empty())
+      names = {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+  }
+  // mnist's names are its digits, csv's and synthetic's their ids.
+  if (static_cast<int64_t>(names.size()) != classes) names = class_ids(classes);
+  return names;
 }
 
 Standardization fit_standardization(const Dataset& d) {

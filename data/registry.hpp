@@ -16,7 +16,8 @@
 //      applied to train, val and test alike. A feature whose train std is below kMinStd (a pixel
 //      that is always 0, say) is only centred: dividing by ~0 would turn any test value into a huge
 //      outlier.
-// Splits::preparation records steps 4 and the files' scaling, for checkpoints and predict.
+// Splits::preparation records steps 4 and the files' scaling, for checkpoints and predict;
+// Splits::class_names what the class ids mean (class_names below).
 #pragma once
 
 #include <cstdint>
@@ -110,6 +111,19 @@ std::pair<Dataset, Dataset> read(const std::string& name, const LoadOptions& opt
 
 // Steps 2–4 above on an already read dataset (`name` prefixes the split names and messages).
 Splits prepare_splits(Dataset train, Dataset test, const std::string& name, const LoadOptions& options);
+
+// What the `classes` class ids of dataset `name` mean, one name per id:
+//   fashion-mnist  "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
+//   mnist          the digits "0" … "9"
+//   kmnist         the romanized hiragana "o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo" (ASCII, so
+//                  terminal tables stay aligned)
+//   cifar10        the lines of batches.meta.txt in options.data_dir when it holds ten names, else the
+//                  standard ten ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+//   csv, synthetic the ids themselves, "0" … "classes-1"
+// A known dataset whose names do not number `classes` (a csv of 3 classes has 3 ids) gets the ids.
+std::vector<std::string> class_names(const std::string& name, const LoadOptions& options, int32_t classes);
+// "0" … "classes-1": the names of classes that have none.
+std::vector<std::string> class_ids(int64_t classes);
 
 Standardization fit_standardization(const Dataset& d);
 void apply_standardization(Dataset& d, const Standardization& s);

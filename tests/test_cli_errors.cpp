@@ -198,7 +198,7 @@ TEST_CASE("bad flags: unknown, batch size 1 with batch norm, learning rate, epoc
 
   check_error(run_bnlab("eval --checkpoint " + fx.ck + " --bogus", fx.dir), 2, {"--bogus"});
   check_error(run_bnlab("eval", fx.dir), 2, {"--checkpoint"});
-  check_error(run_bnlab("eval --checkpoint " + fx.ck + " --split train", fx.dir), 2, {"--split train", "test or val"});
+  check_error(run_bnlab("eval --checkpoint " + fx.ck + " --split training", fx.dir), 2, {"--split training", "must be train, val or test"});
   check_error(run_bnlab("predict --checkpoint " + fx.ck, fx.dir), 2, {"--input"});
   check_error(run_bnlab("predict --checkpoint " + fx.ck + " --input x.csv --limit -1", fx.dir), 2, {"--limit -1"});
   check_error(run_bnlab("predict --checkpoint " + fx.ck + " --input x.csv --json /nope/p.json", fx.dir), 2, {"--json /nope/p.json"});

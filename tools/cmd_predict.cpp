@@ -1,12 +1,18 @@
-// bnlab predict: a saved model's predicted class and class probabilities for each row of a file.
+// bnlab predict: a saved model's predicted class (with its name, where the checkpoint has the
+// dataset's class names) and class probabilities for each row of a file, or for one image.
 //
 //   bnlab predict --checkpoint run.safetensors --input t10k-images-idx3-ubyte.gz --limit 5
+//   bnlab predict --checkpoint run.safetensors --input boot.png        # "1 9 Ankle boot 0.9700 …"
 //   bnlab predict --checkpoint run.safetensors --input rows.csv --json predictions.json
 //   bnlab predict --checkpoint run.safetensors --input fashion-mnist_test.csv --pixels 255   # 0-255 pixel CSV
 //
 // The input is either
 //   - an IDX file of images (raw or gzipped; recognized by its first two bytes, 00 00): each image
 //     is one row; or
+//   - one image, PNG or PGM / PPM (data/image_file.hpp; recognized by its first bytes): one row of
+//     0-255 pixel bytes, as an IDX image is. Its size and channels must be the model's input
+//     (28x28 grayscale for [28,28,1], 32x32 RGB for [32,32,3]); anything else is refused with both
+//     sizes named: predict neither resizes nor converts colour to gray; or
 //   - CSV text, one row per line: either exactly the model's N inputs (features only), or N + 1
 //     fields with the class label first (the layout of the csv dataset's files), in which case the
 //     label is shown beside the prediction and the accuracy is reported. A first line whose first
@@ -32,6 +38,7 @@
 
 #include "data/csv.hpp"
 #include "data/idx.hpp"
+#include "data/image_file.hpp"
 #include "graph/errors.hpp"
 #include "lab/run_control.hpp"
 #include "tools/command.hpp"
@@ -60,7 +67,8 @@ struct Rows {
   std::vector<double> raw;       // CSV: the values as read, until prepared
   std::vector<int32_t> labels;   // [n] when the input carried labels, else empty
   int64_t n = 0;
-  std::string format;            // "IDX 28x28 images", "CSV"
+  std::string format;            // "IDX 28x28 images", "PNG 28x28 grayscale image", "CSV"
+  bool pixel_bytes = false;      // IDX and image files: 0-255 bytes, kept in x until prepared
   bool header_skipped = false;   // CSV: the first line was taken as a header
   double above_one = 0;          // CSV: the first value above 1, and where it is (line, column)
   int64_t above_one_line = 0;
@@ -98,10 +106,39 @@ Rows read_idx_rows(const std::string& path, const Checkpoint& ck, int64_t limit)
   if (trained.size() > 1 && shape.size() > 1 && shape != trained)
     throw InputError(fmt::format("{}: images are {}, but the model in {} was trained on images of {}", path,
                                  data::shape_text(shape), ck.path, data::shape_text(trained)));
+  r.pixel_bytes = true;
   r.n = a.dims[0];
   if (limit > 0) r.n = std::min(r.n, limit);
   r.x.resize(static_cast<size_t>(r.n * features));
   for (size_t i = 0; i < r.x.size(); ++i) r.x[i] = static_cast<float>(a.values[i]);
+  return r;
+}
+
+// One image as one row of pixel bytes, channels last as the datasets' images are. No resizing and
+// no colour conversion: an image that is not the model's input is refused, naming both.
+// The width predict's table keeps to when the model has class names.
+constexpr size_t kPredictWidth = 100;
+
+Rows read_image_rows(const std::string& path, const std::vector<uint8_t>& bytes, const Checkpoint& ck) {
+  const data::Image im = data::read_image(path, bytes);
+  const std::vector<int64_t> shape = {im.height, im.width, im.channels};
+  const std::vector<int64_t> trained = training_preparation(ck).sample_shape;
+  const int64_t features = im.height * im.width * im.channels;
+  const auto model_images = [&] {
+    if (trained.size() == 3 && (trained[2] == 1 || trained[2] == 3))
+      return fmt::format("{}x{} {} images ({})", trained[1], trained[0], trained[2] == 1 ? "grayscale" : "RGB", data::shape_text(trained));
+    return fmt::format("{} inputs ({})", ck.spec.input_features(), data::shape_text(trained));
+  };
+  // A flat training sample ([784]: pixels read from CSV) takes any image of as many values, as for IDX.
+  if ((trained.size() > 1 && shape != trained) || features != ck.spec.input_features())
+    throw InputError(fmt::format("{}: a {} {} ({}), but the model in {} takes {}; predict does not resize images or convert "
+                                 "their colours",
+                                 path, im.format, im.described(), data::shape_text(shape), ck.path, model_images()));
+  Rows r;
+  r.format = fmt::format("{} {} image", im.format, im.described());
+  r.pixel_bytes = true;
+  r.n = 1;
+  r.x.assign(im.pixels.begin(), im.pixels.end());
   return r;
 }
 
@@ -176,6 +213,7 @@ Rows read_csv_rows(const std::string& path, const std::vector<uint8_t>& bytes, c
 Rows read_rows(const std::string& path, const Checkpoint& ck, int64_t limit) {
   const std::vector<uint8_t> bytes = data::read_file_bytes(path);  // InputError for a missing file, bad gzip
   Rows r = bytes.size() >= 2 && bytes[0] == 0 && bytes[1] == 0 ? read_idx_rows(path, ck, limit)
+           : data::is_image_file(bytes)                         ? read_image_rows(path, bytes, ck)
                                                                 : read_csv_rows(path, bytes, ck, limit);
   if (r.n == 0)
     throw InputError(path + ": no rows to predict" + (r.header_skipped ? " (its first line is not numbers, so it was taken as a header)" : ""));
@@ -184,14 +222,15 @@ Rows read_rows(const std::string& path, const Checkpoint& ck, int64_t limit) {
 
 // The divisor for the input's values: --pixels, or how training read its own files, or — where that
 // would be a guess — an InputError saying what to pass.
-double input_divisor(const Rows& rows, const Checkpoint& ck, const PredictFlags& f, bool idx) {
+double input_divisor(const Rows& rows, const Checkpoint& ck, const PredictFlags& f) {
   if (f.pixels == "255") return 255;
   if (f.pixels == "1") return 1;
   const double trained = training_preparation(ck).divisor;
   const std::string choose = "pass --pixels 255 if they are 0-255 pixels (to divide them by 255), --pixels 1 to use them as they are";
-  if (idx) {
+  if (rows.pixel_bytes) {
     if (trained == 255) return 255;
-    throw InputError(fmt::format("{}: IDX images hold 0-255 pixel bytes, but the model in {} was trained on {} ({}): {}", f.input,
+    const std::string kind = rows.format.rfind("IDX", 0) == 0 ? "IDX images hold" : "an image file holds";
+    throw InputError(fmt::format("{}: {} 0-255 pixel bytes, but the model in {} was trained on {} ({}): {}", f.input, kind,
                                  ck.path, divisor_text(trained), ck.dataset, choose));
   }
   if (ck.dataset == "csv") return trained;  // the csv dataset's rows, read as its files were
@@ -223,10 +262,9 @@ data::Standardization recomputed_standardization(const Checkpoint& ck, const Pre
 
 // Divides the values and standardizes them as the checkpoint's training inputs were.
 void prepare(Rows& rows, const Checkpoint& ck, const PredictFlags& f) {
-  const bool idx = rows.format.rfind("IDX", 0) == 0;
-  const double divisor = input_divisor(rows, ck, f, idx);
-  if (idx) {
-    // The IDX datasets' scaling exactly (data/idx.cpp): v / 255.0f.
+  const double divisor = input_divisor(rows, ck, f);
+  if (rows.pixel_bytes) {
+    // The IDX and CIFAR-10 datasets' scaling exactly (data/idx.cpp, data/cifar10.cpp): v / 255.0f.
     if (divisor != 1)
       for (float& v : rows.x) v /= static_cast<float>(divisor);
   } else {
@@ -263,19 +301,32 @@ void run_predict(const PredictFlags& f) {
   const int64_t c = ck.spec.classes;
   const bool labelled = !rows.labels.empty();
 
+  // A model with class names shows the predicted class's name and probability beside its id, and
+  // every class's probability only where the line still fits in 100 columns (--json has them all).
+  const std::vector<std::string> names = class_names(ck);
+  const bool named = names != data::class_ids(c);
+  size_t name_width = 4;
+  for (const std::string& n : names) name_width = std::max(name_width, n.size());
+  const size_t fixed_width = 12 + (named ? 1 + name_width + 8 : 0) + (labelled ? 6 : 0);
+  const bool every_class = !named || fixed_width + static_cast<size_t>(c) * 8 <= kPredictWidth;
   std::string head = fmt::format("{:>6} {:>5}", "row", "class");
+  if (named) head += fmt::format(" {:<{}} {:>7}", "name", name_width, "p");
   if (labelled) head += fmt::format(" {:>5}", "label");
-  for (int64_t k = 0; k < c; ++k) head += fmt::format(" {:>7}", fmt::format("p({})", k));
+  if (every_class)
+    for (int64_t k = 0; k < c; ++k) head += fmt::format(" {:>7}", fmt::format("p({})", k));
   fmt::print("{}\n", head);
   int64_t correct = 0;
   for (int64_t i = 0; i < rows.n; ++i) {
     const auto row = static_cast<size_t>(i);
+    const float* p = probs.data() + i * c;
     std::string line = fmt::format("{:>6} {:>5}", i + 1, classes[row]);
+    if (named) line += fmt::format(" {:<{}} {:>7.4f}", names[static_cast<size_t>(classes[row])], name_width, p[classes[row]]);
     if (labelled) {
       line += fmt::format(" {:>5}", rows.labels[row]);
       correct += classes[row] == rows.labels[row];
     }
-    for (int64_t k = 0; k < c; ++k) line += fmt::format(" {:>7.4f}", probs[static_cast<size_t>(i * c + k)]);
+    if (every_class)
+      for (int64_t k = 0; k < c; ++k) line += fmt::format(" {:>7.4f}", p[k]);
     fmt::print("{}\n", line);
   }
   const double accuracy = labelled ? static_cast<double>(correct) / static_cast<double>(rows.n) : 0;
@@ -286,14 +337,14 @@ void run_predict(const PredictFlags& f) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (int64_t i = 0; i < rows.n; ++i) {
     const auto row = static_cast<size_t>(i);
-    nlohmann::ordered_json r = {{"row", i + 1}, {"class", classes[row]}};
+    nlohmann::ordered_json r = {{"row", i + 1}, {"class", classes[row]}, {"name", names[static_cast<size_t>(classes[row])]}};
     if (labelled) r["label"] = rows.labels[row];
     r["probabilities"] = std::vector<float>(probs.begin() + i * c, probs.begin() + (i + 1) * c);
     list.push_back(std::move(r));
   }
   nlohmann::ordered_json doc = {{"tool", "bnlab"},        {"version", BNLAB_VERSION}, {"command", "predict"},
                                 {"checkpoint", ck.path},  {"input", f.input},         {"format", rows.format},
-                                {"model", ck.spec.describe()}, {"classes", c}};
+                                {"model", ck.spec.describe()}, {"classes", c}, {"class_names", names}};
   if (labelled) doc["accuracy"] = accuracy;
   doc["rows"] = std::move(list);
   write_file_atomically(f.json, doc.dump(2) + "\n");
@@ -302,12 +353,13 @@ void run_predict(const PredictFlags& f) {
 }  // namespace
 
 void register_predict(CLI::App& app, CommandResult&) {
-  CLI::App* cmd = app.add_subcommand("predict", "predict the class and class probabilities of each row of an IDX or CSV file "
-                                                "with a saved model");
+  CLI::App* cmd = app.add_subcommand("predict", "predict the class (and its name) and the class probabilities of each row of an "
+                                                "IDX or CSV file, or of a PNG or PGM image, with a saved model");
   auto f = std::make_shared<PredictFlags>();
   cmd->add_option("--checkpoint", f->checkpoint, "the model (written by train --checkpoint)")->type_name("PATH")->required();
   cmd->add_option("--input", f->input,
-                  "IDX images (raw or .gz), or CSV rows of the model's N inputs, or N+1 fields with the label first")
+                  "IDX images (raw or .gz), one PNG / PGM (P5, P2) / PPM (P6, P3) image of the model's input size, or CSV "
+                  "rows of the model's N inputs, or N+1 fields with the label first")
       ->type_name("FILE")
       ->required();
   add_number_option(*cmd, "--limit", f->limit, "predict the first N rows only (0 = all)")->type_name("N")->capture_default_str();

@@ -204,6 +204,8 @@ void save_checkpoint(const std::string& path, const Trainer& trainer, const std:
     preparation.sample_shape = trainer.data().train.sample_shape();
   }
   meta["preprocessing"] = to_json(preparation);
+  if (static_cast<int64_t>(trainer.data().class_names.size()) == trainer.model().spec.classes)
+    meta["class_names"] = json(trainer.data().class_names).dump();
   if (trainer.parallel().workers() > 1)
     meta["data_parallel"] = json{{"workers", trainer.parallel().workers()}, {"bn_stats", to_string(trainer.parallel().bn_stats)}}.dump();
   write_safetensors(path, tensors, meta);
@@ -265,6 +267,14 @@ Checkpoint read_checkpoint(const std::string& path) {
         throw InputError("standardization of " + std::to_string(p.standardization->mean.size()) + " features, but the model takes " +
                          std::to_string(inputs) + " inputs");
       return p;
+    });
+  if (f.metadata.count("class_names"))
+    c.class_names = parse_field(path, "class_names", [&] {
+      const json names = json::parse(f.metadata.at("class_names"), nullptr, false);  // not JSON: discarded
+      if (!names.is_array() || static_cast<int64_t>(names.size()) != c.spec.classes ||
+          !std::all_of(names.begin(), names.end(), [](const json& n) { return n.is_string(); }))
+        throw InputError("must be an array of " + std::to_string(c.spec.classes) + " strings (one name per class of the model)");
+      return names.get<std::vector<std::string>>();
     });
 
   parse_field(path, "progress", [&] {

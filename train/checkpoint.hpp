@@ -22,7 +22,8 @@
 //   "format": "bnlab-checkpoint", "format_version": "2", "spec": "{…}" (the ModelSpec: input shape,
 //   classes, layers, recipe), "train_config": "{…}", "progress": "{…}", "history": "[…]",
 //   "dataset": "…", "data": "{…}" (when the writer gave the data options), "preprocessing": "{…}"
-//   (the trainer's data's Preparation: divisor, sample shape, standardization statistics)
+//   (the trainer's data's Preparation: divisor, sample shape, standardization statistics),
+//   "class_names": "[…]" (what each class id means, when the data said; older files have none)
 // Version 1 files (whose "spec" held the MLP family's parameters) still load.
 // Tensors: every parameter ("fc1.weight", …), every state tensor ("bn1.running_mean", …) and the
 // optimizer's moments ("optimizer.m.<parameter>" for momentum, adam and adamw, "optimizer.v.<parameter>"
@@ -62,6 +63,8 @@ struct Checkpoint {
   // How the inputs were prepared (metadata "preprocessing"; absent in files from before it): the
   // files' divisor, the sample shape, the standardization statistics actually used.
   std::optional<data::Preparation> preparation;
+  // What each class id means (metadata "class_names", [spec.classes]); empty in files from before it.
+  std::vector<std::string> class_names;
   int epoch = 0;                           // epochs completed
   int64_t optimizer_steps = 0;
   std::vector<EpochMetrics> history;       // one entry per completed epoch

@@ -20,6 +20,11 @@ data::Preparation training_preparation(const Checkpoint& ckpt) {
   return p;
 }
 
+std::vector<std::string> class_names(const Checkpoint& ckpt) {
+  if (static_cast<int64_t>(ckpt.class_names.size()) == ckpt.spec.classes) return ckpt.class_names;
+  return data::class_ids(ckpt.spec.classes);
+}
+
 std::string divisor_text(double divisor) {
   if (divisor == 1) return "values as they are";
   char buf[64];
@@ -38,7 +43,7 @@ Predictor::Predictor(const Checkpoint& ckpt)
   load_parameters(session_, ckpt);
 }
 
-EvalMetrics Predictor::evaluate(const data::Dataset& d, Mode mode) {
+EvalMetrics Predictor::evaluate(const data::Dataset& d, Mode mode, ConfusionMatrix* confusion) {
   check_input_shape(spec().input_shape, d);
   if (d.divisor != divisor_)
     throw InputError(d.described() + ": the data are read as " + divisor_text(d.divisor) + ", but the model in " + path_ +
@@ -47,7 +52,7 @@ EvalMetrics Predictor::evaluate(const data::Dataset& d, Mode mode) {
     throw UsageError("the model has " + std::to_string(spec().classes) + " classes but '" + d.name + "' has " +
                      std::to_string(d.num_classes));
   // NOTE: the same chunk sizes as Trainer::evaluate, so the sums run in the same order and agree bit for bit.
-  return evaluate_dataset(session_, model_, d, mode, mode == Mode::eval ? eval_batch_ : train_batch_);
+  return evaluate_dataset(session_, model_, d, mode, mode == Mode::eval ? eval_batch_ : train_batch_, confusion);
 }
 
 namespace {

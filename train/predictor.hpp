@@ -24,6 +24,9 @@ namespace bnlab {
 // CIFAR-10 and csv_pixels, values as they are otherwise; the model's input shape; no statistics —
 // those are recomputed from the dataset).
 data::Preparation training_preparation(const Checkpoint& ckpt);
+// The names of the model's classes: the checkpoint's "class_names", or for a file from before
+// them, the ids "0" … "classes-1".
+std::vector<std::string> class_names(const Checkpoint& ckpt);
 // "values divided by 255" or "values as they are" (1), for messages.
 std::string divisor_text(double divisor);
 
@@ -41,7 +44,8 @@ class Predictor {
   // A dataset whose feature or class count does not fit the model is a UsageError naming both; one
   // read with another divisor than the training data (CSV values as they are for a model trained
   // on pixels / 255) an InputError naming the data, the checkpoint and both.
-  EvalMetrics evaluate(const data::Dataset& d, Mode mode = Mode::eval);
+  // With `confusion`, the same pass also counts (true class, predicted class) into it.
+  EvalMetrics evaluate(const data::Dataset& d, Mode mode = Mode::eval, ConfusionMatrix* confusion = nullptr);
   // Class probabilities (softmax of the logits) in eval mode: [n, classes], row-major.
   std::vector<float> probabilities(std::span<const float> rows);
   // The most probable class of each row (the first on ties, as the accuracy counts it).
