@@ -39,8 +39,9 @@ ItemResult analyze(ItemRuns& c) {
     const auto [p_grad, b_grad] = c.plain_bn(name, fc1_grad);
     stds.push_back(p.std);
     stds.push_back(b.std);
-    rows.push_back(row({std::to_string(d), ms(p), ms(b), signed4(b.mean - p.mean), fmt::format("{:.3g}", p_grad.mean),
-                        fmt::format("{:.3g}", b_grad.mean)}));
+    // A norm no seed has (every run diverged in its first epoch) is "-", as every other empty cell.
+    const auto g3 = [](double v) { return std::isfinite(v) ? fmt::format("{:.3g}", v) : std::string("-"); };
+    rows.push_back(row({std::to_string(d), ms(p), ms(b), signed4(b.mean - p.mean), g3(p_grad.mean), g3(b_grad.mean)}));
     acc_p.add(d, p), acc_b.add(d, b), grad_p.add(d, p_grad), grad_b.add(d, b_grad);
   }
   const std::vector<double>&ap = acc_p.mean, &ab = acc_b.mean;
