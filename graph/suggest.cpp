@@ -47,6 +47,13 @@ std::vector<std::string> near_names(std::string_view typed, const std::vector<st
   }
   // Three or more equally near names are no hint at all.
   if (nearest.size() > 2) nearest.clear();
+  // A name cut short ("batch" for "batch-size") is far by edits but plain to a reader: the one
+  // known name that starts with it.
+  if (nearest.empty() && typed.size() >= 3) {
+    for (const std::string& name : known)
+      if (name.size() > typed.size() && edit_distance(name.substr(0, typed.size()), typed) == 0) nearest.push_back(name);
+    if (nearest.size() > 1) nearest.clear();
+  }
   return nearest;
 }
 

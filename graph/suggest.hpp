@@ -28,7 +28,8 @@ size_t edit_distance(std::string_view a, std::string_view b);
 size_t typo_distance(std::string_view typed);
 
 // The known names nearest `typed` if they are within typo_distance(typed), in the order of `known`
-// (two when two are equally near), else none. A name equal to `typed` is not a suggestion.
+// (two when two are equally near), else the one known name that `typed` (3 characters or more) is
+// the start of ("batch" → "batch-size"), else none. A name equal to `typed` is not a suggestion.
 std::vector<std::string> near_names(std::string_view typed, const std::vector<std::string>& known);
 
 // "did you mean batchnorm?", "did you mean sgd or adam?", or "" when nothing is near.
