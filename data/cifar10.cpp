@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "data/file_kind.hpp"
 #include "data/idx.hpp"
 #include "graph/errors.hpp"
 #include "graph/memory.hpp"
@@ -21,6 +22,10 @@ void append_batch(const std::string& path, Dataset& out) {
   if (size % cifar10_record_bytes != 0 && size % (cifar10_record_bytes + 1) == 0)
     throw InputError(path + ": file size " + std::to_string(size) + " is a multiple of 3074 bytes, not of CIFAR-10's 3073-byte record: " +
                      "a CIFAR-100 batch (2 label bytes + 3072 pixels)? All batches must be CIFAR-10's format");
+  // A CIFAR-10 batch has no signature; a file of a kind that has one is named.
+  const FileKind kind = sniff_bytes(bytes);
+  if (size % cifar10_record_bytes != 0 && kind != FileKind::binary)
+    throw InputError(not_a_message(path, {kind}, "a CIFAR-10 batch", "a batch holds 3073-byte records (1 label + 3072 pixels)"));
   if (size % cifar10_record_bytes != 0)
     throw InputError(path + ": incomplete record at byte offset " + std::to_string(records * cifar10_record_bytes) +
                      ": file size " + std::to_string(size) + " is not a multiple of the " +

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string_view>
 
+#include "data/file_kind.hpp"
 #include "data/idx.hpp"
 #include "graph/errors.hpp"
 
@@ -38,6 +39,9 @@ void split_csv(std::string_view line, std::vector<std::string_view>& fields) {
 Dataset read_csv(const std::string& path, const CsvOptions& options, std::string name) {
   const std::vector<uint8_t> bytes = read_file_bytes(path);
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  // An image, an archive or an IDX file would fail on its first "field" with a byte in the message.
+  if (const FileKind kind = sniff_bytes(text); kind != FileKind::csv && kind != FileKind::text && kind != FileKind::empty)
+    throw InputError(not_a_message(path, {kind}, "a CSV file", "CSV rows are a label and the features, separated by commas"));
 
   Dataset out;
   out.name = std::move(name);

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <limits>
 
+#include "data/file_kind.hpp"
 #include "graph/errors.hpp"
 #include "graph/memory.hpp"
 
@@ -137,9 +138,12 @@ IdxArray read_idx(const std::string& path) {
                      ", the magic number needs 4 bytes");
   const uint32_t magic = be32(bytes.data());
   const int rank = bytes[3];
-  if (bytes[0] != 0 || bytes[1] != 0)
-    throw InputError(path + ": not an IDX file: magic number " + hex32(magic) +
+  if (bytes[0] != 0 || bytes[1] != 0) {
+    const FileKind kind = sniff_bytes(bytes);
+    throw InputError(path + ": not an IDX file" + (kind == FileKind::binary ? "" : " (it looks like " + describe(kind) + ")") +
+                     ": magic number " + hex32(magic) +
                      " at byte offset 0, expected 0x000008NN (e.g. 0x00000803 images, 0x00000801 labels)");
+  }
   if (bytes[2] != 0x08)
     throw InputError(path + ": unsupported IDX element type in magic number " + hex32(magic) +
                      " at byte offset 0: only unsigned byte (0x08) is supported");

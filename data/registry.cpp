@@ -10,6 +10,7 @@
 #include "data/csv.hpp"
 #include "data/idx.hpp"
 #include "graph/errors.hpp"
+#include "graph/suggest.hpp"
 #include "graph/random.hpp"
 
 namespace bnlab::data {
@@ -17,12 +18,6 @@ namespace bnlab::data {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string known_names() {
-  std::string s;
-  for (const auto& d : dataset_infos()) s += (s.empty() ? "" : ", ") + d.name;
-  return s;
-}
 
 std::string number(double v) {
   char buf[32];
@@ -146,7 +141,7 @@ std::pair<Dataset, Dataset> read(const std::string& name, const LoadOptions& o) 
   } else if (name == "synthetic") {
     data = make_synthetic(o.synthetic);
   } else {
-    throw UsageError("unknown dataset '" + name + "'; known datasets: " + known_names());
+    throw UsageError(unknown_name("dataset", name, dataset_names()));
   }
   return data;
 }

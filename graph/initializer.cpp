@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "graph/errors.hpp"
+#include "graph/suggest.hpp"
 
 namespace bnlab {
 
@@ -45,7 +46,7 @@ std::string Init::to_string() const {
 Init::Kind init_kind_from_string(const std::string& name) {
   for (auto k : {Init::Kind::glorot_uniform, Init::Kind::he_normal, Init::Kind::he_uniform, Init::Kind::torch_default})
     if (name == bnlab::to_string(k)) return k;
-  throw UsageError("unknown initializer '" + name + "' (known: glorot_uniform, he_normal, he_uniform, torch_default)");
+  throw UsageError(unknown_name("initializer", name, {"glorot_uniform", "he_normal", "he_uniform", "torch_default"}));
 }
 
 }  // namespace bnlab

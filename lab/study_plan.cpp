@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
+#include "graph/suggest.hpp"
 #include "lab/study_items.hpp"
 
 namespace bnlab::lab {
@@ -57,7 +58,7 @@ Budget study_budget(const std::string& name) {
     b.epochs_cost = 3;
     b.depths = {2, 4, 8, 16};
   } else {
-    throw UsageError("unknown budget '" + name + "' (known: quick, full)");
+    throw UsageError(unknown_name("budget", name, {"quick", "full"}));
   }
   return b;
 }

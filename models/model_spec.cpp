@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "graph/errors.hpp"
+#include "graph/suggest.hpp"
 
 namespace bnlab {
 
@@ -40,19 +41,19 @@ const char* to_string(Activation a) {
 }
 
 LayerKind layer_kind_from_string(const std::string& s) {
-  std::string known;
+  std::vector<std::string> known;
   for (LayerKind k : layer_kinds()) {
     if (s == to_string(k)) return k;
-    known += (known.empty() ? "" : ", ") + std::string(to_string(k));
+    known.push_back(to_string(k));
   }
-  throw UsageError("unknown layer kind '" + s + "' (known: " + known + ")");
+  throw UsageError(unknown_name("layer kind", s, known));
 }
 
 Activation activation_from_string(const std::string& s) {
   if (s == "relu") return Activation::relu;
   if (s == "tanh") return Activation::tanh;
   if (s == "sigmoid") return Activation::sigmoid;
-  throw UsageError("unknown activation '" + s + "' (known: relu, tanh, sigmoid)");
+  throw UsageError(unknown_name("activation", s, {"relu", "tanh", "sigmoid"}));
 }
 
 int64_t ModelSpec::input_features() const {

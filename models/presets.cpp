@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "graph/errors.hpp"
+#include "graph/suggest.hpp"
 #include "models/cnn.hpp"
 #include "models/mlp.hpp"
 
@@ -25,13 +26,13 @@ Norm norm_from_string(const std::string& s) {
   if (s == "none") return Norm::none;
   if (s == "batch") return Norm::batch;
   if (s == "layer") return Norm::layer;
-  throw UsageError("unknown norm '" + s + "' (known: none, batch, layer)");
+  throw UsageError(unknown_name("norm", s, {"none", "batch", "layer"}));
 }
 
 NormPlacement placement_from_string(const std::string& s) {
   if (s == "after_activation" || s == "after") return NormPlacement::after_activation;
   if (s == "before_activation" || s == "before") return NormPlacement::before_activation;
-  throw UsageError("unknown norm placement '" + s + "' (known: after_activation, before_activation)");
+  throw UsageError(unknown_name("norm placement", s, {"after_activation", "before_activation"}));
 }
 
 std::vector<std::string> preset_names() { return {"plain", "batchnorm", "layernorm", "cnn-plain", "cnn-batchnorm"}; }
@@ -43,11 +44,7 @@ bool is_preset(const std::string& name) {
 
 ModelSpec preset_spec(const std::string& name, const std::vector<int64_t>& sample_shape, int64_t classes,
                       const ModelOptions& options) {
-  if (!is_preset(name)) {
-    std::string known;
-    for (const auto& n : preset_names()) known += (known.empty() ? "" : ", ") + n;
-    throw UsageError("unknown model '" + name + "' (known: " + known + ")");
-  }
+  if (!is_preset(name)) throw UsageError(unknown_name("model", name, preset_names()));
   if (CnnSpec::is_preset(name)) {
     CnnSpec s = CnnSpec::preset(name).refined(options);
     s.input_shape = sample_shape;

@@ -658,7 +658,7 @@ TEST_CASE("serialization: exact round trips; missing, unknown and mistyped field
   const auto kind = text.find("\"kind\":\"dense\"");
   REQUIRE(kind != std::string::npos);
   CHECK(error([&] { model_spec_from_json(std::string(text).replace(kind, 14, "\"kind\":\"conv\"")); }) ==
-        "field 'layers[0].kind': unknown layer kind 'conv' (known: dense, conv2d, max_pool2d, avg_pool2d, global_avg_pool, flatten, batch_norm, layer_norm, group_norm, activation, dropout)");
+        "field 'layers[0].kind': unknown layer kind 'conv'; did you mean conv2d? (known: dense, conv2d, max_pool2d, avg_pool2d, global_avg_pool, flatten, batch_norm, layer_norm, group_norm, activation, dropout)");
   CHECK(error([] { model_spec_from_format1_json("{}"); }) == "missing field 'inputs'");
   text = format1_json(family);
   const auto hidden = text.find("[7,5,3]");

@@ -275,7 +275,7 @@ TEST_CASE("a failure while training: exit status 1, one line, no output file") {
 
 TEST_CASE("gradcheck of a small batch-norm model passes; an impossible tolerance fails with status 1") {
   TempDir s;
-  const std::string model = "gradcheck --model batchnorm --inputs 20 --hidden 8,6 --classes 4 --batch 8";
+  const std::string model = "gradcheck --model batchnorm --inputs 20 --hidden 8,6 --classes 4 --batch-size 8";
   const Run pass = run_bnlab(model, s);
   INFO(pass.out);
   INFO(pass.err);
@@ -293,7 +293,7 @@ TEST_CASE("gradcheck of a small batch-norm model passes; an impossible tolerance
   CHECK(subset.status == 0);
   CHECK(contains(subset.out, "5/160"));
 
-  const Run bad = run_bnlab("gradcheck --batch 1", s);
+  const Run bad = run_bnlab("gradcheck --batch-size 1", s);
   CHECK(bad.status == 2);
   CHECK(contains(bad.err, "--batch"));
 }

@@ -129,5 +129,5 @@ TEST_CASE("a CNN that does not fit the data, or flags that do not fit a model fi
   CHECK(contains(r.err, "--model cnn: names the variants itself; give --model or --variants, not both"));
   r = run_bnlab("compare --model rnn --dataset synthetic", dir);
   CHECK(r.status == 2);
-  CHECK(contains(r.err, "--model rnn: unknown model family (known: mlp, cnn)"));
+  CHECK(contains(r.err, "--model rnn: unknown model family; did you mean cnn? (known: mlp, cnn)"));
 }

@@ -234,8 +234,14 @@ TEST_CASE("bad checkpoints: wrong header, truncated data, a dtype or shape that 
   };
   auto with_bytes = [&](std::string bytes) { write_text(bad, bytes); };
 
-  SUBCASE("not a safetensors file") {
+  SUBCASE("not a safetensors file: named for what it looks like") {
     with_bytes("hello, this is not a checkpoint at all");
+    check_all({bad + " is not a bnlab checkpoint (it looks like a CSV file); a checkpoint is the .safetensors file a training run saves"});
+    with_bytes("just some words\n");
+    check_all({bad + " is not a bnlab checkpoint (it looks like a text file)"});
+  }
+  SUBCASE("no known kind: the safetensors reader says which byte") {
+    with_bytes(std::string("\x01\x02\x03\xff\xff\xff\xff\xff") + "{}");
     check_all({"bad header length", "byte 0"});
   }
   SUBCASE("header that is not JSON") {
@@ -270,4 +276,85 @@ TEST_CASE("bad checkpoints: wrong header, truncated data, a dtype or shape that 
     with_bytes(b);
     check_all({"tensor 'fc1.weight' has shape [20,8]", "needs [20,9]"});
   }
+}
+
+TEST_CASE("errors that suggest the fix: did you mean, the expected type and range, flags without values") {
+  Fixture fx;
+  const std::string synthetic = "train --dataset synthetic --quiet" + fx.train_outputs();
+  const auto exactly = [&](const std::string& args, const std::string& message) {
+    const Run r = run_bnlab(args, fx.dir);
+    check_error(r, 2, {});
+    CHECK(r.err == "bnlab: error: " + message + "\n");
+  };
+  exactly(synthetic + " --epoch 1", "unknown flag --epoch; did you mean --epochs?");
+  exactly(synthetic + " --epoch=1", "unknown flag --epoch; did you mean --epochs?");
+  exactly(synthetic + " --bogus", "unknown flag --bogus (bnlab train --help lists its flags)");
+  exactly("eval --checkpoint " + fx.ck + " --splt val", "unknown flag --splt; did you mean --split?");
+  exactly("gradcheck --batch 4", "unknown flag --batch; did you mean --batch-size?");
+  exactly("--bogus", "unknown flag --bogus (bnlab --help lists its flags)");
+  exactly("train stray", "unexpected argument 'stray' (bnlab train --help lists what it takes)");
+  exactly("trian", "unknown command 'trian'; did you mean train? (known: train, compare, gradcheck, eval, predict, sweep, study, report)");
+  exactly("fly", "unknown command 'fly' (known: train, compare, gradcheck, eval, predict, sweep, study, report)");
+  exactly(synthetic + " --model batchnrom",
+          "--model batchnrom: unknown model; did you mean batchnorm? (known: plain, batchnorm, layernorm, cnn-plain, cnn-batchnorm, or a model file NAME.json)");
+  exactly("compare --dataset synthetic --quiet --variants plain,batchnrom",
+          "--variants batchnrom: unknown model; did you mean batchnorm? (known: plain, batchnorm, layernorm, cnn-plain, cnn-batchnorm, or a model file NAME.json)");
+  exactly("train --dataset fashion_mnist --quiet",
+          "--dataset fashion_mnist: unknown dataset; did you mean fashion-mnist? (known: fashion-mnist, mnist, kmnist, cifar10, csv, synthetic)");
+  exactly("train --dataset imagenet --quiet", "--dataset imagenet: unknown dataset (known: fashion-mnist, mnist, kmnist, cifar10, csv, synthetic)");
+  exactly("study --dataset mnsit --quiet",
+          "--dataset mnsit: unknown dataset; did you mean mnist? (known: fashion-mnist, mnist, kmnist, cifar10, csv, synthetic)");
+  exactly(synthetic + " --optimizer adma", "--optimizer: unknown optimizer 'adma'; did you mean adam? (known: sgd, momentum, adam, adamw)");
+  exactly(synthetic + " --optimizer rmsprop", "--optimizer: unknown optimizer 'rmsprop' (known: sgd, momentum, adam, adamw)");
+  exactly(synthetic + " --model plain --norm btach", "--norm: unknown norm 'btach'; did you mean batch? (known: none, batch, layer)");
+  exactly(synthetic + " --activation rleu", "--activation: unknown activation 'rleu'; did you mean relu? (known: relu, tanh, sigmoid)");
+  exactly(synthetic + " --on-nonfinite skp", "--on-nonfinite: unknown policy 'skp'; did you mean skip? (known: stop, skip)");
+  exactly(synthetic + " --bn-preset kears", "--bn-preset kears: unknown preset; did you mean keras? (known: pytorch, keras)");
+  exactly("study --budget quik --quiet", "--budget: unknown budget 'quik'; did you mean quick? (known: quick, full)");
+
+  exactly(synthetic + " --epochs abc", "--epochs abc: expected an integer ≥ 1");
+  exactly(synthetic + " --epochs 2.5", "--epochs 2.5: expected an integer ≥ 1");
+  exactly(synthetic + " --lr abc", "--lr abc: expected a number > 0");
+  exactly(synthetic + " --lr nan", "--lr nan: expected a finite number > 0");
+  exactly(synthetic + " --lr 0,1", "--lr 0,1: expected a number > 0 (the decimal point is '.', not ',')");
+  exactly(synthetic + " --seed -1", "--seed -1: expected a non-negative integer (no minus sign)");
+  exactly(synthetic + " --bn-momentum x", "--bn-momentum x: expected a number in [0, 1]");
+  exactly("gradcheck --batch-size x", "--batch-size x: expected an integer ≥ 1");
+  exactly("gradcheck --classes 2.5", "--classes 2.5: expected an integer ≥ 2");
+  exactly(synthetic + " --epochs", "--epochs: needs a value (bnlab train --help says which)");
+  exactly(synthetic + " --epochs 1 --epochs 2", "--epochs: given more than once; give it once");
+  fx.check_nothing_written();
+}
+
+TEST_CASE("a file of the wrong kind is named for what it is") {
+  Fixture fx;
+  // A metrics document where a checkpoint belongs, and the checkpoint where a metrics document or a
+  // model file belongs.
+  const std::string metrics = fx.dir / "run.json";
+  REQUIRE(run_bnlab("train --dataset synthetic --model plain --hidden 8 --epochs 1 --quiet --json " + metrics, fx.dir).status == 0);
+  const std::string not_ck = " is not a bnlab checkpoint (it looks like a JSON document); a checkpoint is the .safetensors file a training run saves";
+  check_error(run_bnlab("train --resume " + metrics + " --json " + fx.out_json, fx.dir), 2, {metrics + not_ck});
+  check_error(run_bnlab("eval --checkpoint " + metrics + " --json " + fx.out_json, fx.dir), 2, {metrics + not_ck});
+  check_error(run_bnlab("predict --checkpoint " + metrics + " --input x.csv", fx.dir), 2, {metrics + not_ck});
+  const std::string gz = fx.data + "/train-images-idx3-ubyte.gz";
+  check_error(run_bnlab("eval --checkpoint " + gz, fx.dir), 2, {gz + " is not a bnlab checkpoint (it looks like a gzip-compressed IDX file)"});
+  check_error(run_bnlab("report " + fx.ck, fx.dir), 2,
+              {fx.ck + " is not a metrics document (it looks like a safetensors checkpoint); give the --json file a command wrote, or a "
+                       "sweep or study directory"});
+  check_error(run_bnlab("report " + fx.data + "/train-labels-idx1-ubyte", fx.dir), 2, {"train-labels-idx1-ubyte is not a metrics document (it looks like an IDX file)"});
+  check_error(run_bnlab("train --dataset synthetic --model-file " + fx.ck, fx.dir), 2,
+              {fx.ck + " is not a model file (it looks like a safetensors checkpoint); a model file is a JSON document of layers (docs/model-files.md)"});
+
+  // Data files: a PNG as the csv dataset's train.csv, a zip archive as an IDX file.
+  const std::string csv = fx.dir / "csvdata";
+  fs::create_directories(csv);
+  write_bytes(csv + "/train.csv", {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'});
+  write_text(csv + "/test.csv", "0,1\n1,2\n");
+  check_error(run_bnlab("train --dataset csv --quiet --data-dir " + csv + fx.train_outputs(), fx.dir), 2,
+              {csv + "/train.csv is not a CSV file (it looks like a PNG image); CSV rows are a label and the features, separated by commas"});
+  const Bytes zip = {'P', 'K', 3, 4, 20, 0, 0, 0};
+  check_error(run_bnlab("train --dataset mnist --quiet --data-dir " + fx.variant("zip2", "train-labels-idx1-ubyte", zip, false) + fx.train_outputs(),
+                        fx.dir),
+              2, {"train-labels-idx1-ubyte: not an IDX file (it looks like a zip archive): magic number 0x504B0304 at byte offset 0"});
+  fx.check_nothing_written();
 }

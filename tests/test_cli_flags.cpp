@@ -33,7 +33,9 @@ std::string message_of(Parse parse, const std::string& text) {
   return "accepted";
 }
 template <class T>
-std::string refusal(const std::string& text) { return message_of(parse_number<T>, text); }
+std::string refusal(const std::string& text, const bnlab::Range& range = bnlab::kAny) {
+  return message_of([&](const std::string& flag, const std::string& t) { return parse_number<T>(flag, t, range); }, text);
+}
 template <class T>
 std::string list_refusal(const std::string& text) { return message_of(parse_list<T>, text); }
 
@@ -50,25 +52,25 @@ TEST_CASE("integers: decimal digits with an optional sign, within the type's ran
   CHECK(parse_number<int>("--x", "-2147483648") == std::numeric_limits<int>::min());
   CHECK(parse_number<uint64_t>("--x", "18446744073709551615") == std::numeric_limits<uint64_t>::max());
 
-  CHECK(refusal<int64_t>("") == "--x '': not an integer (the value is empty)");
-  CHECK(refusal<int64_t>(" 3") == "--x ' 3': not an integer (it holds a space)");
-  CHECK(refusal<int64_t>("3\t") == "--x '3\t': not an integer (it holds a space)");
-  CHECK(refusal<int64_t>("0x10") == "--x 0x10: not an integer in decimal (no 0x, 0b or 0o prefix)");
-  CHECK(refusal<int64_t>("0b11") == "--x 0b11: not an integer in decimal (no 0x, 0b or 0o prefix)");
-  CHECK(refusal<int64_t>("1e1") == "--x 1e1: not an integer");
-  CHECK(refusal<int64_t>("3.0") == "--x 3.0: not an integer");
-  CHECK(refusal<int64_t>("1_000") == "--x 1_000: not an integer");
-  CHECK(refusal<int64_t>("+") == "--x +: not an integer");
-  CHECK(refusal<int64_t>("--3") == "--x --3: not an integer");
+  CHECK(refusal<int64_t>("") == "--x '': expected an integer (the value is empty)");
+  CHECK(refusal<int64_t>(" 3") == "--x ' 3': expected an integer (it holds a space)");
+  CHECK(refusal<int64_t>("3\t") == "--x '3\t': expected an integer (it holds a space)");
+  CHECK(refusal<int64_t>("0x10") == "--x 0x10: expected an integer in decimal (no 0x, 0b or 0o prefix)");
+  CHECK(refusal<int64_t>("0b11") == "--x 0b11: expected an integer in decimal (no 0x, 0b or 0o prefix)");
+  CHECK(refusal<int64_t>("1e1") == "--x 1e1: expected an integer");
+  CHECK(refusal<int64_t>("3.0") == "--x 3.0: expected an integer");
+  CHECK(refusal<int64_t>("1_000") == "--x 1_000: expected an integer");
+  CHECK(refusal<int64_t>("+") == "--x +: expected an integer");
+  CHECK(refusal<int64_t>("--3") == "--x --3: expected an integer");
   CHECK(refusal<int64_t>("9223372036854775808") == "--x 9223372036854775808: out of range (at most 9223372036854775807)");
   CHECK(refusal<int64_t>("-9223372036854775809") == "--x -9223372036854775809: out of range (at least -9223372036854775808)");
   CHECK(refusal<int64_t>("99999999999999999999999") == "--x 99999999999999999999999: out of range (at most 9223372036854775807)");
   CHECK(refusal<int>("2147483648") == "--x 2147483648: out of range (at most 2147483647)");
   CHECK(refusal<int>("-2147483649") == "--x -2147483649: out of range (at least -2147483648)");
-  CHECK(refusal<uint64_t>("-1") == "--x -1: not a non-negative integer (no minus sign)");
+  CHECK(refusal<uint64_t>("-1") == "--x -1: expected a non-negative integer (no minus sign)");
   CHECK(refusal<uint64_t>("18446744073709551616") == "--x 18446744073709551616: out of range (at most 18446744073709551615)");
   // An Arabic-Indic three (U+0663) is a digit to a person but not to the rules.
-  CHECK(refusal<int64_t>("\xd9\xa3") == "--x \xd9\xa3: not an integer");
+  CHECK(refusal<int64_t>("\xd9\xa3") == "--x \xd9\xa3: expected an integer");
 }
 
 TEST_CASE("numbers: decimal, finite, representable; nothing locale-dependent") {
@@ -82,20 +84,20 @@ TEST_CASE("numbers: decimal, finite, representable; nothing locale-dependent") {
   CHECK(parse_number<double>("--x", "0e999999") == 0.0);
   CHECK(parse_number<double>("--x", "1.7976931348623157e308") == std::numeric_limits<double>::max());
 
-  CHECK(refusal<double>("") == "--x '': not a number (the value is empty)");
-  CHECK(refusal<double>("0.1 ") == "--x '0.1 ': not a number (it holds a space)");
-  CHECK(refusal<double>("0,1") == "--x 0,1: not a number (the decimal point is '.', not ',')");
-  CHECK(refusal<double>("0x1p-3") == "--x 0x1p-3: not a number in decimal (no 0x, 0b or 0o prefix)");
-  CHECK(refusal<double>("nan") == "--x nan: not a finite number");
-  CHECK(refusal<double>("-inf") == "--x -inf: not a finite number");
-  CHECK(refusal<double>("Infinity") == "--x Infinity: not a finite number");
+  CHECK(refusal<double>("") == "--x '': expected a number (the value is empty)");
+  CHECK(refusal<double>("0.1 ") == "--x '0.1 ': expected a number (it holds a space)");
+  CHECK(refusal<double>("0,1") == "--x 0,1: expected a number (the decimal point is '.', not ',')");
+  CHECK(refusal<double>("0x1p-3") == "--x 0x1p-3: expected a number in decimal (no 0x, 0b or 0o prefix)");
+  CHECK(refusal<double>("nan") == "--x nan: expected a finite number");
+  CHECK(refusal<double>("-inf") == "--x -inf: expected a finite number");
+  CHECK(refusal<double>("Infinity") == "--x Infinity: expected a finite number");
   CHECK(refusal<double>("1e999") == "--x 1e999: out of range (beyond ±1.8e+308)");
   CHECK(refusal<double>("-1.5e999") == "--x -1.5e999: out of range (beyond ±1.8e+308)");
   CHECK(refusal<double>("1e-400") == "--x 1e-400: out of range (too close to 0 to be represented; write 0 for zero)");
   CHECK(refusal<double>("10000e-330") == "--x 10000e-330: out of range (too close to 0 to be represented; write 0 for zero)");
-  CHECK(refusal<double>("1e") == "--x 1e: not a number");
-  CHECK(refusal<double>("1.5.2") == "--x 1.5.2: not a number");
-  CHECK(refusal<double>("0.1abc") == "--x 0.1abc: not a number");
+  CHECK(refusal<double>("1e") == "--x 1e: expected a number");
+  CHECK(refusal<double>("1.5.2") == "--x 1.5.2: expected a number");
+  CHECK(refusal<double>("0.1abc") == "--x 0.1abc: expected a number");
   CHECK(refusal<float>("1e39") == "--x 1e39: out of range (beyond ±3.4e+38)");
 
   // The decimal point is '.' whatever the locale says (from_chars reads no locale); where a locale
@@ -104,7 +106,7 @@ TEST_CASE("numbers: decimal, finite, representable; nothing locale-dependent") {
     if (std::setlocale(LC_ALL, name) == nullptr) continue;
     CAPTURE(name);
     CHECK(parse_number<double>("--x", "0.25") == 0.25);
-    CHECK(refusal<double>("0,25") == "--x 0,25: not a number (the decimal point is '.', not ',')");
+    CHECK(refusal<double>("0,25") == "--x 0,25: expected a number (the decimal point is '.', not ',')");
   }
   std::setlocale(LC_ALL, "C");
 }

@@ -146,7 +146,7 @@ TEST_CASE("under mpirun, train without --data-parallel and --bn-stats without it
   check_error(run_bnlab("train " + kTwentySteps + " --bn-stats local", dir), 2,
               {"--bn-stats local: chooses how data-parallel ranks share batch-norm statistics, so it needs --data-parallel"});
   check_error(run_bnlab("train " + kTwentySteps + " --data-parallel --bn-stats global", dir), 2,
-              {"--bn-stats: unknown batch-norm statistics 'global' (known: sync, local)"});
+              {"--bn-stats: unknown batch-norm statistics 'global'; did you mean local? (known: sync, local)"});
 }
 
 TEST_CASE("a rank whose data are missing or differ stops every rank with one line naming it") {

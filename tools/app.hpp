@@ -19,4 +19,9 @@ inline constexpr const char* app_description = "bnlab: a static-graph autodiff l
 // --version, "exactly one command", the footer, and each command of command.hpp.
 void add_commands(CLI::App& app, CommandResult& result);
 
+// The one line bnlab prints for a CLI11 parse error of `app` (after app.parse threw `e`): an
+// unknown flag named with the nearest flags of the command it was given to ("unknown flag --epoch;
+// did you mean --epochs?"), a stray argument named as such, the others in CLI11's words.
+std::string parse_error_message(const CLI::App& app, const CLI::ParseError& e);
+
 }  // namespace bnlab::tool

@@ -17,6 +17,7 @@
 #include "lab/numbers.hpp"
 #include "lab/run_control.hpp"
 #include "lab/run_loop.hpp"
+#include "graph/suggest.hpp"
 #include "tools/command.hpp"
 #include "tools/data_parallel.hpp"
 #include "tools/progress.hpp"
@@ -46,7 +47,7 @@ std::vector<std::string> family_variants(const CompareFlags& c) {
     throw UsageError("--model " + c.family + ": names the variants itself; give --model or --variants, not both");
   if (c.family == "mlp") return {"plain", "batchnorm"};
   if (c.family == "cnn") return {"cnn-plain", "cnn-batchnorm"};
-  throw UsageError("--model " + c.family + ": unknown model family (known: mlp, cnn)");
+  throw UsageError("--model " + c.family + ": unknown model family" + known_names_hint(c.family, {"mlp", "cnn"}));
 }
 
 void check_variants(const CompareFlags& c) {

@@ -2,6 +2,7 @@
 // precision through the same kernels that train in float. Exit status 0 when every checked element
 // agrees within the tolerance, 1 when not, so it can gate a build.
 #include <cmath>
+#include <limits>
 #include <memory>
 
 #include <fmt/format.h>
@@ -24,7 +25,7 @@ struct GradcheckFlags {
   std::vector<int64_t> input_shape;  // overrides inputs; a CNN's default is Fashion-MNIST's [28,28,1]
   std::string model_file;
   int64_t classes = 10;
-  int64_t batch = 8;
+  int64_t batch_size = 8;
   uint64_t seed = 0;
   double tolerance = 1e-6;
   double step = GradCheckOptions{}.step;
@@ -35,7 +36,7 @@ void run_gradcheck(const GradcheckFlags& g, CommandResult& result) {
   if (g.model_file.empty()) check_preset("--model", g.model);
   if (g.inputs < 1) throw UsageError(fmt::format("--inputs {}: must be at least 1", g.inputs));
   if (g.classes < 2) throw UsageError(fmt::format("--classes {}: must be at least 2", g.classes));
-  if (g.batch < 1) throw UsageError(fmt::format("--batch {}: must be at least 1", g.batch));
+  if (g.batch_size < 1) throw UsageError(fmt::format("--batch-size {}: must be at least 1", g.batch_size));
   if (!(std::isfinite(g.tolerance) && g.tolerance > 0))
     throw UsageError(fmt::format("--tolerance {}: must be a positive finite number", g.tolerance));
   if (!(std::isfinite(g.step) && g.step > 0)) throw UsageError(fmt::format("--step {}: must be a positive finite number", g.step));
@@ -46,12 +47,12 @@ void run_gradcheck(const GradcheckFlags& g, CommandResult& result) {
                                      : CnnSpec::is_preset(g.model) ? std::vector<int64_t>{28, 28, 1}
                                                                    : std::vector<int64_t>{g.inputs};
   const ModelSpec spec = g.model_file.empty() ? model_spec(g.refine, g.model, shape, g.classes) : read_model_file(g.model_file);
-  if (spec.has(LayerKind::batch_norm) && g.batch < 2)
-    throw UsageError(fmt::format("--batch {}: batch norm needs at least 2 samples per batch", g.batch));
+  if (spec.has(LayerKind::batch_norm) && g.batch_size < 2)
+    throw UsageError(fmt::format("--batch-size {}: batch norm needs at least 2 samples per batch", g.batch_size));
 
   const Model model = build_model(spec);
   GradCheckOptions options;
-  options.batch = g.batch;
+  options.batch = g.batch_size;
   options.seed = g.seed;
   options.tolerance = g.tolerance;
   options.step = g.step;
@@ -62,7 +63,7 @@ void run_gradcheck(const GradcheckFlags& g, CommandResult& result) {
                                               : fmt::format("{} {}, norm {} {}", spec.recipe_text("activation"), spec.recipe_text("init"),
                                                             spec.recipe_text("norm"), spec.recipe_text("norm_placement"));
   fmt::print("gradcheck {} {} ({}), batch {}, seed {}, step {}, double precision, train mode\n",
-             g.model_file.empty() ? g.model : g.model_file, spec.describe(), how, g.batch, g.seed, g.step);
+             g.model_file.empty() ? g.model : g.model_file, spec.describe(), how, g.batch_size, g.seed, g.step);
   size_t name_width = 9;
   for (const TensorCheck& t : r.tensors) name_width = std::max(name_width, t.name.size() + (t.is_parameter ? 0 : 8));
   fmt::print("{:<{}}  {:>15}  {:>13}  {:>13}  {:>11}  {:>15}  {:>15}\n", "parameter", name_width, "elements", "max rel error",
@@ -94,19 +95,19 @@ void register_gradcheck(CLI::App& app, CommandResult& result) {
   });
   cmd->add_option("--model-file", g->model_file, "check the model a JSON file describes (docs/model-files.md) instead of a preset")
       ->type_name("PATH");
-  add_number_option(*cmd, "--inputs", g->inputs, "input features of an MLP preset")->capture_default_str();
+  add_number_option(*cmd, "--inputs", g->inputs, "input features of an MLP preset", kAtLeastOne)->capture_default_str();
   add_list_option(*cmd, "--input-shape", g->input_shape, "one sample's shape, e.g. 28,28,1 (a CNN preset's default)")
       ->type_name("H,W,C");
-  add_number_option(*cmd, "--classes", g->classes, "classes")->capture_default_str();
-  add_number_option(*cmd, "--batch", g->batch, "samples in the checked batch")->capture_default_str();
+  add_number_option(*cmd, "--classes", g->classes, "classes", Range{2, std::numeric_limits<double>::infinity()})->capture_default_str();
+  add_number_option(*cmd, "--batch-size", g->batch_size, "samples in the checked batch", kAtLeastOne)->capture_default_str();
   add_number_option(*cmd, "--seed", g->seed, "seed of the inputs, labels, weights and element sample")->capture_default_str();
-  add_number_option(*cmd, "--tolerance", g->tolerance, "largest relative error that passes")->capture_default_str();
+  add_number_option(*cmd, "--tolerance", g->tolerance, "largest relative error that passes", kPositive)->capture_default_str();
   add_number_option(*cmd, "--step", g->step,
                   "central-difference step h: the numeric gradient's rounding error grows as h shrinks, a ReLU's or max-pool's "
-                  "kink crossed within ±h spoils it as h grows")
+                  "kink crossed within ±h spoils it as h grows", kPositive)
       ->capture_default_str();
   add_number_option(*cmd, "--max-elements", g->max_elements,
-                  "check a seeded sample of at most N elements per tensor (0 = all; a full 784-input check takes minutes)")
+                  "check a seeded sample of at most N elements per tensor (0 = all; a full 784-input check takes minutes)", kNonNegative)
       ->capture_default_str();
   cmd->callback([g, &result] { run_gradcheck(*g, result); });
 }

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "data/file_kind.hpp"
 #include "graph/errors.hpp"
 #include "tools/command.hpp"
 #include "lab/dir_lock.hpp"
@@ -42,6 +43,8 @@ void run_report(const ReportFlags& f) {
   if (!fs::exists(source, ec))
     throw UsageError(is_dir ? "report " + f.path + ": the directory holds no metrics.json (give a metrics document instead)"
                             : "report " + f.path + ": no such file or directory");
+  data::refuse_file_kind(source.string(), {data::FileKind::json}, "a metrics document",
+                         "give the --json file a command wrote, or a sweep or study directory");
   std::ifstream in(source, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();

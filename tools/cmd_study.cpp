@@ -22,6 +22,7 @@
 #include "data/registry.hpp"
 #include "dist/world.hpp"
 #include "graph/errors.hpp"
+#include "graph/suggest.hpp"
 #include "lab/plots.hpp"
 #include "lab/metrics_json.hpp"
 #include "lab/report.hpp"
@@ -97,7 +98,7 @@ std::string command_line(const StudyFlags& f, const Budget& b) {
 void check_flags(const StudyFlags& f) {
   const auto names = data::dataset_names();
   if (std::find(names.begin(), names.end(), f.dataset) == names.end())
-    throw UsageError("--dataset " + f.dataset + ": unknown dataset (known: " + fmt::format("{}", fmt::join(names, ", ")) + ")");
+    throw UsageError("--dataset " + f.dataset + ": unknown dataset" + known_names_hint(f.dataset, names));
   if (f.items.empty()) throw UsageError(fmt::format("--items: name at least one item ({})", study_item_range()));
   for (int i : f.items)
     if (!find_study_item(i)) throw UsageError(fmt::format("--items: {} is not a study item ({})", i, study_item_range()));

@@ -13,6 +13,16 @@ namespace bnlab::tool {
 
 namespace {
 
+// Why a text is not a value: "not NOUN DETAIL" ("not an integer (it holds a space)"), or a value out
+// of the type's range, said whole in `out_of_range`. Empty: no refusal.
+struct Refusal {
+  std::string noun, detail, out_of_range;
+  bool refused() const { return !noun.empty() || !out_of_range.empty(); }
+};
+
+Refusal not_a(std::string noun, std::string detail = "") { return {std::move(noun), std::move(detail), ""}; }
+Refusal beyond(std::string range) { return {"", "", std::move(range)}; }
+
 template <class T>
 std::string kind() {
   if constexpr (std::is_floating_point_v<T>) return "a number";
@@ -29,27 +39,27 @@ bool starts_with_word(std::string_view s, std::string_view word) {
 
 // The magnitude `digits` (decimal digits only) with its sign, if T holds it.
 template <class T>
-std::string integer_value(std::string_view digits, bool negative, T& out) {
-  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return "not " + kind<T>();
+Refusal integer_value(std::string_view digits, bool negative, T& out) {
+  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return not_a(kind<T>());
   uint64_t magnitude = 0;
   const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude);
   using L = std::numeric_limits<T>;
   const std::string range = negative ? fmt::format("out of range (at least {})", L::min()) : fmt::format("out of range (at most {})", L::max());
-  if (ec == std::errc::result_out_of_range) return range;
-  if (ec != std::errc() || ptr != digits.data() + digits.size()) return "not " + kind<T>();
+  if (ec == std::errc::result_out_of_range) return beyond(range);
+  if (ec != std::errc() || ptr != digits.data() + digits.size()) return not_a(kind<T>());
   if (!negative) {
-    if (magnitude > static_cast<uint64_t>(L::max())) return range;
+    if (magnitude > static_cast<uint64_t>(L::max())) return beyond(range);
     out = static_cast<T>(magnitude);
-    return "";
+    return {};
   }
   if (magnitude == 0) {
     out = 0;
-    return "";
+    return {};
   }
   // |min| = max + 1 for the two's complement types; -(m - 1) - 1 never overflows.
-  if (magnitude - 1 > static_cast<uint64_t>(L::max())) return range;
+  if (magnitude - 1 > static_cast<uint64_t>(L::max())) return beyond(range);
   out = static_cast<T>(-static_cast<T>(magnitude - 1) - 1);
-  return "";
+  return {};
 }
 
 // The power of ten of a decimal number's leading non-zero digit ("123.4" 2, "0.05e3" 1), to tell an
@@ -75,38 +85,63 @@ int64_t leading_power_of_ten(std::string_view text) {
 }
 
 template <class T>
-std::string real_value(std::string_view text, bool negative, T& out) {
-  if (starts_with_word(text, "inf") || starts_with_word(text, "nan")) return "not a finite number";
-  if (text.find(',') != std::string_view::npos) return "not a number (the decimal point is '.', not ',')";
+Refusal real_value(std::string_view text, bool negative, T& out) {
+  if (starts_with_word(text, "inf") || starts_with_word(text, "nan")) return not_a("a finite number");
+  if (text.find(',') != std::string_view::npos) return not_a("a number", "(the decimal point is '.', not ',')");
   double v = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v, std::chars_format::general);
   const std::string too_large = fmt::format("out of range (beyond ±{:.2g})", std::numeric_limits<T>::max());
   if (ec == std::errc::result_out_of_range)
-    return leading_power_of_ten(text) > 0 ? too_large : "out of range (too close to 0 to be represented; write 0 for zero)";
-  if (ec != std::errc() || ptr != text.data() + text.size()) return "not a number";
-  if (std::fabs(v) > static_cast<double>(std::numeric_limits<T>::max())) return too_large;
+    return beyond(leading_power_of_ten(text) > 0 ? too_large : "out of range (too close to 0 to be represented; write 0 for zero)");
+  if (ec != std::errc() || ptr != text.data() + text.size()) return not_a("a number");
+  if (std::fabs(v) > static_cast<double>(std::numeric_limits<T>::max())) return beyond(too_large);
   out = static_cast<T>(negative ? -v : v);
-  return "";
+  return {};
+}
+
+template <class T>
+Refusal refusal(const std::string& text, T& out) {
+  if (text.empty()) return not_a(kind<T>(), "(the value is empty)");
+  if (std::any_of(text.begin(), text.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); }))
+    return not_a(kind<T>(), "(it holds a space)");
+  std::string_view s = text;
+  const bool negative = s.front() == '-';
+  if (s.front() == '+' || s.front() == '-') s.remove_prefix(1);
+  if (s.empty()) return not_a(kind<T>());
+  if (negative && std::is_unsigned_v<T>) return not_a("a non-negative integer", "(no minus sign)");
+  if (s.size() > 1 && s[0] == '0' && std::string_view("xXbBoO").find(s[1]) != std::string_view::npos)
+    return not_a(kind<T>(), "in decimal (no 0x, 0b or 0o prefix)");
+  if constexpr (std::is_floating_point_v<T>)
+    return real_value(s, negative, out);
+  else
+    return integer_value(s, negative, out);
 }
 
 }  // namespace
 
 template <class T>
 std::string number_error(const std::string& text, T& out) {
-  if (text.empty()) return "not " + kind<T>() + " (the value is empty)";
-  if (std::any_of(text.begin(), text.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); }))
-    return "not " + kind<T>() + " (it holds a space)";
-  std::string_view s = text;
-  const bool negative = s.front() == '-';
-  if (s.front() == '+' || s.front() == '-') s.remove_prefix(1);
-  if (s.empty()) return "not " + kind<T>();
-  if (negative && std::is_unsigned_v<T>) return "not a non-negative integer (no minus sign)";
-  if (s.size() > 1 && s[0] == '0' && std::string_view("xXbBoO").find(s[1]) != std::string_view::npos)
-    return "not " + kind<T>() + " in decimal (no 0x, 0b or 0o prefix)";
-  if constexpr (std::is_floating_point_v<T>)
-    return real_value(s, negative, out);
-  else
-    return integer_value(s, negative, out);
+  const Refusal r = refusal(text, out);
+  if (!r.out_of_range.empty()) return r.out_of_range;
+  if (r.noun.empty()) return "";
+  return "not " + r.noun + (r.detail.empty() ? "" : " " + r.detail);
+}
+
+std::string range_bound(const Range& r, bool integer) {
+  const bool no_lo = std::isinf(r.lo), no_hi = std::isinf(r.hi);
+  if (no_lo && no_hi) return "";
+  // An integer above 0 is one at least 1.
+  const auto lower = [&] {
+    if (integer && r.lo_open) return "≥ " + field_text(std::floor(r.lo) + 1);
+    return (r.lo_open ? "> " : "≥ ") + field_text(r.lo);
+  };
+  const auto upper = [&] {
+    if (integer && r.hi_open) return "≤ " + field_text(std::ceil(r.hi) - 1);
+    return (r.hi_open ? "< " : "≤ ") + field_text(r.hi);
+  };
+  if (no_hi) return lower();
+  if (no_lo) return upper();
+  return std::string("in ") + (r.lo_open ? "(" : "[") + field_text(r.lo) + ", " + field_text(r.hi) + (r.hi_open ? ")" : "]");
 }
 
 std::string shown_value(const std::string& text) {
@@ -116,10 +151,16 @@ std::string shown_value(const std::string& text) {
 }
 
 template <class T>
-T parse_number(const std::string& flag, const std::string& text) {
+T parse_number(const std::string& flag, const std::string& text, const Range& range) {
   T value{};
-  if (const std::string why = number_error(text, value); !why.empty())
-    throw UsageError(fmt::format("{} {}: {}", flag, shown_value(text), why));
+  const Refusal r = refusal(text, value);
+  if (!r.out_of_range.empty()) throw UsageError(fmt::format("{} {}: {}", flag, shown_value(text), r.out_of_range));
+  if (r.refused()) {
+    // "expected an integer ≥ 1", "expected a finite number > 0", "expected a number (the decimal point …)"
+    const std::string bound = range_bound(range, !std::is_floating_point_v<T>);
+    throw UsageError(fmt::format("{} {}: expected {}{}{}", flag, shown_value(text), r.noun, bound.empty() ? "" : " " + bound,
+                                 r.detail.empty() ? "" : " " + r.detail));
+  }
   return value;
 }
 
@@ -161,7 +202,7 @@ void refuse_empty_values(CLI::App& app) {
 
 #define BNLAB_NUMBER(T)                                               \
   template std::string number_error(const std::string&, T&);          \
-  template T parse_number(const std::string&, const std::string&);
+  template T parse_number(const std::string&, const std::string&, const Range&);
 BNLAB_NUMBER(int)
 BNLAB_NUMBER(int64_t)
 BNLAB_NUMBER(uint64_t)

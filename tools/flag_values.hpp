@@ -12,10 +12,14 @@
 //             rounding to 0), a sign on an unsigned flag, anything after the number
 //   lists     "a,b,c": each item by the rules above, no empty item ("128,,64", "128,"), no spaces
 //
+// A refusal says the type and, when the flag's field declares one, the range the value must be in
+// (the range itself is checked by the field's validation, which says "must be at least 1").
+//
 //   int64_t n = parse_number<int64_t>("--epochs", "12");       // 12
-//   parse_number<int64_t>("--epochs", "1e1");    // UsageError "--epochs 1e1: not an integer"
-//   parse_number<uint64_t>("--seed", "-1");      // "--seed -1: not a non-negative integer (no sign)"
-//   parse_number<double>("--lr", "1e999");       // "--lr 1e999: out of range (beyond ±1.8e308)"
+//   parse_number<int64_t>("--epochs", "abc", kAtLeastOne);     // UsageError "--epochs abc: expected an integer ≥ 1"
+//   parse_number<int64_t>("--epochs", "1e1");    // "--epochs 1e1: expected an integer"
+//   parse_number<uint64_t>("--seed", "-1");      // "--seed -1: expected a non-negative integer (no minus sign)"
+//   parse_number<double>("--lr", "1e999");       // "--lr 1e999: out of range (beyond ±1.8e+308)"
 //   parse_list<int64_t>("--hidden", "128,,64");  // "--hidden 128,,64: item 2 is empty"
 #pragma once
 
@@ -28,15 +32,23 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "graph/fields.hpp"
+
 namespace bnlab::tool {
 
-// Why `text` is not a value of type T by the rules above, or "" when it is (and then `out` holds it).
+// Why `text` is not a value of type T by the rules above ("not an integer (it holds a space)"), or ""
+// when it is (and then `out` holds it).
 template <class T>
 std::string number_error(const std::string& text, T& out);
 
-// The value of `text`, or UsageError "FLAG TEXT: reason" (TEXT quoted when empty or spaced).
+// The value of `text`, or UsageError "FLAG TEXT: expected KIND[ RANGE][ (why)]" (TEXT quoted when
+// empty or spaced), or "FLAG TEXT: out of range (…)" beyond the type's range.
 template <class T>
-T parse_number(const std::string& flag, const std::string& text);
+T parse_number(const std::string& flag, const std::string& text, const Range& range = kAny);
+
+// A field's range as a refusal says it: "≥ 1", "> 0", "in [0, 1)", "" for any value. For an integer
+// an open end is the nearest integer inside ("> 0" is "≥ 1").
+std::string range_bound(const Range& range, bool integer);
 
 // The items of a comma-separated list flag, each one there and of type T (int64_t, uint64_t, int or
 // std::string): UsageError "--hidden 128,,64: item 2 is empty" or "--seeds 0,x: item 2 'x' is not a
@@ -56,19 +68,21 @@ const char* number_type_name() {
 }
 
 // A number flag bound to `into` through parse_number (its help shows the current value with
-// capture_default_str()); for an optional, the flag sets it only when given.
+// capture_default_str()); for an optional, the flag sets it only when given. `range` is what a
+// refusal says the value must be in.
 template <class T>
-CLI::Option* add_number_option(CLI::App& cmd, const std::string& flag, T& into, const std::string& doc) {
+CLI::Option* add_number_option(CLI::App& cmd, const std::string& flag, T& into, const std::string& doc, Range range = kAny) {
   static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
-  CLI::Option* opt =
-      cmd.add_option_function<std::string>(flag, [&into, flag](const std::string& s) { into = parse_number<T>(flag, s); }, doc);
+  CLI::Option* opt = cmd.add_option_function<std::string>(
+      flag, [&into, flag, range](const std::string& s) { into = parse_number<T>(flag, s, range); }, doc);
   opt->default_function([&into] { return fmt::format("{}", into); });
   return opt->type_name(number_type_name<T>());
 }
 template <class T>
-CLI::Option* add_number_option(CLI::App& cmd, const std::string& flag, std::optional<T>& into, const std::string& doc) {
-  CLI::Option* opt =
-      cmd.add_option_function<std::string>(flag, [&into, flag](const std::string& s) { into = parse_number<T>(flag, s); }, doc);
+CLI::Option* add_number_option(CLI::App& cmd, const std::string& flag, std::optional<T>& into, const std::string& doc,
+                               Range range = kAny) {
+  CLI::Option* opt = cmd.add_option_function<std::string>(
+      flag, [&into, flag, range](const std::string& s) { into = parse_number<T>(flag, s, range); }, doc);
   return opt->type_name(number_type_name<T>());
 }
 

@@ -6,14 +6,17 @@
 // printed by rank 0, one line per failing rank; one that a rank meets once the ranks are in lockstep
 // is printed by that rank, naming it, and ends the job (MPI_Abort), since the others wait for it
 // inside a collective.
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "dist/world.hpp"
 #include "graph/errors.hpp"
+#include "graph/suggest.hpp"
 #include "tools/app.hpp"
 #include "tools/command.hpp"
 #include "tools/train_flags.hpp"
@@ -61,13 +64,9 @@ int main(int argc, char** argv) {
 
   // CLI11 would report a mistyped command as "A subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {
-    std::string known;
-    bool found = false;
-    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-      known += (known.empty() ? "" : ", ") + sub->get_name();
-      found = found || sub->get_name() == argv[1];
-    }
-    if (!found) return fail(2, std::string("unknown command '") + argv[1] + "' (known: " + known + ")");
+    std::vector<std::string> known;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) known.push_back(sub->get_name());
+    if (std::find(known.begin(), known.end(), argv[1]) == known.end()) return fail(2, bnlab::unknown_name("command", argv[1], known));
     if (world.distributed() && !runs_distributed(argv[1]))
       return fail(2, std::string("bnlab ") + argv[1] + " does not run as " + std::to_string(world.size()) +
                          " mpirun ranks (train and compare with --data-parallel, sweep and study do); run it without mpirun");
@@ -89,7 +88,7 @@ int main(int argc, char** argv) {
       bnlab::dist::World::finalize();
       return status;
     }
-    return fail(2, e.what());
+    return fail(2, bnlab::tool::parse_error_message(app, e));
   } catch (const bnlab::ConfigError& e) {
     return fail(2, bnlab::tool::flag_error(e).what());  // the library names the field, we name the flag
   } catch (const bnlab::UsageError& e) {

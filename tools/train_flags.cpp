@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "graph/initializer.hpp"
+#include "graph/suggest.hpp"
 #include "models/cnn.hpp"
 #include "models/mlp.hpp"
 #include "train/model_file.hpp"
@@ -71,10 +72,10 @@ void bind_fields(CLI::App& cmd, Config& config, const std::string& group,
       } else if constexpr (std::is_same_v<U, std::vector<int64_t>>) {
         opt = add_list_option(cmd, flag, value, field.doc);
       } else {
-        opt = add_number_option(cmd, flag, value, field.doc);
+        opt = add_number_option(cmd, flag, value, field.doc, field.range);
       }
     } else if constexpr (std::is_arithmetic_v<T>) {
-      opt = add_number_option(cmd, flag, value, field.doc)->capture_default_str();
+      opt = add_number_option(cmd, flag, value, field.doc, field.range)->capture_default_str();
     } else {
       opt = cmd.add_option(flag, value, field.doc)->capture_default_str();
     }
@@ -144,11 +145,12 @@ std::string model_label(const std::string& model) {
 }
 
 void check_preset(const std::string& flag, const std::string& name) {
-  if (is_model_file(name)) {
+  // --model-file names a file whatever its name ends in (a wrong kind of file is named: model_file.cpp).
+  if (is_model_file(name) || flag == "--model-file") {
     (void)read_model_file(name);
     return;
   }
-  if (!is_preset(name)) bad(flag, name, "unknown model (known: " + join(preset_names()) + ", or a model file NAME.json)");
+  if (!is_preset(name)) bad(flag, name, "unknown model" + known_names_hint(name, preset_names(), ", or a model file NAME.json"));
 }
 
 std::string model_name(const TrainFlags& f) { return f.model_file.empty() ? f.model : f.model_file; }
@@ -179,7 +181,7 @@ void check_norm_fits_preset(const TrainFlags& f, const std::string& preset) {
 void check_before_loading(const TrainFlags& f, const std::vector<std::string>& presets) {
   const auto names = data::dataset_names();
   if (std::find(names.begin(), names.end(), f.dataset) == names.end())
-    bad("--dataset", f.dataset, "unknown dataset (known: " + join(names) + ")");
+    bad("--dataset", f.dataset, "unknown dataset" + known_names_hint(f.dataset, names));
   if (f.dataset == "synthetic" && !f.data.data_dir.empty())
     bad("--data-dir", f.data.data_dir, "dataset synthetic is generated and reads no files");
   if (f.data.csv_pixels && f.dataset != "csv")
@@ -187,7 +189,7 @@ void check_before_loading(const TrainFlags& f, const std::vector<std::string>& p
                      (f.dataset == "synthetic" ? " is generated" : " has its own scaling (images: pixels / 255)"));
   with_flags([&] { validate_fields(f.data); });
   for (const auto& p : presets) {
-    if (is_model_file(p)) {
+    if (is_model_file(p) || (!f.model_file.empty() && p == f.model_file)) {
       // A model file is the whole model: a refinement flag would be silently ignored.
       visit_fields(f.model_options, [&](const FieldInfo& field, const auto& value) {
         if (value.has_value()) throw UsageError(fmt::format("{}: refines a preset, not a model file (edit {} instead)", field.flag, p));
@@ -218,7 +220,7 @@ ModelSpec model_spec(const TrainFlags& f, const std::string& preset, const std::
   if (is_model_file(preset)) return read_model_file(preset);
   ModelOptions s = f.model_options;
   if (given(f.bn_preset_opt)) {
-    if (f.bn_preset != "pytorch" && f.bn_preset != "keras") bad("--bn-preset", f.bn_preset, "unknown preset (known: pytorch, keras)");
+    if (f.bn_preset != "pytorch" && f.bn_preset != "keras") bad("--bn-preset", f.bn_preset, "unknown preset" + known_names_hint(f.bn_preset, {"pytorch", "keras"}));
     // The preset's values unless --bn-momentum / --bn-eps say otherwise.
     const BatchNormOptions bn = f.bn_preset == "keras" ? BatchNormOptions::keras() : BatchNormOptions{};
     if (!s.bn_momentum) s.bn_momentum = bn.momentum;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "data/file_kind.hpp"
 #include "graph/compile.hpp"
 #include "graph/errors.hpp"
 #include "train/serialize.hpp"
@@ -212,6 +213,10 @@ void save_checkpoint(const std::string& path, const Trainer& trainer, const std:
 }
 
 Checkpoint read_checkpoint(const std::string& path) {
+  // A file of another kind is named for what it is; one of no known kind may be a damaged
+  // checkpoint, which read_safetensors describes byte by byte.
+  data::refuse_file_kind(path, {data::FileKind::safetensors, data::FileKind::binary}, "a bnlab checkpoint",
+                         "a checkpoint is the .safetensors file a training run saves");
   SafetensorsFile f = read_safetensors(path);
   Checkpoint c;
   c.path = path;

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "data/file_kind.hpp"
 #include "graph/errors.hpp"
 #include "train/serialize.hpp"
 
@@ -11,6 +12,8 @@ namespace bnlab {
 ModelSpec read_model_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open the model file");
+  data::refuse_file_kind(path, {data::FileKind::json}, "a model file",
+                         "a model file is a JSON document of layers (docs/model-files.md)");
   std::ostringstream text;
   text << in.rdbuf();
   try {

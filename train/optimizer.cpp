@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "graph/errors.hpp"
+#include "graph/suggest.hpp"
 
 namespace bnlab {
 
@@ -22,7 +23,7 @@ const char* to_string(OptimizerKind kind) {
 OptimizerKind optimizer_from_string(const std::string& name) {
   for (auto k : {OptimizerKind::sgd, OptimizerKind::momentum, OptimizerKind::adam, OptimizerKind::adamw})
     if (name == to_string(k)) return k;
-  throw UsageError("unknown optimizer '" + name + "' (known: sgd, momentum, adam, adamw)");
+  throw UsageError(unknown_name("optimizer", name, {"sgd", "momentum", "adam", "adamw"}));
 }
 
 void OptimizerConfig::validate() const {

@@ -8,6 +8,7 @@
 #include "data/batching.hpp"
 #include "graph/batch_share.hpp"
 #include "graph/errors.hpp"
+#include "graph/suggest.hpp"
 #include "train/model_file.hpp"
 #include "train/config_fields.hpp"
 
@@ -52,7 +53,7 @@ const char* to_string(NonFinitePolicy p) { return p == NonFinitePolicy::stop ? "
 NonFinitePolicy nonfinite_policy_from_string(const std::string& s) {
   if (s == "stop") return NonFinitePolicy::stop;
   if (s == "skip") return NonFinitePolicy::skip;
-  throw UsageError("unknown policy '" + s + "' (known: stop, skip)");
+  throw UsageError(unknown_name("policy", s, {"stop", "skip"}));
 }
 
 const char* to_string(BnStats s) { return s == BnStats::sync ? "sync" : "local"; }
@@ -60,7 +61,7 @@ const char* to_string(BnStats s) { return s == BnStats::sync ? "sync" : "local";
 BnStats bn_stats_from_string(const std::string& s) {
   if (s == "sync") return BnStats::sync;
   if (s == "local") return BnStats::local;
-  throw UsageError("unknown batch-norm statistics '" + s + "' (known: sync, local)");
+  throw UsageError(unknown_name("batch-norm statistics", s, {"sync", "local"}));
 }
 
 void TrainConfig::validate() const {
