@@ -121,6 +121,10 @@ TEST_CASE("train writes the metrics document of docs/metrics.md and the CSV") {
 
   // Everything for people on stderr (not a terminal: one line per epoch, no bar), stdout empty.
   CHECK(r.out.empty());
+  const std::vector<std::string> lines = lines_of(r.err);
+  REQUIRE(lines.size() >= 2);
+  CHECK(lines[0] == "train batchnorm 20-128-64-4 on synthetic");
+  CHECK(lines[1] == "  3200 train / 800 val / 1000 test rows, adam lr 0.001, batch 32, 3 epochs");
   std::vector<std::string> epoch_lines;
   for (const auto& line : lines_of(r.err))
     if (line.rfind("epoch ", 0) == 0) epoch_lines.push_back(line);
@@ -328,7 +332,7 @@ TEST_CASE("a failure while training: exit status 1, one line; the metrics say it
   const json diverged = read_json(json_path);
   const json& run = diverged["runs"][0];
   CHECK(run["status"] == "diverged");
-  CHECK(lines.back() == "bnlab: error: " + run["error"].get<std::string>());
+  CHECK(lines.back().rfind("bnlab: error: " + run["error"].get<std::string>() + " (try a smaller --lr", 0) == 0);
   CHECK(contains(run["error"].get<std::string>(), "non-finite training loss at epoch 1, step "));
   CHECK(run["epochs"].empty());
   CHECK(!run.contains("test"));

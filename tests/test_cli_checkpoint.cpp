@@ -513,7 +513,11 @@ TEST_CASE("a checkpoint of format 1 still loads, evaluates and resumes as the bn
   const Run resume = run_bnlab("train --resume " + ck + " --epochs 3 --quiet --json " + (dir / "resumed.json"), dir);
   REQUIRE(resume.status == 0);
   const json resumed = without_times(read_json(dir / "resumed.json"));
-  CHECK(near_json(resumed, read_json(data + "format1-batchnorm.resumed-to-3.json"), 1e-5));
+  // The stored document predates runs[].status (a field added since; the rest must not change).
+  CHECK(resumed["runs"][0]["status"] == "finished");
+  json without_status = resumed;
+  without_status["runs"][0].erase("status");
+  CHECK(near_json(without_status, read_json(data + "format1-batchnorm.resumed-to-3.json"), 1e-5));
   CHECK(checkpoint_parts(ck).header["__metadata__"]["format_version"] == std::to_string(bnlab::kCheckpointVersion));
 
   REQUIRE(run_bnlab("train --resume " + v2 + " --epochs 3 --quiet --json " + (dir / "resumed-v2.json"), dir).status == 0);

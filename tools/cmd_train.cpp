@@ -126,7 +126,7 @@ bool run_epochs(const RunJob& job, const data::Splits& data, const Saving& s, co
   hooks.should_stop = interrupt_requested;
   hooks.epoch_done = [&](RunState& r) {
     const EpochMetrics& m = r.record.epochs.back();
-    if (talk) fmt::print(stderr, "{}\n", epoch_line(m, r.job->config.epochs, progress.remaining_seconds()));
+    if (talk) fmt::print(stderr, "{}\n", epoch_line(m, r.job->config.epochs, progress.remaining_seconds(), progress.line_width()));
     if (!s.checkpoint.empty()) save_checkpoint(s.checkpoint, *r.trainer, r.record.epochs, s.data);
     if (s.save_best && m.val_acc > best.val_acc) {
       const BestEpoch previous = best;
@@ -231,7 +231,7 @@ void run_train(const TrainCommand& c, CommandResult& result) {
   RunRecord run;
   const auto announce = [&](const Trainer&, const data::Splits&) {
     if (progress_mode(f.quiet) != ProgressMode::quiet)
-      fmt::print(stderr, "train {} {} on {}: {} train / {} val / {} test rows\n  {} lr {}, batch {}, {} epoch{}{}\n", name,
+      fmt::print(stderr, "train {} {} on {}\n  {} train / {} val / {} test rows, {} lr {}, batch {}, {} epoch{}{}\n", name,
                  spec.describe(), f.dataset, data.train.size(), data.val.size(), data.test.size(),
                  to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size, config.epochs,
                  config.epochs == 1 ? "" : "s", parallel_note(parallel));

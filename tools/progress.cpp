@@ -29,6 +29,33 @@ std::string step_time_text(double seconds_per_step) {
   return fmt::format("{:.{}f} ms/step", ms, ms < 10 ? 2 : ms < 100 ? 1 : 0);
 }
 
+// A line made of parts, each with the rank at which it is left out when the line is too wide
+// (0: never); `width` 0 is no limit.
+struct Part {
+  std::string text;
+  int drop = 0;
+};
+
+std::string fitted(std::vector<Part> parts, int width, const char* separator = " ") {
+  const auto joined = [&] {
+    std::string line;
+    for (const Part& part : parts) line += (line.empty() ? "" : separator) + part.text;
+    return line;
+  };
+  std::string line = joined();
+  if (width <= 0) return line;
+  // One column short of the width: a line that fills the last column wraps on some terminals.
+  const size_t fits = static_cast<size_t>(width - 1);
+  int last = 0;
+  for (const Part& part : parts) last = std::max(last, part.drop);
+  for (int rank = 1; line.size() > fits && rank <= last; ++rank) {
+    std::erase_if(parts, [&](const Part& part) { return part.drop == rank; });
+    line = joined();
+  }
+  if (line.size() > fits) line.resize(fits);
+  return line;
+}
+
 }  // namespace
 
 ProgressMode progress_mode(bool quiet) {
@@ -94,11 +121,6 @@ std::string bar_line(const std::string& label, int epoch, int epochs, const Step
   const int cells = std::clamp(static_cast<int>(done * kBarCells), 0, kBarCells);
   const double per_step = p.step > 0 ? p.seconds / static_cast<double>(p.step) : 0;
   const double eta = per_step * static_cast<double>(p.steps - p.step);
-  // Each part with the rank at which it is left out when the line is too wide (0: never).
-  struct Part {
-    std::string text;
-    int drop;
-  };
   std::vector<Part> parts = {
       {fmt::format("{} {}/{} {}/{}", label.empty() ? "epoch" : label, epoch, epochs, p.step, p.steps), 0},
       {fmt::format("[{}{}]", std::string(static_cast<size_t>(cells), '#'), std::string(static_cast<size_t>(kBarCells - cells), '.')), 1},
@@ -108,20 +130,7 @@ std::string bar_line(const std::string& label, int epoch, int epochs, const Step
       {"ETA " + clock_text(eta), 0},
   };
   if (std::isfinite(all_eta)) parts.push_back({"(all " + clock_text(all_eta) + ")", 4});
-  const auto joined = [&] {
-    std::string line;
-    for (const Part& part : parts) line += (line.empty() ? "" : " ") + part.text;
-    return line;
-  };
-  // One column short of the width: a line that fills the last column wraps on some terminals.
-  const size_t fits = static_cast<size_t>(std::max(width - 1, 0));
-  std::string line = joined();
-  for (int rank = 1; line.size() > fits && rank <= 4; ++rank) {
-    std::erase_if(parts, [&](const Part& part) { return part.drop == rank; });
-    line = joined();
-  }
-  if (line.size() > fits) line.resize(fits);
-  return line;
+  return fitted(std::move(parts), std::max(width, 1));
 }
 
 ProgressBar::ProgressBar(std::string label, int epochs, std::shared_ptr<RunClock> clock, bool live)
@@ -162,16 +171,24 @@ void ProgressBar::clear() {
   drawn_ = false;
 }
 
-std::string epoch_line(const EpochMetrics& m, int epochs, double remaining) {
-  // Short epochs (small data) would all read "0.0s" with one decimal.
-  std::string line = fmt::format("epoch {}/{}  train loss {} acc {}  val loss {} acc {}  {}s {} {}", m.epoch, epochs,
-                                 fixed(m.train_loss, 4), fixed(m.train_acc, 4), fixed(m.val_loss, 4), fixed(m.val_acc, 4),
-                                 fixed(m.seconds, m.seconds < 10 ? 2 : 1),
-                                 step_time_text(m.steps > 0 ? m.seconds / static_cast<double>(m.steps) : 0),
-                                 rate_text(m.samples_per_second));
-  if (std::isfinite(remaining) && remaining > 0) line += "  ETA " + clock_text(remaining);
-  if (m.skipped_steps > 0) line += fmt::format("  {} non-finite steps skipped", m.skipped_steps);
-  return line;
+std::string epoch_line(const EpochMetrics& m, int epochs, double remaining, int width) {
+  std::vector<Part> parts = {
+      {fmt::format("epoch {}/{}", m.epoch, epochs)},
+      {fmt::format("train loss {} acc {}", fixed(m.train_loss, 4), fixed(m.train_acc, 4))},
+      {fmt::format("val loss {} acc {}", fixed(m.val_loss, 4), fixed(m.val_acc, 4))},
+      // Short epochs (small data) would all read "0.0s" with one decimal.
+      {fmt::format("{}s", fixed(m.seconds, m.seconds < 10 ? 2 : 1))},
+      {step_time_text(m.steps > 0 ? m.seconds / static_cast<double>(m.steps) : 0), 2},
+      {rate_text(m.samples_per_second), 1},
+  };
+  if (std::isfinite(remaining) && remaining > 0) parts.push_back({"ETA " + clock_text(remaining)});
+  if (m.skipped_steps > 0) parts.push_back({fmt::format("{} non-finite steps skipped", m.skipped_steps)});
+  // Seconds, time per step and rate read as one group: "2.68s 53.5 ms/step 598 samples/s".
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const bool grouped = i >= 4 && i <= 5;
+    parts[i].text = (i == 0 ? "" : grouped ? " " : "  ") + parts[i].text;
+  }
+  return fitted(std::move(parts), width, "");
 }
 
 lab::ProgressFactory Progress::factory(bool named) {

@@ -105,9 +105,10 @@ class ProgressBar : public lab::RunProgress {
 // `all_eta` NaN leaves out "(all …)". Exposed for the tests.
 std::string bar_line(const std::string& label, int epoch, int epochs, const StepProgress& p, double all_eta, int width);
 
-// "epoch 3/10  train loss 0.4123 acc 0.8512  val loss 0.4021 acc 0.8560  12.3s 8.2 ms/step 3900 samples/s  ETA 1:02"
-// (`remaining` NaN or 0 leaves out the ETA).
-std::string epoch_line(const EpochMetrics& m, int epochs, double remaining = std::nan(""));
+// "epoch 3/10  train loss 0.4123 acc 0.8512  val loss 0.4021 acc 0.8560  12.3s 8.21 ms/step 3900 samples/s  ETA 1:02"
+// (`remaining` NaN or 0 leaves out the whole run's ETA). Cut to `width` columns (0: no limit) by
+// leaving out samples/s, then ms/step.
+std::string epoch_line(const EpochMetrics& m, int epochs, double remaining = std::nan(""), int width = 0);
 
 // The progress of one command: its clock, and a bar per job for the run loop.
 class Progress {
@@ -118,6 +119,8 @@ class Progress {
   lab::ProgressFactory factory(bool named = true);
   // The whole command's ETA (RunClock::remaining_seconds).
   double remaining_seconds() const { return clock_->remaining_seconds(); }
+  // The width epoch lines are cut to: the terminal's when live, none in a log.
+  int line_width() const { return mode_ == ProgressMode::live ? terminal_columns(80) : 0; }
 
  private:
   ProgressMode mode_;
