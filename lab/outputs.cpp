@@ -33,9 +33,10 @@ nlohmann::ordered_json training_document(const std::string& command, const std::
 void write_outputs(const OutputPaths& paths, const std::string& command, const std::vector<RunRecord>& runs,
                    const nlohmann::ordered_json& extra_config, const DocumentExtras& extras, bool live) {
   const auto wanted = [live](const std::string& path) { return !path.empty() && !(live && written_in_place(path)); };
+  // The CSV first: a reader that saw N epochs in the JSON finds at least N in the CSV.
+  if (wanted(paths.csv)) write_file_atomically(paths.csv, metrics_csv(runs));
   if (wanted(paths.json))
     write_file_atomically(paths.json, training_document(command, runs, extra_config, extras).dump(2) + "\n");
-  if (wanted(paths.csv)) write_file_atomically(paths.csv, metrics_csv(runs));
 }
 
 }  // namespace bnlab::lab
