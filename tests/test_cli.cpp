@@ -182,10 +182,11 @@ TEST_CASE("compare prints both variants side by side and a summary, and writes o
   // All of it on stderr, as train's; nothing on stdout. The settings in two short lines.
   CHECK(r.out.empty());
   const std::vector<std::string> lines = lines_of(r.err);
-  REQUIRE(lines.size() >= 6);
-  CHECK(lines[0] == "compare plain vs batchnorm on synthetic: 3200 train / 800 val / 1000 test rows");
-  CHECK(lines[1] == "  20-128-64-4, adam lr 0.001, batch 32, 2 epochs, seed 0");
-  CHECK(lines[3] == "epoch |   loss    acc val_loss val_acc      s |   loss    acc val_loss val_acc      s |");
+  REQUIRE(lines.size() >= 7);
+  CHECK(lines[0] == "compare plain vs batchnorm on synthetic");
+  CHECK(lines[1] == "  3200 train / 800 val / 1000 test rows, 20-128-64-4");
+  CHECK(lines[2] == "  adam lr 0.001, batch 32, 2 epochs, seed 0");
+  CHECK(lines[4] == "epoch |   loss    acc val_loss val_acc      s |   loss    acc val_loss val_acc      s |");
   // One table row per epoch holding both variants' numbers, as the document has them; the ETA of
   // the whole run after every row but the last.
   int rows = 0;
@@ -230,8 +231,8 @@ TEST_CASE("compare --variants picks the models") {
   CHECK(contains(r.err, "layernorm - plain"));
   // Three full groups would not fit 100 columns: the compact ones (accuracies and seconds).
   const std::vector<std::string> lines = lines_of(r.err);
-  REQUIRE(lines.size() >= 4);
-  CHECK(lines[3] == "epoch |    acc val_acc      s |    acc val_acc      s |    acc val_acc      s |");
+  REQUIRE(lines.size() >= 5);
+  CHECK(lines[4] == "epoch |    acc val_acc      s |    acc val_acc      s |    acc val_acc      s |");
   for (const auto& line : lines) CHECK(line.size() <= 100);
   const json doc = read_json(json_path);
   REQUIRE(doc["runs"].size() == 3);

@@ -253,7 +253,8 @@ void run_compare(const CompareFlags& flags, CommandResult& result) {
 
   const TrainConfig& config = jobs.front().config;
   if (talk) {
-    fmt::print(stderr, "compare {} on {}: {} train / {} val / {} test rows\n  {}, {} lr {}, batch {}, {} epoch{}, seed {}{}\n",
+    // Short lines: the settings fit 80 columns for the presets' names.
+    fmt::print(stderr, "compare {} on {}\n  {} train / {} val / {} test rows, {}\n  {} lr {}, batch {}, {} epoch{}, seed {}{}\n",
                fmt::join(c.variants, " vs "), f.dataset, data.train.size(), data.val.size(), data.test.size(),
                jobs.front().spec.describe(), to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size,
                config.epochs, config.epochs == 1 ? "" : "s", config.seed, parallel_note(parallel));
