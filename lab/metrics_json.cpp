@@ -168,9 +168,25 @@ EpochMetrics read_epoch(const Reader& in, const json& e, size_t index) {
 
 json run_json(const RunRecord& run, const json& extra_config) { return entry_json(run, config_json(run, extra_config)); }
 
+const char* status_name(RunStatus status) {
+  switch (status) {
+    case RunStatus::running: return "running";
+    case RunStatus::finished: return "finished";
+    case RunStatus::interrupted: return "interrupted";
+    case RunStatus::diverged: return "diverged";
+  }
+  return "?";
+}
+
+RunStatus status_from_name(const std::string& name) {
+  for (RunStatus s : {RunStatus::running, RunStatus::finished, RunStatus::interrupted, RunStatus::diverged})
+    if (name == status_name(s)) return s;
+  throw InputError("\"" + name + "\": not one of running, finished, interrupted, diverged");
+}
+
 void add_job_fields(json& j, const RunRecord& record) {
   const bool diverged = record.status == RunStatus::diverged;
-  j["status"] = diverged ? "diverged" : "finished";
+  j["status"] = status_name(record.status);
   if (diverged) {
     j["error"] = record.error;
     return;
@@ -199,9 +215,11 @@ StoredRun stored_run_from_json(const json& entry) {
   if (entry.contains("test")) r.test = in.eval(in.object(entry, "test"));
   r.total_seconds = in.number(entry, "total_seconds");
   s.job_form = entry.contains("status");
-  const std::string status = in.string(entry, "status", "finished");
-  if (status != "finished" && status != "diverged") in.fail("status", "is neither \"finished\" nor \"diverged\"");
-  r.status = status == "diverged" ? RunStatus::diverged : RunStatus::finished;
+  try {
+    r.status = status_from_name(in.string(entry, "status", "finished"));
+  } catch (const InputError& e) {
+    in.fail("status", std::string("is ") + e.what());
+  }
   r.error = in.string(entry, "error", "");
   const json& evals = in.object(entry, "evals");
   if (evals.contains("train")) r.eval_train = in.eval(in.object(evals, "train"));

@@ -22,8 +22,12 @@ nlohmann::ordered_json json_number(double v);
 // options (val_fraction, standardize, limits) that are not part of the RunRecord.
 nlohmann::ordered_json run_json(const RunRecord& run, const nlohmann::ordered_json& extra_config = nullptr);
 
-// The form the sweep and study store a run in (job_json in run_job.hpp): run_json plus "status",
-// and "error" (diverged) or "evals" (finished, when it has any).
+// "running", "finished", "interrupted", "diverged" — and back (InputError naming the value otherwise).
+const char* status_name(RunStatus status);
+RunStatus status_from_name(const std::string& name);
+
+// The form the sweep and study store a run in (job_json in run_job.hpp), and train and compare
+// write: run_json plus "status", and "error" (diverged) or "evals" (when it has any).
 void add_job_fields(nlohmann::ordered_json& run_entry, const RunRecord& run);
 
 // A run read back from an entry of "runs" (a metrics document's, or a RunStore file), so analysis

@@ -54,13 +54,10 @@ nlohmann::ordered_json data_config(const data::LoadOptions& o) {
 }
 
 void write_interrupted_outputs(const OutputPaths& paths, const std::string& command, const std::vector<RunRecord>& runs,
-                               const nlohmann::ordered_json& extra_config, const nlohmann::ordered_json& interrupted) {
-  if (!paths.json.empty()) {
-    nlohmann::ordered_json doc = metrics_document(command, runs, extra_config);
-    doc["interrupted"] = interrupted;
-    write_file_atomically(paths.json, doc.dump(2) + "\n");
-  }
-  if (!paths.csv.empty()) write_file_atomically(paths.csv, metrics_csv(runs));
+                               const nlohmann::ordered_json& extra_config, const nlohmann::ordered_json& interrupted,
+                               DocumentExtras extras) {
+  extras.top["interrupted"] = interrupted;
+  write_outputs(paths, command, runs, extra_config, extras);
 }
 
 }  // namespace bnlab::lab

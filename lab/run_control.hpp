@@ -53,9 +53,11 @@ data::LoadOptions checkpoint_load_options(const Checkpoint& ckpt);
 // order as data_config(TrainFlags)).
 nlohmann::ordered_json data_config(const data::LoadOptions& options);
 
-// The --json / --csv files of a run that was interrupted: the completed epochs, no "test", and a
-// top-level "interrupted": {"signal", "checkpoints", "resume"} in the JSON document.
+// The --json / --csv files of a run that was interrupted: the completed epochs, no "test", each run's
+// "status" ("interrupted", the runs' records say so) and a top-level "interrupted": {"signal",
+// "checkpoints", "resume"} in the JSON document, besides `extras`.
 void write_interrupted_outputs(const OutputPaths& paths, const std::string& command, const std::vector<RunRecord>& runs,
-                               const nlohmann::ordered_json& extra_config, const nlohmann::ordered_json& interrupted);
+                               const nlohmann::ordered_json& extra_config, const nlohmann::ordered_json& interrupted,
+                               DocumentExtras extras = {});
 
 }  // namespace bnlab::lab

@@ -20,8 +20,8 @@ class SteppedProgress : public RunProgress {
       : inner_(std::move(inner)), between_steps_(std::move(between_steps)) {}
   TrainObserver observer() override {
     TrainObserver o = inner_ ? inner_->observer() : TrainObserver{};
-    o.step = [step = o.step, hook = between_steps_](int64_t s, int64_t steps, int64_t samples, double seconds, double loss) {
-      if (step) step(s, steps, samples, seconds, loss);
+    o.step = [step = o.step, hook = between_steps_](const StepProgress& p) {
+      if (step) step(p);
       hook();
     };
     return o;

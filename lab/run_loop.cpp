@@ -33,6 +33,7 @@ RunLoop::RunLoop(std::vector<RunJob> jobs, const data::Splits& data, RunHooks ho
     r.record.train_size = data.train.size();
     r.record.val_size = data.val.size();
     r.record.test_size = data.test.size();
+    r.record.status = RunStatus::running;
     r.last = std::make_unique<TrainerSnapshot>(*r.trainer);
     if (hooks_.progress) r.progress = hooks_.progress(job.name, job.config.epochs);
     r.done = r.trainer->epoch() >= job.config.epochs;
@@ -60,15 +61,22 @@ bool RunLoop::run() {
         // A partial epoch cannot be resumed exactly (its batch order is drawn per epoch).
         for (RunState& other : runs_) other.last->restore(*other.trainer);
         interruption_ = Interruption{i, e.epoch, e.step, e.steps};
+        for (RunState& other : runs_)
+          if (other.record.status == RunStatus::running) other.record.status = RunStatus::interrupted;
         return false;
       } catch (const NonFiniteError& e) {
-        if (!hooks_.record_divergence) throw;
         r.record.status = RunStatus::diverged;
         r.record.error = e.what();
         r.done = true;
+        if (!hooks_.record_divergence) {
+          // The command writes what the runs did (status "diverged") before it reports the error.
+          if (r.progress) r.progress->epoch_done();
+          r.record.total_seconds += seconds_since(start);
+          throw;
+        }
       }
       if (r.progress) r.progress->epoch_done();
-      if (r.record.status == RunStatus::finished) {
+      if (r.record.status == RunStatus::running) {
         r.last->take(*r.trainer);
         if (hooks_.epoch_done) hooks_.epoch_done(r);
         r.done = r.trainer->epoch() >= r.job->config.epochs;
@@ -83,10 +91,11 @@ bool RunLoop::run() {
 }
 
 void RunLoop::finish(RunState& r) {
-  if (r.record.status != RunStatus::finished) return;
+  if (r.record.status != RunStatus::running) return;
   const auto start = Clock::now();
   r.record.test = r.trainer->evaluate(data_.test);
   r.record.total_seconds += seconds_since(start);
+  r.record.status = RunStatus::finished;
   if (r.job->eval_train) r.record.eval_train = r.trainer->evaluate(data_.train);
   if (r.job->eval_batch_stats && data_.val.size() > 1) {
     r.record.val_batch_stats_batch = std::min<int64_t>(r.job->config.batch_size, data_.val.size());

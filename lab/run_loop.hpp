@@ -10,9 +10,12 @@
 //   for (const RunState& r : loop.runs()) use(r.record);   // epochs, test, status, evals
 //
 // Runs take their epochs in turn (run 1 epoch 1, run 2 epoch 1, run 1 epoch 2, …), so a change in
-// the machine's load affects them alike and a compare table can print one row per epoch. A run that
-// diverges (a NonFiniteError) is recorded as RunStatus::diverged when the loop records divergence,
-// and rethrown otherwise; every other error propagates.
+// the machine's load affects them alike and a compare table can print one row per epoch. Each
+// record's status is RunStatus::running while the loop trains, finished once its test pass is done,
+// interrupted when should_stop ended the loop. A run that diverges (a NonFiniteError) is recorded as
+// RunStatus::diverged, with the message; the loop goes on with the other runs when it records
+// divergence, and rethrows otherwise (the records, reached through runs(), then say what happened);
+// every other error propagates.
 #pragma once
 
 #include <cstddef>

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,22 @@ using namespace bnlab::test;
 namespace {
 
 bool is_fraction(const json& v) { return v.is_number() && v.get<double>() >= 0 && v.get<double>() <= 1; }
+
+// A number as the progress lines and tables print it: "0.4123" (4 decimals), "-" for null.
+std::string f4(const json& v) {
+  if (v.is_null()) return "-";
+  char s[64];
+  std::snprintf(s, sizeof s, "%.4f", v.get<double>());
+  return s;
+}
+
+// The time per step of an epoch entry as the epoch line prints it: "2.13 ms/step", "41.2 ms/step".
+std::string ms_per_step(const json& e) {
+  const double ms = 1000 * e["seconds"].get<double>() / e["steps"].get<double>();
+  char s[64];
+  std::snprintf(s, sizeof s, "%.*f ms/step", ms < 10 ? 2 : ms < 100 ? 1 : 0, ms);
+  return s;
+}
 
 void check_metrics_run(const json& run, const std::string& name, const std::string& norm, int epochs) {
   CAPTURE(name);
@@ -94,19 +111,36 @@ TEST_CASE("train writes the metrics document of docs/metrics.md and the CSV") {
   const Run r = run_bnlab("train --dataset synthetic --epochs 3 --json " + json_path + " --csv " + csv_path, s);
   INFO(r.err);
   REQUIRE(r.status == 0);
-  // One progress line per epoch on stderr (not a terminal), the test score on stdout.
-  int epoch_lines = 0;
-  for (const auto& line : lines_of(r.err)) epoch_lines += line.rfind("epoch ", 0) == 0;
-  CHECK(epoch_lines == 3);
-  CHECK(contains(r.err, "epoch 3/3  train loss "));
-  CHECK(contains(r.out, "test loss"));
-
   const json doc = read_json(json_path);
   CHECK(doc["tool"] == "bnlab");
   CHECK(doc["version"] == "0.1.0");
   CHECK(doc["command"] == "train");
   REQUIRE(doc["runs"].size() == 1);
   check_metrics_run(doc["runs"][0], "batchnorm", "batch", 3);
+  CHECK(doc["runs"][0]["status"] == "finished");
+
+  // Everything for people on stderr (not a terminal: one line per epoch, no bar), stdout empty.
+  CHECK(r.out.empty());
+  const std::vector<std::string> lines = lines_of(r.err);
+  REQUIRE(lines.size() >= 2);
+  CHECK(lines[0] == "train batchnorm 20-128-64-4 on synthetic");
+  CHECK(lines[1] == "  3200 train / 800 val / 1000 test rows, adam lr 0.001, batch 32, 3 epochs");
+  std::vector<std::string> epoch_lines;
+  for (const auto& line : lines_of(r.err))
+    if (line.rfind("epoch ", 0) == 0) epoch_lines.push_back(line);
+  REQUIRE(epoch_lines.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    const json& e = doc["runs"][0]["epochs"][i];
+    CAPTURE(epoch_lines[i]);
+    CHECK(epoch_lines[i].rfind("epoch " + std::to_string(i + 1) + "/3  train loss " + f4(e["train_loss"]) + " acc " +
+                                   f4(e["train_acc"]) + "  val loss " + f4(e["val_loss"]) + " acc " + f4(e["val_acc"]) + "  ",
+                               0) == 0);
+    CHECK(contains(epoch_lines[i], ms_per_step(e)));
+    CHECK(contains(epoch_lines[i], " samples/s"));
+    CHECK(contains(epoch_lines[i], "  ETA ") == (i < 2));  // the whole run's; none after the last epoch
+  }
+  CHECK(contains(r.err, "batchnorm 20-128-64-4: test loss " + f4(doc["runs"][0]["test"]["loss"]) + " acc " +
+                            f4(doc["runs"][0]["test"]["acc"])));
 
   const auto csv = lines_of(read_text(csv_path));
   REQUIRE(csv.size() == 4);
@@ -138,37 +172,68 @@ TEST_CASE("compare prints both variants side by side and a summary, and writes o
   INFO(r.err);
   INFO(r.out);
   REQUIRE(r.status == 0);
-  CHECK(contains(r.out, "plain"));
-  CHECK(contains(r.out, "batchnorm"));
-  // One table row per epoch, each holding both variants' numbers (5 columns each after "|").
-  int rows = 0;
-  for (const auto& line : lines_of(r.out)) {
-    if (line.rfind("    1 |", 0) == 0 || line.rfind("    2 |", 0) == 0) {
-      ++rows;
-      CHECK(std::count(line.begin(), line.end(), '|') == 2);
-    }
-  }
-  CHECK(rows == 2);
-  CHECK(contains(r.out, "test loss"));
-  CHECK(contains(r.out, "test acc"));
-  CHECK(contains(r.out, "batchnorm - plain"));
-  CHECK(contains(r.out, "first epoch val acc >= 0.85"));
-  CHECK(contains(r.out, "mean s/epoch"));
-
   const json doc = read_json(json_path);
   CHECK(doc["command"] == "compare");
   REQUIRE(doc["runs"].size() == 2);
   check_metrics_run(doc["runs"][0], "plain", "none", 2);
   check_metrics_run(doc["runs"][1], "batchnorm", "batch", 2);
+  for (const json& run : doc["runs"]) CHECK(run["status"] == "finished");
+
+  // All of it on stderr, as train's; nothing on stdout. The settings in two short lines.
+  CHECK(r.out.empty());
+  const std::vector<std::string> lines = lines_of(r.err);
+  REQUIRE(lines.size() >= 7);
+  CHECK(lines[0] == "compare plain vs batchnorm on synthetic");
+  CHECK(lines[1] == "  3200 train / 800 val / 1000 test rows, 20-128-64-4");
+  CHECK(lines[2] == "  adam lr 0.001, batch 32, 2 epochs, seed 0");
+  CHECK(lines[4] == "epoch |   loss    acc val_loss val_acc      s |   loss    acc val_loss val_acc      s |");
+  // One table row per epoch holding both variants' numbers, as the document has them; the ETA of
+  // the whole run after every row but the last.
+  int rows = 0;
+  for (const auto& line : lines) {
+    for (int epoch = 1; epoch <= 2; ++epoch) {
+      if (line.rfind("    " + std::to_string(epoch) + " |", 0) != 0) continue;
+      ++rows;
+      CAPTURE(line);
+      CHECK(std::count(line.begin(), line.end(), '|') == 3);
+      std::string cells;
+      for (const json& run : doc["runs"]) {
+        const json& e = run["epochs"][epoch - 1];
+        cells += " | " + f4(e["train_loss"]) + " " + f4(e["train_acc"]) + "   " + f4(e["val_loss"]) + "  " + f4(e["val_acc"]);
+        CHECK(contains(line, cells));
+        cells += line.substr(line.find(cells) + cells.size(), 7);  // the seconds
+      }
+      CHECK(contains(line, "  ETA ") == (epoch == 1));
+    }
+  }
+  CHECK(rows == 2);
+  // The summary: each variant's test score, and the difference.
+  const json& plain = doc["runs"][0]["test"];
+  const json& bn = doc["runs"][1]["test"];
+  CHECK(contains(r.err, "batchnorm - plain"));
+  std::string acc_row;
+  for (const auto& line : lines)
+    if (line.rfind("test acc ", 0) == 0) acc_row = line;
+  CAPTURE(acc_row);
+  CHECK(contains(acc_row, f4(plain["acc"])));
+  CHECK(contains(acc_row, f4(bn["acc"])));
+  CHECK(contains(r.err, "first epoch val acc >= 0.85"));
+  CHECK(contains(r.err, "mean s/epoch"));
+  for (const auto& line : lines) CHECK(line.size() <= 100);
 }
 
 TEST_CASE("compare --variants picks the models") {
   TempDir s;
   const std::string json_path = s / "three.json";
-  const Run r = run_bnlab("compare --dataset synthetic --epochs 1 --variants plain,batchnorm,layernorm --quiet --json " + json_path, s);
+  const Run r = run_bnlab("compare --dataset synthetic --epochs 1 --variants plain,batchnorm,layernorm --json " + json_path, s);
   INFO(r.err);
   REQUIRE(r.status == 0);
-  CHECK(contains(r.out, "layernorm - plain"));
+  CHECK(contains(r.err, "layernorm - plain"));
+  // Three full groups would not fit 100 columns: the compact ones (accuracies and seconds).
+  const std::vector<std::string> lines = lines_of(r.err);
+  REQUIRE(lines.size() >= 5);
+  CHECK(lines[4] == "epoch |    acc val_acc      s |    acc val_acc      s |    acc val_acc      s |");
+  for (const auto& line : lines) CHECK(line.size() <= 100);
   const json doc = read_json(json_path);
   REQUIRE(doc["runs"].size() == 3);
   CHECK(doc["runs"][2]["config"]["norm"] == "layer");
@@ -188,16 +253,20 @@ TEST_CASE("the same seed twice gives the same metrics apart from times") {
 
 TEST_CASE("--quiet prints no per-epoch lines") {
   TempDir s;
+  // Only the result: train's test score, compare's summary (on stderr, stdout stays empty).
   const Run t = run_bnlab("train --dataset synthetic --epochs 2 --quiet", s);
   REQUIRE(t.status == 0);
-  CHECK(t.err.empty());
-  CHECK(lines_of(t.out).size() == 1);
-  CHECK(contains(t.out, "test loss"));
+  CHECK(t.out.empty());
+  REQUIRE(lines_of(t.err).size() == 1);
+  CHECK(lines_of(t.err)[0].rfind("batchnorm 20-128-64-4: test loss ", 0) == 0);
   const Run c = run_bnlab("compare --dataset synthetic --epochs 2 --quiet", s);
   REQUIRE(c.status == 0);
-  CHECK(c.err.empty());
-  for (const auto& line : lines_of(c.out)) CHECK(line.rfind("    1 |", 0) != 0);
-  CHECK(contains(c.out, "test acc"));
+  CHECK(c.out.empty());
+  for (const auto& line : lines_of(c.err)) {
+    CHECK(line.rfind("    1 |", 0) != 0);
+    CHECK(line.rfind("compare ", 0) != 0);
+  }
+  CHECK(contains(c.err, "test acc"));
 }
 
 TEST_CASE("bad usage: exit status 2, one line on stderr naming the flag, no output file") {
@@ -249,7 +318,7 @@ TEST_CASE("bad usage: exit status 2, one line on stderr naming the flag, no outp
   CHECK(contains(csv.err, "--csv"));
 }
 
-TEST_CASE("a failure while training: exit status 1, one line, no output file") {
+TEST_CASE("a failure while training: exit status 1, one line; the metrics say it diverged") {
   TempDir s;
   const std::string json_path = s / "diverged.json";
   // A learning rate this large sends the loss to infinity within a few steps.
@@ -260,7 +329,14 @@ TEST_CASE("a failure while training: exit status 1, one line, no output file") {
   REQUIRE(!lines.empty());
   CHECK(lines.back().rfind("bnlab: error: ", 0) == 0);
   CHECK(contains(lines.back(), "non-finite"));
-  CHECK(!fs::exists(json_path));
+  // The metrics say how far it got: diverged in its first epoch, the error, no test score.
+  const json diverged = read_json(json_path);
+  const json& run = diverged["runs"][0];
+  CHECK(run["status"] == "diverged");
+  CHECK(lines.back().rfind("bnlab: error: " + run["error"].get<std::string>() + " (try a smaller --lr", 0) == 0);
+  CHECK(contains(run["error"].get<std::string>(), "non-finite training loss at epoch 1, step "));
+  CHECK(run["epochs"].empty());
+  CHECK(!run.contains("test"));
   CHECK(!fs::exists(json_path + ".tmp"));
 
   // With --on-nonfinite skip the run finishes and the metrics count the skipped steps.
@@ -300,14 +376,15 @@ TEST_CASE("gradcheck of a small batch-norm model passes; an impossible tolerance
 
 TEST_CASE("--json /dev/stdout and --csv to a pipe: the document follows what bnlab printed, the pipe is read, nothing is replaced") {
   TempDir dir;
-  // stdout a regular file: the JSON comes after the result line, which is kept.
-  const Run r = run_bnlab("train --dataset synthetic --limit-train 400 --epochs 1 --quiet --json /dev/stdout", dir);
+  // stdout a regular file: it holds the document alone, once (not rewritten per epoch), the text
+  // is on stderr.
+  const Run r = run_bnlab("train --dataset synthetic --limit-train 400 --epochs 3 --json /dev/stdout", dir);
   REQUIRE_MESSAGE(r.status == 0, r.err);
-  const std::vector<std::string> lines = lines_of(r.out);
-  REQUIRE(lines.size() > 2);
-  CHECK(contains(lines[0], ": test loss "));
-  const json doc = json::parse(r.out.substr(r.out.find('\n') + 1));
+  CHECK(contains(r.err, ": test loss "));
+  const json doc = json::parse(r.out);
   CHECK(doc["command"] == "train");
+  CHECK(doc["runs"][0]["status"] == "finished");
+  CHECK(doc["runs"][0]["epochs"].size() == 3);
   // A pipe: `--csv /dev/stdout | cat` as a shell user writes it.
   const Run piped = run_shell("sh -c '" + std::string(BNLAB_TOOL_PATH) +
                                   " train --dataset synthetic --limit-train 400 --epochs 1 --quiet --csv /dev/stdout | cat'",

@@ -34,7 +34,7 @@ TEST_CASE("compare --model cnn trains cnn-plain and cnn-batchnorm like for like,
   const std::string args = "compare --model cnn --dataset mnist --data-dir " + data + " --hidden 8 --batch-size 16 --epochs 2 --json ";
   const Run a = run_bnlab(args + dir / "a.json", dir);
   REQUIRE_MESSAGE(a.status == 0, a.err);
-  CHECK(contains(a.out, "compare cnn-plain vs cnn-batchnorm on mnist: 96 train / 24 val / 40 test rows, 8x8x1-c32-p2-c64-p2-8-10"));
+  CHECK(contains(a.err, "compare cnn-plain vs cnn-batchnorm on mnist\n  96 train / 24 val / 40 test rows, 8x8x1-c32-p2-c64-p2-8-10\n"));
   const json doc = read_json(dir / "a.json");
   REQUIRE(doc["runs"].size() == 2);
   CHECK(doc["runs"][0]["name"] == "cnn-plain");

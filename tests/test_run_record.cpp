@@ -141,7 +141,7 @@ TEST_CASE("a diverged run and a train/compare run read back to the same entry") 
   CHECK_FALSE(b.test);
   CHECK_FALSE(b.eval_train);  // a diverged run's document has no "evals"
 
-  // run_json: no "status", "error" or "evals" (train and compare).
+  // run_json alone: no "status", "error" or "evals" (train and compare add "status": lab/outputs).
   const RunRecord plain = sample_record();
   const nlohmann::ordered_json entry = run_json(plain);
   CHECK(round_trip(entry) == entry.dump(2));
@@ -159,13 +159,34 @@ TEST_CASE("a diverged run and a train/compare run read back to the same entry") 
   CHECK(std::isnan(final_value(run_from_json(e), EpochMetric::val_acc)));
 }
 
+TEST_CASE("every run status is written by its name and reads back") {
+  const std::vector<std::pair<RunStatus, std::string>> names = {{RunStatus::running, "running"},
+                                                                {RunStatus::finished, "finished"},
+                                                                {RunStatus::interrupted, "interrupted"},
+                                                                {RunStatus::diverged, "diverged"}};
+  for (const auto& [status, name] : names) {
+    CAPTURE(name);
+    RunRecord r = sample_record();
+    r.status = status;
+    if (status != RunStatus::finished) r.test.reset();
+    nlohmann::ordered_json entry = run_json(r);
+    add_job_fields(entry, r);
+    CHECK(entry["status"] == name);
+    CHECK(entry.contains("error") == (status == RunStatus::diverged));
+    CHECK(round_trip(entry) == entry.dump(2));
+    CHECK(run_from_json(entry).status == status);
+  }
+}
+
 TEST_CASE("an entry that is not a run is an InputError naming the run and the field") {
   nlohmann::ordered_json entry = run_json(sample_record());
   entry["epochs"][0]["steps"] = "two";
   CHECK_THROWS_WITH_AS(run_from_json(entry), "run 'batchnorm-bs64-seed1': \"epochs[0]\" field 'steps': expected an integer, got string", InputError);
   entry = run_json(sample_record());
   entry["status"] = "paused";
-  CHECK_THROWS_AS(run_from_json(entry), InputError);
+  CHECK_THROWS_WITH_AS(run_from_json(entry),
+                       "run 'batchnorm-bs64-seed1': \"status\" is \"paused\": not one of running, finished, interrupted, diverged",
+                       InputError);
   CHECK_THROWS_AS(run_from_json(nlohmann::ordered_json::array()), InputError);
   CHECK(runs_from_json(nullptr).empty());
 }

@@ -5,16 +5,30 @@
 // one by one with `bnlab train --resume`). SIGINT / SIGTERM finish the current step, save every
 // variant's last completed epoch (to DIR, or ./bnlab-interrupted-<variant>.safetensors) and the
 // metrics so far, and exit with 130 / 143.
+//
+// What it prints for people (the settings, the epoch table, the summary) goes to stderr, as train's;
+// stdout carries only machine output (`--json /dev/stdout`). The table fits the terminal (100
+// columns when stderr is not one): one group of columns per variant, the compact group (train and
+// validation accuracy, seconds) when the full one would not fit:
+//
+//         | ---------------- plain ---------------- | -------------- batchnorm -------------- |
+//   epoch |   loss    acc val_loss val_acc      s |   loss    acc val_loss val_acc      s |
+//       1 | 0.5237 0.8123   0.4321  0.8456   1.93 | 0.4912 0.8250   0.4102  0.8523   2.41 |  ETA 0:39
+//
+// --json and --csv are rewritten after every epoch (each run's "status" "running"), and at the end.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <functional>
 #include <optional>
 
 #include <fmt/format.h>
 
+#include "graph/errors.hpp"
 #include "lab/numbers.hpp"
+#include "lab/outputs.hpp"
 #include "lab/run_control.hpp"
 #include "lab/run_loop.hpp"
 #include "graph/suggest.hpp"
@@ -61,18 +75,31 @@ void check_variants(const CompareFlags& c) {
     throw UsageError(fmt::format("--threshold {}: must be a validation accuracy in [0, 1]", c.threshold));
 }
 
-// Columns of one variant in the epoch table.
-constexpr int kGroupWidth = 41;
-std::string group_header(const std::string& name) {
-  return fmt::format(" | {:-^{}}", " " + name + " ", kGroupWidth);
-}
-std::string group_columns() {
-  return fmt::format(" | {:>8} {:>7}  {:>8} {:>7} {:>6}", "trn loss", "trn acc", "val loss", "val acc", "s");
-}
-std::string group_row(const EpochMetrics& m) {
-  return fmt::format(" | {:>8} {:>7}  {:>8} {:>7} {:>6.2f}", fixed(m.train_loss, 4), fixed(m.train_acc, 4),
-                     fixed(m.val_loss, 4), fixed(m.val_acc, 4), m.seconds);
-}
+// The columns of one variant in the epoch table: the full group, or the compact one (accuracies
+// and seconds) when the full groups of every variant would not fit the width. Keras' names: loss
+// and acc are the training batches' running means, val_* the eval-mode pass after the epoch.
+struct EpochTable {
+  bool compact = false;
+
+  static constexpr int kEpoch = 5;                 // "epoch"
+  static constexpr int kFull = 3 + 6 + 1 + 6 + 1 + 8 + 1 + 7 + 1 + 6;  // " | " and five columns
+  static constexpr int kCompact = 3 + 6 + 1 + 7 + 1 + 6;
+
+  static EpochTable fitting(size_t variants, int width) {
+    return {.compact = kEpoch + static_cast<int>(variants) * kFull + 2 > width};
+  }
+  int group_width() const { return (compact ? kCompact : kFull) - 3; }
+  std::string header(const std::string& name) const { return fmt::format(" | {:-^{}}", " " + name + " ", group_width()); }
+  std::string columns() const {
+    if (compact) return fmt::format(" | {:>6} {:>7} {:>6}", "acc", "val_acc", "s");
+    return fmt::format(" | {:>6} {:>6} {:>8} {:>7} {:>6}", "loss", "acc", "val_loss", "val_acc", "s");
+  }
+  std::string row(const EpochMetrics& m) const {
+    if (compact) return fmt::format(" | {:>6} {:>7} {:>6.2f}", fixed(m.train_acc, 4), fixed(m.val_acc, 4), m.seconds);
+    return fmt::format(" | {:>6} {:>6} {:>8} {:>7} {:>6.2f}", fixed(m.train_loss, 4), fixed(m.train_acc, 4),
+                       fixed(m.val_loss, 4), fixed(m.val_acc, 4), m.seconds);
+  }
+};
 
 std::string checkpoint_path(const std::string& dir, const std::string& variant) {
   return (std::filesystem::path(dir) / (variant + ".safetensors")).string();
@@ -140,7 +167,7 @@ void print_summary(const std::vector<RunRecord>& variants, double threshold) {
   auto row = [&](const std::string& label, const std::vector<std::string>& cells) {
     std::string line = fmt::format("{:<{}}", label, label_width);
     for (size_t i = 0; i < cells.size(); ++i) line += fmt::format("  {:>{}}", cells[i], widths[i]);
-    fmt::print("{}\n", line);
+    fmt::print(stderr, "{}\n", line);
   };
   // One row: each variant's value, then each variant's difference from the first.
   auto metric_row = [&](const std::string& label, auto value, int precision) {
@@ -150,7 +177,7 @@ void print_summary(const std::vector<RunRecord>& variants, double threshold) {
     row(label, cells);
   };
 
-  fmt::print("\n");
+  fmt::print(stderr, "\n");
   row("", heads);
   metric_row("test loss", [](const RunRecord& r) { return r.test->loss; }, 4);
   metric_row("test acc", [](const RunRecord& r) { return r.test->acc; }, 4);
@@ -191,26 +218,29 @@ void run_compare(const CompareFlags& flags, CommandResult& result) {
   nlohmann::ordered_json run_config = data_config(f);
   add_parallel_config(run_config, parallel);
 
-  const ProgressMode mode = progress_mode(f.quiet);
+  Progress progress(progress_mode(f.quiet));
+  const bool talk = progress.mode() != ProgressMode::quiet && writes_outputs();
+  const EpochTable table = EpochTable::fitting(c.variants.size(), terminal_columns(100));
   std::string line, notes;  // the epoch's table row, built run by run
   RunHooks hooks;
-  hooks.progress = progress_factory(mode);
+  hooks.progress = progress.factory();
   hooks.should_stop = interrupt_requested;
   hooks.epoch_done = [&](RunState& v) {
     const EpochMetrics& m = v.record.epochs.back();
     if (!c.checkpoint_dir.empty()) save_checkpoint(checkpoint_path(c.checkpoint_dir, v.record.name), *v.trainer, v.record.epochs, options);
     if (line.empty()) line = fmt::format("{:>5}", m.epoch);
-    line += group_row(m);
+    line += table.row(m);
     if (m.skipped_steps > 0) notes += fmt::format("  ({}: {} non-finite steps skipped)", v.record.name, m.skipped_steps);
   };
+  std::function<void()> write_live;  // set once the loop exists
   hooks.round_done = [&](int) {
-    if (mode != ProgressMode::quiet) {
-      fmt::print("{}{}\n", line, notes);
-      // Rows are the progress report: show each as soon as it exists, even through a pipe.
-      std::fflush(stdout);
+    if (talk) {
+      const double left = progress.remaining_seconds();
+      fmt::print(stderr, "{} |{}{}\n", line, std::isfinite(left) && left > 0 ? "  ETA " + clock_text(left) : "", notes);
     }
     line.clear();
     notes.clear();
+    if (write_live) write_live();
   };
   // Every rank builds its trainers on rank 0's data before any rank takes a step.
   const uint64_t rank0_data = world.distributed() ? std::stoull(world.broadcast(std::to_string(data_fingerprint(data)))) : 0;
@@ -220,25 +250,33 @@ void run_compare(const CompareFlags& flags, CommandResult& result) {
     built = std::make_unique<RunLoop>(jobs, data, std::move(hooks));
   });
   RunLoop& loop = *built;
+  if (writes_outputs()) write_live = [&] { write_outputs(f.outputs, "compare", loop.records(), run_config, {}, /*live=*/true); };
 
   const TrainConfig& config = jobs.front().config;
-  if (writes_outputs())
-    fmt::print("compare {} on {}: {} train / {} val / {} test rows, {}, {} lr {}, batch {}, {} epoch{}, seed {}{}\n",
-             fmt::join(c.variants, " vs "), f.dataset, data.train.size(), data.val.size(), data.test.size(),
-             jobs.front().spec.describe(), to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size,
-             config.epochs, config.epochs == 1 ? "" : "s", config.seed, parallel_note(parallel));
-  if (mode != ProgressMode::quiet) {
+  if (talk) {
+    // Short lines: the settings fit 80 columns for the presets' names.
+    fmt::print(stderr, "compare {} on {}\n  {} train / {} val / {} test rows, {}\n  {} lr {}, batch {}, {} epoch{}, seed {}{}\n",
+               fmt::join(c.variants, " vs "), f.dataset, data.train.size(), data.val.size(), data.test.size(),
+               jobs.front().spec.describe(), to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size,
+               config.epochs, config.epochs == 1 ? "" : "s", config.seed, parallel_note(parallel));
     std::string groups = fmt::format("{:>5}", ""), columns = fmt::format("{:>5}", "epoch");
     for (const RunJob& j : jobs) {
-      groups += group_header(j.name);
-      columns += group_columns();
+      groups += table.header(j.name);
+      columns += table.columns();
     }
-    fmt::print("{}\n{}\n", groups, columns);
+    fmt::print(stderr, "{} |\n{} |\n", groups, columns);
   }
-  std::fflush(stdout);
 
   InterruptGuard guard;
-  if (!loop.run()) {
+  bool completed = false;
+  try {
+    completed = loop.run();
+  } catch (const NonFiniteError&) {
+    // The metrics say how far each variant got (the one that diverged: "status": "diverged").
+    if (writes_outputs()) write_outputs(f.outputs, "compare", loop.records(), run_config);
+    throw;
+  }
+  if (!completed) {
     if (writes_outputs()) save_interrupted(loop, c.checkpoint_dir, f, options);
     result.exit_code = interrupted_exit_status();
     return;
@@ -246,7 +284,6 @@ void run_compare(const CompareFlags& flags, CommandResult& result) {
   if (!writes_outputs()) return;
   const std::vector<RunRecord> runs = loop.records();
   print_summary(runs, c.threshold);
-  std::fflush(stdout);
   write_outputs(f.outputs, "compare", runs, run_config);
 }
 

@@ -1,7 +1,11 @@
-// bnlab train: one model, trained and tested, with progress on stderr and the test score on stdout.
+// bnlab train: one model, trained and tested. Everything it prints for people (progress, epoch
+// lines, the test score) goes to stderr; stdout carries only machine output (`--json /dev/stdout`).
 //
 //   bnlab train --checkpoint run.safetensors --save-best   # saves after every epoch; the best val epoch beside it
 //   bnlab train --resume run.safetensors --epochs 20       # continues that run (its configuration) to 20 epochs
+//
+// --json and --csv are rewritten after every epoch (status "running"), and at the end ("finished",
+// "interrupted" or "diverged"); --save-best says which epoch it kept and why.
 //
 // Ctrl-C (SIGINT) or kill (SIGTERM) finishes the current step, puts back the state of the last
 // completed epoch (a partial epoch cannot be resumed exactly: its batch order is drawn per epoch),
@@ -18,7 +22,9 @@
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
+#include "lab/metrics_json.hpp"
 #include "lab/numbers.hpp"
+#include "lab/outputs.hpp"
 #include "lab/run_control.hpp"
 #include "lab/run_loop.hpp"
 #include "tools/command.hpp"
@@ -89,32 +95,51 @@ void check_checkpoint_paths(const Saving& s, const OutputPaths& outputs) {
   if (s.save_best) check_output_path("--save-best", best_checkpoint_path(s.checkpoint));
 }
 
+// The epoch --save-best keeps: the best validation accuracy so far (the first of equals).
+struct BestEpoch {
+  std::string path;
+  int epoch = 0;  // 0 = none yet
+  double val_acc = -std::numeric_limits<double>::infinity();
+
+  // runs[].best_checkpoint in the metrics document (docs/metrics.md).
+  nlohmann::ordered_json json() const {
+    return {{"path", path}, {"epoch", epoch}, {"metric", "val_acc"}, {"value", json_number(val_acc)}};
+  }
+};
+
 // Trains `job` (a new run, or a resumed one) to its configured epochs through the run loop, saving
 // as asked. Returns false (having set the exit code) when interrupted.
 bool run_epochs(const RunJob& job, const data::Splits& data, const Saving& s, const TrainFlags& f, CommandResult& result,
-                RunRecord& run, const std::function<void(const Trainer&, const data::Splits&)>& announce) {
-  const ProgressMode mode = progress_mode(f.quiet);
-  const std::string best_path = s.save_best ? best_checkpoint_path(s.checkpoint) : "";
-  double best = -std::numeric_limits<double>::infinity();
+                RunRecord& run, DocumentExtras& extras, const std::function<void(const Trainer&, const data::Splits&)>& announce) {
+  Progress progress(progress_mode(f.quiet));
+  const bool talk = progress.mode() != ProgressMode::quiet;
+  BestEpoch best{.path = s.save_best ? best_checkpoint_path(s.checkpoint) : ""};
   // A resumed run's earlier best is the one beside the checkpoint, if it was kept.
-  if (s.save_best && std::filesystem::exists(best_path) && job.resume)
+  if (s.save_best && std::filesystem::exists(best.path) && job.resume)
     for (const EpochMetrics& m : job.resume->history)
-      if (m.val_acc > best) best = m.val_acc;
+      if (m.val_acc > best.val_acc) best = {best.path, m.epoch, m.val_acc};
+  extras.run_fields.assign(1, nlohmann::ordered_json::object());
+  if (best.epoch > 0) extras.run_fields[0]["best_checkpoint"] = best.json();
 
   RunHooks hooks;
-  if (mode == ProgressMode::live)
-    hooks.progress = [](const std::string&, int epochs) -> std::unique_ptr<RunProgress> {
-      return std::make_unique<ProgressBar>("", epochs);
-    };
+  hooks.progress = progress.factory(/*named=*/false);
   hooks.should_stop = interrupt_requested;
   hooks.epoch_done = [&](RunState& r) {
     const EpochMetrics& m = r.record.epochs.back();
-    if (mode != ProgressMode::quiet) fmt::print(stderr, "{}\n", epoch_line(m, r.job->config.epochs));
+    if (talk) fmt::print(stderr, "{}\n", epoch_line(m, r.job->config.epochs, progress.remaining_seconds(), progress.line_width()));
     if (!s.checkpoint.empty()) save_checkpoint(s.checkpoint, *r.trainer, r.record.epochs, s.data);
-    if (s.save_best && m.val_acc > best) {
-      best = m.val_acc;
-      save_checkpoint(best_path, *r.trainer, r.record.epochs, s.data);
+    if (s.save_best && m.val_acc > best.val_acc) {
+      const BestEpoch previous = best;
+      best.epoch = m.epoch;
+      best.val_acc = m.val_acc;
+      save_checkpoint(best.path, *r.trainer, r.record.epochs, s.data);
+      extras.run_fields[0]["best_checkpoint"] = best.json();
+      if (talk)
+        fmt::print(stderr, "saved best: epoch {}, val_acc {} {}\n", m.epoch, fixed(m.val_acc, 4),
+                   previous.epoch > 0 ? fmt::format("(previous best {}, epoch {})", fixed(previous.val_acc, 4), previous.epoch)
+                                      : "to " + best.path);
     }
+    if (writes_outputs()) write_outputs(f.outputs, "train", {r.record}, s.data_config, extras, /*live=*/true);
   };
   // Under mpirun every rank builds its trainer, and checks that it loaded rank 0's data, before
   // any rank takes a step (dist/world.hpp: a failure on any rank stops every rank).
@@ -129,7 +154,14 @@ bool run_epochs(const RunJob& job, const data::Splits& data, const Saving& s, co
   RunState& state = loop.runs().front();
   announce(*state.trainer, data);
   InterruptGuard guard;
-  const bool completed = loop.run();
+  bool completed = false;
+  try {
+    completed = loop.run();
+  } catch (const NonFiniteError&) {
+    // The metrics say how far the run got ("status": "diverged", "error"); main reports the error.
+    if (writes_outputs()) write_outputs(f.outputs, "train", {state.record}, s.data_config, extras);
+    throw;
+  }
   run = state.record;
   if (completed) return true;
 
@@ -147,7 +179,8 @@ bool run_epochs(const RunJob& job, const data::Splits& data, const Saving& s, co
                              {"epoch", e.epoch},
                              {"step", e.step},
                              {"checkpoints", {path}},
-                             {"resume", resume}});
+                             {"resume", resume}},
+                            extras);
   const int done = trainer.epoch();
   std::fprintf(stderr, "bnlab: %s during epoch %d (step %lld of %lld): saved %d completed epoch%s to %s "
                        "(a partial epoch cannot be resumed exactly); resume with: %s\n",
@@ -157,12 +190,11 @@ bool run_epochs(const RunJob& job, const data::Splits& data, const Saving& s, co
   return false;
 }
 
-void finish(const RunRecord& run, const TrainFlags& f, const nlohmann::ordered_json& data_config) {
+void finish(const RunRecord& run, const TrainFlags& f, const nlohmann::ordered_json& data_config, const DocumentExtras& extras) {
   if (!writes_outputs()) return;
-  fmt::print("{} {}: test loss {} acc {}  ({:.1f}s)\n", run.name, run.spec.describe(), fixed(run.test->loss, 4),
+  fmt::print(stderr, "{} {}: test loss {} acc {}  ({:.1f}s)\n", run.name, run.spec.describe(), fixed(run.test->loss, 4),
              fixed(run.test->acc, 4), run.total_seconds);
-  std::fflush(stdout);
-  write_outputs(f.outputs, "train", {run}, data_config);
+  write_outputs(f.outputs, "train", {run}, data_config, extras);
 }
 
 void run_train(const TrainCommand& c, CommandResult& result) {
@@ -199,12 +231,13 @@ void run_train(const TrainCommand& c, CommandResult& result) {
   RunRecord run;
   const auto announce = [&](const Trainer&, const data::Splits&) {
     if (progress_mode(f.quiet) != ProgressMode::quiet)
-      fmt::print(stderr, "train {} {} on {}: {} train / {} val / {} test rows, {} lr {}, batch {}, {} epoch{}{}\n", name,
+      fmt::print(stderr, "train {} {} on {}\n  {} train / {} val / {} test rows, {} lr {}, batch {}, {} epoch{}{}\n", name,
                  spec.describe(), f.dataset, data.train.size(), data.val.size(), data.test.size(),
                  to_string(config.optimizer.kind), config.optimizer.lr, config.batch_size, config.epochs,
                  config.epochs == 1 ? "" : "s", parallel_note(parallel));
   };
-  if (run_epochs(job, data, s, f, result, run, announce)) finish(run, f, s.data_config);
+  DocumentExtras extras;
+  if (run_epochs(job, data, s, f, result, run, extras, announce)) finish(run, f, s.data_config, extras);
 }
 
 void run_resume(const TrainCommand& c, CommandResult& result) {
@@ -274,11 +307,12 @@ void run_resume(const TrainCommand& c, CommandResult& result) {
   RunRecord run;
   const auto announce = [&](const Trainer&, const data::Splits&) {
     if (progress_mode(f.quiet) != ProgressMode::quiet)
-      fmt::print(stderr, "resume {} {} on {} from {} at epoch {} of {}: {} train / {} val / {} test rows{}\n", config.model,
+      fmt::print(stderr, "resume {} {} on {} from {} at epoch {} of {}\n  {} train / {} val / {} test rows{}\n", config.model,
                  ck.spec.describe(), ck.dataset, ck.path, ck.epoch, config.epochs, data.train.size(), data.val.size(),
                  data.test.size(), parallel_note(parallel));
   };
-  if (run_epochs(job, data, s, f, result, run, announce)) finish(run, f, s.data_config);
+  DocumentExtras extras;
+  if (run_epochs(job, data, s, f, result, run, extras, announce)) finish(run, f, s.data_config, extras);
 }
 
 }  // namespace

@@ -80,6 +80,8 @@ Destination destination_of(const std::string& path) {
 
 }  // namespace
 
+bool written_in_place(const std::string& path) { return destination_of(path).direct; }
+
 void check_output_path(const std::string& flag, const std::string& path) {
   if (path.empty()) throw UsageError(flag + ": the path is empty");
   const fs::path p(path);

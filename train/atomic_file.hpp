@@ -40,6 +40,10 @@ void check_output_path(const std::string& flag, const std::string& path);
 // missing folder (or "is not a directory").
 void prepare_output_dir(const std::string& flag, const std::string& dir);
 
+// True for a destination written in place rather than renamed over (above): a pipe, a terminal, a
+// device, /dev/stdout and the process's other descriptors. Such a file cannot be rewritten.
+bool written_in_place(const std::string& path);
+
 // Writes `content` to `path` atomically (above). Throws RuntimeError naming the path on failure.
 void write_file_atomically(const std::string& path, std::string_view content);
 

@@ -276,8 +276,11 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
         grad_norm_sum[static_cast<size_t>(p)] += std::sqrt(static_cast<double>(grads.view(p).vec().square().sum()));
     }
     optimizer_.step(session_.parameters(), session_.gradients(), session_.pool());
-    if (observer && observer->step)
-      observer->step(b + 1, steps, samples, seconds_since(start), loss_sum / static_cast<double>(std::max<int64_t>(samples, 1)));
+    if (observer && observer->step) {
+      const double rows = static_cast<double>(std::max<int64_t>(samples, 1));
+      observer->step({.step = b + 1, .steps = steps, .samples = samples, .seconds = seconds_since(start),
+                      .loss = loss_sum / rows, .acc = correct_sum / rows});
+    }
   }
   if (parallel) {
     average_per_worker_state();

@@ -110,11 +110,21 @@ struct EpochMetrics {
   std::vector<GradNorm> grad_norms;
 };
 
+// Where an epoch stands after one of its training steps (TrainObserver::step).
+struct StepProgress {
+  int64_t step = 0;      // steps done in the epoch (skipped ones included)
+  int64_t steps = 0;     // of this many
+  int64_t samples = 0;   // training rows of the steps that counted (not skipped)
+  double seconds = 0;    // since the epoch's first step
+  double loss = 0;       // running means over those rows: what EpochMetrics::train_loss / train_acc
+  double acc = 0;        // will be if the epoch ended here
+};
+
 // Progress reports while an epoch runs (all optional).
 struct TrainObserver {
   std::function<void(int epoch, int64_t batches)> epoch_start;
-  // After each step: steps done, total, samples done, seconds so far, running mean train loss.
-  std::function<void(int64_t step, int64_t steps, int64_t samples, double seconds, double loss)> step;
+  // After each step that counted (a skipped step reports nothing).
+  std::function<void(const StepProgress&)> step;
   // Polled before each step (an interrupt flag, say): true ends the epoch there by throwing
   // TrainingInterrupted, and the epoch does not count as completed (epoch() is unchanged).
   std::function<bool()> should_stop;
@@ -180,7 +190,10 @@ class Trainer {
   std::vector<double> step_sums_;      // what the workers sum after each step besides the gradients
 };
 
-enum class RunStatus { finished, diverged };
+// Where a run stands (the metrics document's "status", docs/metrics.md): training, done with a test
+// score, stopped by Ctrl-C / SIGTERM (its completed epochs saved), or stopped by a non-finite loss
+// or gradient (NonFiniteError). A record made by hand is a finished run.
+enum class RunStatus { running, finished, interrupted, diverged };
 
 // A finished (or partial) run as it goes into the metrics document.
 struct RunRecord {
