@@ -85,31 +85,38 @@ TEST_CASE("train --checkpoint saves the run; --save-best keeps the best validati
 }
 
 TEST_CASE("train 2 epochs, resume for 2 more = 4 epochs in one go: every metric and every weight") {
-  TempDir dir;
-  const std::string common = "train --dataset synthetic --threads 2 --quiet";
-  const std::string whole = dir / "whole.json", whole_ck = dir / "whole.safetensors";
-  REQUIRE(run_bnlab(common + " --epochs 4 --json " + whole + " --checkpoint " + whole_ck, dir).status == 0);
+  // At a constant rate, and with a step schedule whose rate halves every epoch (the resume is in the
+  // middle of it: the rates of epochs 3 and 4 come from the checkpoint's schedule).
+  for (const std::string schedule : {"", " --lr-schedule step --lr-step-epochs 1 --lr-gamma 0.5"}) {
+    CAPTURE(schedule);
+    TempDir dir;
+    const std::string common = "train --dataset synthetic --threads 2 --quiet" + schedule;
+    const std::string whole = dir / "whole.json", whole_ck = dir / "whole.safetensors";
+    REQUIRE(run_bnlab(common + " --epochs 4 --json " + whole + " --checkpoint " + whole_ck, dir).status == 0);
 
-  const std::string ck = dir / "run.safetensors", first = dir / "first.json", resumed = dir / "resumed.json";
-  REQUIRE(run_bnlab(common + " --epochs 2 --json " + first + " --checkpoint " + ck, dir).status == 0);
-  CHECK(read_json(first)["runs"][0]["epochs"].size() == 2);
-  const Run r = run_bnlab("train --resume " + ck + " --epochs 4 --json " + resumed, dir);
-  REQUIRE_MESSAGE(r.status == 0, r.err);
-  CHECK(contains(r.err, "from " + ck + " at epoch 2 of 4"));
-  CHECK(contains(r.err, "epoch 3/4"));
-  CHECK(!contains(r.err, "epoch 2/4"));
-  CHECK(!contains(r.err, "warning"));
+    const std::string ck = dir / "run.safetensors", first = dir / "first.json", resumed = dir / "resumed.json";
+    REQUIRE(run_bnlab(common + " --epochs 2 --json " + first + " --checkpoint " + ck, dir).status == 0);
+    CHECK(read_json(first)["runs"][0]["epochs"].size() == 2);
+    const Run r = run_bnlab("train --resume " + ck + " --epochs 4 --json " + resumed, dir);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(contains(r.err, "from " + ck + " at epoch 2 of 4"));
+    CHECK(contains(r.err, "epoch 3/4"));
+    CHECK(!contains(r.err, "epoch 2/4"));
+    CHECK(!contains(r.err, "warning"));
 
-  // The metrics document of the resumed run holds the whole history, epochs 1 to 4.
-  const json a = without_times(read_json(whole)), b = without_times(read_json(resumed));
-  REQUIRE(b["runs"][0]["epochs"].size() == 4);
-  CHECK(b["runs"][0]["epochs"][0]["epoch"] == 1);
-  CHECK(a == b);
-  // The resume saved back to its checkpoint: the same tensors, bit for bit, as the one-go run's.
-  const CheckpointParts x = checkpoint_parts(whole_ck), y = checkpoint_parts(ck);
-  CHECK(metadata_field(y, "progress") == metadata_field(x, "progress"));
-  CHECK(x.data.size() == y.data.size());
-  CHECK(x.data == y.data);
+    // The metrics document of the resumed run holds the whole history, epochs 1 to 4.
+    const json a = without_times(read_json(whole)), b = without_times(read_json(resumed));
+    REQUIRE(b["runs"][0]["epochs"].size() == 4);
+    CHECK(b["runs"][0]["epochs"][0]["epoch"] == 1);
+    CHECK(a == b);
+    const double halving = schedule.empty() ? 1 : 0.5;
+    for (int e = 0; e < 4; ++e) CHECK(b["runs"][0]["epochs"][e]["lr"].get<double>() == 1e-3 * std::pow(halving, e));
+    // The resume saved back to its checkpoint: the same tensors, bit for bit, as the one-go run's.
+    const CheckpointParts x = checkpoint_parts(whole_ck), y = checkpoint_parts(ck);
+    CHECK(metadata_field(y, "progress") == metadata_field(x, "progress"));
+    CHECK(x.data.size() == y.data.size());
+    CHECK(x.data == y.data);
+  }
 }
 
 TEST_CASE("train --resume refuses flags that would change the run, and warns about another thread count") {
