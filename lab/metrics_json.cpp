@@ -64,6 +64,8 @@ json entry_json(const RunRecord& run, json config) {
   json j = {{"name", run.name}, {"config", std::move(config)}, {"epochs", std::move(epochs)}};
   // Absent until training finished, as docs/metrics.md says.
   if (run.test) j["test"] = {{"loss", json_number(run.test->loss)}, {"acc", json_number(run.test->acc)}};
+  if (run.config.early_stop > 0)
+    j["early_stop"] = {{"best_epoch", run.best_epoch}, {"stopped_epoch", run.stopped_epoch}, {"reason", run.stop_reason}};
   j["total_seconds"] = json_number(run.total_seconds);
   return j;
 }
@@ -213,6 +215,10 @@ StoredRun stored_run_from_json(const json& entry) {
   const json& epochs = in.array(entry, "epochs");
   for (size_t i = 0; i < epochs.size(); ++i) r.epochs.push_back(read_epoch(in, epochs[i], i));
   if (entry.contains("test")) r.test = in.eval(in.object(entry, "test"));
+  const json& early = in.object(entry, "early_stop");
+  r.best_epoch = in.integer(early, "best_epoch", 0);
+  r.stopped_epoch = in.integer(early, "stopped_epoch", 0);
+  r.stop_reason = in.string(early, "reason", "");
   r.total_seconds = in.number(entry, "total_seconds");
   s.job_form = entry.contains("status");
   try {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <utility>
 
@@ -69,6 +70,8 @@ ProgressFactory with_step_hook(const ProgressFactory& progress, const std::funct
 void run_groups(const std::vector<JobGroup>& groups, const GroupSource& source, JobRunner& runner, const GroupEvents& events,
                 std::vector<std::optional<GroupOutcome>>& results) {
   results.assign(groups.size(), std::nullopt);
+  // Per group continued from the store: its runs' checkpoints and stored times, in the group's order.
+  std::map<size_t, std::vector<RunStore::Extension>> extensions;
   std::vector<size_t> todo;
   std::vector<double> cost;
   if (runner.leader()) {
@@ -76,12 +79,28 @@ void run_groups(const std::vector<JobGroup>& groups, const GroupSource& source, 
       if (source.store) {
         GroupRuns cached;
         for (const RunJob& r : groups[i].runs)
-          if (auto c = source.store->cached(r.name, job_config(r, *source.reference))) cached.push_back(std::move(*c));
+          if (auto c = source.store->cached(r.name, job_config(r, *source.reference), source.keep_checkpoints))
+            cached.push_back(std::move(*c));
         // A group is trained together (its runs' times are compared), so it is reused only whole.
         if (cached.size() == groups[i].runs.size()) {
-          results[i] = GroupOutcome{std::move(cached), true, ""};
+          results[i] = GroupOutcome{std::move(cached), true, 0, ""};
           if (events.reused) events.reused(i, *results[i]);
           continue;
+        }
+        if (source.keep_checkpoints) {
+          std::vector<RunStore::Extension> found;
+          std::string why;
+          for (const RunJob& r : groups[i].runs) {
+            auto e = source.store->extension(r.name, job_config(r, *source.reference), why);
+            if (!e) break;
+            found.push_back(std::move(*e));
+          }
+          if (found.size() == groups[i].runs.size()) {
+            if (events.extending) events.extending(i, found.front().checkpoint->epoch);
+            extensions[i] = std::move(found);
+          } else if (!why.empty() && events.retraining) {
+            events.retraining(i, why);
+          }
         }
       }
       todo.push_back(i);
@@ -93,14 +112,32 @@ void run_groups(const std::vector<JobGroup>& groups, const GroupSource& source, 
   const TrainGroup train = [&](size_t i, const std::function<void()>& between_steps) {
     const JobGroup& g = groups.at(i);
     inject_fault(trained_here++, g);
-    return run_jobs_interleaved(g.runs, source.data(g.seed), with_step_hook(source.progress, between_steps));
+    std::vector<RunJob> jobs = g.runs;
+    const auto ext = extensions.find(i);
+    if (ext != extensions.end())
+      for (size_t k = 0; k < jobs.size(); ++k) jobs[k].resume = ext->second[k].checkpoint.get();
+    std::function<void(RunState&)> keep;
+    if (source.keep_checkpoints && source.store)
+      keep = [&](RunState& r) {
+        if (r.record.status != RunStatus::finished) return;
+        r.last->restore(*r.trainer);  // the state after the last epoch (the test pass changed nothing of it)
+        save_checkpoint(source.store->checkpoint_path(r.job->name), *r.trainer, r.record.epochs);
+      };
+    GroupRuns runs = run_jobs_interleaved(jobs, source.data(g.seed), with_step_hook(source.progress, between_steps), keep);
+    // A continued run's time is the stored part's and the new epochs'.
+    if (ext != extensions.end())
+      for (size_t k = 0; k < runs.size(); ++k)
+        if (runs[k]["total_seconds"].is_number())
+          runs[k]["total_seconds"] = runs[k]["total_seconds"].get<double>() + ext->second[k].total_seconds;
+    return runs;
   };
   RunnerHooks hooks;
   hooks.started = events.started;
   hooks.done = [&](size_t i, GroupRuns runs, const std::string& where) {
     if (source.store)
       for (const nlohmann::ordered_json& r : runs) source.store->save(r);
-    results.at(i) = GroupOutcome{std::move(runs), false, where};
+    const auto ext = extensions.find(i);
+    results.at(i) = GroupOutcome{std::move(runs), false, ext == extensions.end() ? 0 : ext->second.front().checkpoint->epoch, where};
     if (events.trained) events.trained(i, *results[i]);
   };
   runner.run(todo, cost, train, hooks);

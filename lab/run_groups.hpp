@@ -39,17 +39,25 @@ struct GroupSource {
   const data::Splits* reference = nullptr;    // what job_config compares a stored run's config with
   std::function<const data::Splits&(uint64_t seed)> data;  // this process's data of a seed
   ProgressFactory progress;                   // per run, on the process that trains it
+  // Keep each trained run's checkpoint in the store (RunStore::checkpoint_path) and continue a stored
+  // run of fewer epochs from it instead of retraining it. Only where the leader trains every group
+  // itself (a serial runner): the checkpoints live in the leader's store.
+  bool keep_checkpoints = false;
 };
 
 struct GroupOutcome {
   GroupRuns runs;       // in the group's order
   bool reused = false;  // read from the store rather than trained
+  int extended_from = 0;  // continued from the stored runs' checkpoints at this epoch (0: trained from the start)
   std::string where;    // who trained it (JobRunner: "rank 1"), empty for this process alone
 };
 
 struct GroupEvents {
   std::function<void(size_t group, const GroupOutcome&)> reused;
   std::function<void(size_t group, const std::string& where)> started;
+  // A stored run of fewer epochs is continued from its checkpoint (at `epoch`), or retrained: `why`.
+  std::function<void(size_t group, int epoch)> extending;
+  std::function<void(size_t group, const std::string& why)> retraining;
   std::function<void(size_t group, const GroupOutcome&)> trained;
 };
 

@@ -26,11 +26,15 @@ nlohmann::ordered_json run_job(const RunJob& job, const data::Splits& data, cons
 }
 
 std::vector<nlohmann::ordered_json> run_jobs_interleaved(const std::vector<RunJob>& jobs, const data::Splits& data,
-                                                         const ProgressFactory& progress) {
+                                                         const ProgressFactory& progress,
+                                                         const std::function<void(RunState&)>& finished) {
   RunLoop loop(jobs, data, {.progress = progress, .record_divergence = true});
   loop.run();  // no should_stop hook: never interrupted
   std::vector<nlohmann::ordered_json> out;
-  for (const RunState& r : loop.runs()) out.push_back(job_json(r.record, *r.job));
+  for (RunState& r : loop.runs()) {
+    if (finished) finished(r);
+    out.push_back(job_json(r.record, *r.job));
+  }
   return out;
 }
 

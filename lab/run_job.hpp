@@ -14,6 +14,7 @@
 //            statistics (Mode::eval_batch_stats) in chunks of the training batch size.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,7 +36,9 @@ nlohmann::ordered_json run_job(const RunJob& job, const data::Splits& data, cons
 
 // Trains several jobs one epoch each in turn (as compare does), so that a change in the machine's
 // load affects all of them alike: for timing comparisons. Returns the runs in the order given.
+// `finished`, if given, is called for every run after the test pass (to keep its checkpoint).
 std::vector<nlohmann::ordered_json> run_jobs_interleaved(const std::vector<RunJob>& jobs, const data::Splits& data,
-                                                         const ProgressFactory& progress = {});
+                                                         const ProgressFactory& progress = {},
+                                                         const std::function<void(RunState&)>& finished = {});
 
 }  // namespace bnlab::lab

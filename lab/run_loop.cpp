@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "graph/errors.hpp"
+#include "lab/run_early_stop.hpp"
 
 namespace bnlab::lab {
 
@@ -35,8 +36,9 @@ RunLoop::RunLoop(std::vector<RunJob> jobs, const data::Splits& data, RunHooks ho
     r.record.test_size = data.test.size();
     r.record.status = RunStatus::running;
     r.last = std::make_unique<TrainerSnapshot>(*r.trainer);
+    if (r.trainer->config().early_stop > 0) watch_early_stop(r);
     if (hooks_.progress) r.progress = hooks_.progress(job.name, job.config.epochs);
-    r.done = r.trainer->epoch() >= job.config.epochs;
+    r.done = r.done || r.trainer->epoch() >= job.config.epochs;
     r.record.total_seconds = seconds_since(start);
   }
 }
@@ -78,8 +80,9 @@ bool RunLoop::run() {
       if (r.progress) r.progress->epoch_done();
       if (r.record.status == RunStatus::running) {
         r.last->take(*r.trainer);
+        const bool stop_early = r.early_stop && early_stop_after_epoch(r);
         if (hooks_.epoch_done) hooks_.epoch_done(r);
-        r.done = r.trainer->epoch() >= r.job->config.epochs;
+        r.done = stop_early || r.trainer->epoch() >= r.job->config.epochs;
       }
       r.record.total_seconds += seconds_since(start);
       trained = true;
@@ -93,6 +96,7 @@ bool RunLoop::run() {
 void RunLoop::finish(RunState& r) {
   if (r.record.status != RunStatus::running) return;
   const auto start = Clock::now();
+  if (r.early_stop) restore_best(r);
   r.record.test = r.trainer->evaluate(data_.test);
   r.record.total_seconds += seconds_since(start);
   r.record.status = RunStatus::finished;

@@ -64,7 +64,11 @@ struct RunState {
   RunRecord record;
   std::unique_ptr<TrainerSnapshot> last;  // the trainer after its last completed epoch (interruption)
   std::unique_ptr<RunProgress> progress;  // may be null
-  bool done = false;                      // trained all its epochs, or diverged
+  bool done = false;                      // trained all its epochs, diverged, or stopped early
+  // Early stopping (config.early_stop > 0): the watch and the best epoch's trainer, put back before
+  // the test pass. Null `best` after a resume whose best epoch came before the checkpoint's.
+  std::optional<EarlyStopping> early_stop;
+  std::unique_ptr<TrainerSnapshot> best;
 };
 
 struct RunHooks {

@@ -44,6 +44,17 @@ json normalized(const json& config) {
   return c;
 }
 
+// Whether `stored` is `wanted` with fewer epochs (nothing else differs).
+bool fewer_epochs_only(const json& stored, const json& wanted) {
+  json a = normalized(stored), b = normalized(wanted);
+  if (!a.is_object() || !b.is_object() || !a.contains("epochs") || !b.contains("epochs")) return false;
+  if (!a["epochs"].is_number_integer() || !b["epochs"].is_number_integer()) return false;
+  const int64_t have = a["epochs"].get<int64_t>(), want = b["epochs"].get<int64_t>();
+  a.erase("epochs");
+  b.erase("epochs");
+  return a == b && have < want;
+}
+
 }  // namespace
 
 std::string config_difference(const json& stored, const json& wanted) {
@@ -63,7 +74,7 @@ RunStore::RunStore(std::string dir, bool force, const std::string& command)
 
 std::string RunStore::path(const std::string& name) const { return (fs::path(dir_) / "runs" / (name + ".json")).string(); }
 
-std::optional<json> RunStore::cached(const std::string& name, const json& config) const {
+std::optional<json> RunStore::cached(const std::string& name, const json& config, bool continuable) const {
   const std::string p = path(name);
   std::error_code ec;
   const fs::file_status status = fs::status(p, ec);
@@ -100,9 +111,63 @@ std::optional<json> RunStore::cached(const std::string& name, const json& config
   }
   const std::string diff = config_difference(run["config"], config);
   if (diff.empty()) return run;
-  if (force_) return std::nullopt;
+  if (force_ || (continuable && fewer_epochs_only(run["config"], config))) return std::nullopt;
   throw UsageError(p + " was made with a different configuration (" + diff +
                    "); use another --out directory, or --force to redo such runs");
+}
+
+std::string RunStore::checkpoint_path(const std::string& name) const {
+  return (fs::path(dir_) / "runs" / (name + ".safetensors")).string();
+}
+
+std::optional<RunStore::Extension> RunStore::extension(const std::string& name, const json& config, std::string& why) const {
+  why.clear();
+  const std::string p = path(name);
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) return std::nullopt;
+  json run;
+  try {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    run = json::parse(text.str());
+  } catch (const json::exception&) {
+    return std::nullopt;  // not a run: cached() refuses it or --force retrains it
+  }
+  if (!run.is_object() || !run.contains("config") || !fewer_epochs_only(run["config"], config)) return std::nullopt;
+  const json& c = run["config"];
+  const std::string stored = "the stored run has " + c["epochs"].dump() + (c["epochs"] == 1 ? " epoch" : " epochs");
+  if (run.value("status", "finished") != "finished") {
+    why = stored + " and diverged";
+    return std::nullopt;
+  }
+  if (c.value("lr_schedule", "constant") == "cosine" || c.value("lr_schedule", "constant") == "warmup-cosine") {
+    why = stored + " on a " + c["lr_schedule"].get<std::string>() + " schedule, whose rates depend on the epoch count";
+    return std::nullopt;
+  }
+  if (c.value("early_stop", 0) != 0) {
+    why = stored + " with early stopping, whose best weights its checkpoint does not hold";
+    return std::nullopt;
+  }
+  const std::string ck = checkpoint_path(name);
+  if (!fs::is_regular_file(ck, ec)) {
+    why = stored + " but no checkpoint (" + ck + ")";
+    return std::nullopt;
+  }
+  Extension e;
+  try {
+    e.checkpoint = std::make_unique<Checkpoint>(read_checkpoint(ck));
+  } catch (const InputError& x) {
+    why = stored + " but its checkpoint cannot be read (" + x.what() + ")";
+    return std::nullopt;
+  }
+  const size_t epochs = run.contains("epochs") && run["epochs"].is_array() ? run["epochs"].size() : 0;
+  if (e.checkpoint->epoch != static_cast<int>(epochs)) {
+    why = stored + " but its checkpoint is at epoch " + std::to_string(e.checkpoint->epoch);
+    return std::nullopt;
+  }
+  if (run.contains("total_seconds") && run["total_seconds"].is_number()) e.total_seconds = run["total_seconds"].get<double>();
+  return e;
 }
 
 void RunStore::save(const json& run) const { write_file_atomically(path(run.at("name").get<std::string>()), run.dump(2) + "\n"); }

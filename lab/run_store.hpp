@@ -11,12 +11,14 @@
 //   if (auto run = store.cached(name, config)) use(*run); else store.save(run_job(...));
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "lab/dir_lock.hpp"
+#include "train/checkpoint.hpp"
 
 namespace bnlab::lab {
 
@@ -39,7 +41,25 @@ class RunStore {
   // naming the file for one that is not a run (empty, truncated, other JSON, a run of another name,
   // a field of the wrong type, unreadable) and — even with `force`, which could not replace it —
   // for a directory, pipe or device at its path.
-  std::optional<nlohmann::ordered_json> cached(const std::string& name, const nlohmann::ordered_json& config) const;
+  // With `continuable`, a stored run whose config differs from `config` only by fewer epochs is not
+  // refused but not cached either (nullopt): extension() says whether it can be continued.
+  std::optional<nlohmann::ordered_json> cached(const std::string& name, const nlohmann::ordered_json& config,
+                                               bool continuable = false) const;
+
+  // Where a run's checkpoint is kept beside its file (DIR/runs/<name>.safetensors): the state after
+  // its last epoch, so that a later command asking for more epochs continues it (extension()).
+  std::string checkpoint_path(const std::string& name) const;
+
+  // A stored run that `config` continues: the same configuration but for fewer epochs, finished, at
+  // a constant or step learning rate (a cosine's rates depend on the epoch count), without early
+  // stopping (its best weights are not in the checkpoint), with its checkpoint there and readable.
+  struct Extension {
+    std::unique_ptr<Checkpoint> checkpoint;
+    double total_seconds = 0;  // the stored run's, which the continued run adds to its own
+  };
+  // nullopt when there is no such run; then `why` says why a stored run of fewer epochs cannot be
+  // continued (it is retrained), or is empty when there is none.
+  std::optional<Extension> extension(const std::string& name, const nlohmann::ordered_json& config, std::string& why) const;
 
   // Writes run["name"]'s file atomically.
   void save(const nlohmann::ordered_json& run) const;

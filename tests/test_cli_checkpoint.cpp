@@ -158,31 +158,38 @@ TEST_CASE("while train runs, --json and --csv hold the epochs done so far with s
 }
 
 TEST_CASE("train 2 epochs, resume for 2 more = 4 epochs in one go: every metric and every weight") {
-  TempDir dir;
-  const std::string common = "train --dataset synthetic --threads 2 --quiet";
-  const std::string whole = dir / "whole.json", whole_ck = dir / "whole.safetensors";
-  REQUIRE(run_bnlab(common + " --epochs 4 --json " + whole + " --checkpoint " + whole_ck, dir).status == 0);
+  // At a constant rate, and with a step schedule whose rate halves every epoch (the resume is in the
+  // middle of it: the rates of epochs 3 and 4 come from the checkpoint's schedule).
+  for (const std::string schedule : {"", " --lr-schedule step --lr-step-epochs 1 --lr-gamma 0.5"}) {
+    CAPTURE(schedule);
+    TempDir dir;
+    const std::string common = "train --dataset synthetic --threads 2 --quiet" + schedule;
+    const std::string whole = dir / "whole.json", whole_ck = dir / "whole.safetensors";
+    REQUIRE(run_bnlab(common + " --epochs 4 --json " + whole + " --checkpoint " + whole_ck, dir).status == 0);
 
-  const std::string ck = dir / "run.safetensors", first = dir / "first.json", resumed = dir / "resumed.json";
-  REQUIRE(run_bnlab(common + " --epochs 2 --json " + first + " --checkpoint " + ck, dir).status == 0);
-  CHECK(read_json(first)["runs"][0]["epochs"].size() == 2);
-  const Run r = run_bnlab("train --resume " + ck + " --epochs 4 --json " + resumed, dir);
-  REQUIRE_MESSAGE(r.status == 0, r.err);
-  CHECK(contains(r.err, "from " + ck + " at epoch 2 of 4"));
-  CHECK(contains(r.err, "epoch 3/4"));
-  CHECK(!contains(r.err, "epoch 2/4"));
-  CHECK(!contains(r.err, "warning"));
+    const std::string ck = dir / "run.safetensors", first = dir / "first.json", resumed = dir / "resumed.json";
+    REQUIRE(run_bnlab(common + " --epochs 2 --json " + first + " --checkpoint " + ck, dir).status == 0);
+    CHECK(read_json(first)["runs"][0]["epochs"].size() == 2);
+    const Run r = run_bnlab("train --resume " + ck + " --epochs 4 --json " + resumed, dir);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(contains(r.err, "from " + ck + " at epoch 2 of 4"));
+    CHECK(contains(r.err, "epoch 3/4"));
+    CHECK(!contains(r.err, "epoch 2/4"));
+    CHECK(!contains(r.err, "warning"));
 
-  // The metrics document of the resumed run holds the whole history, epochs 1 to 4.
-  const json a = without_times(read_json(whole)), b = without_times(read_json(resumed));
-  REQUIRE(b["runs"][0]["epochs"].size() == 4);
-  CHECK(b["runs"][0]["epochs"][0]["epoch"] == 1);
-  CHECK(a == b);
-  // The resume saved back to its checkpoint: the same tensors, bit for bit, as the one-go run's.
-  const CheckpointParts x = checkpoint_parts(whole_ck), y = checkpoint_parts(ck);
-  CHECK(metadata_field(y, "progress") == metadata_field(x, "progress"));
-  CHECK(x.data.size() == y.data.size());
-  CHECK(x.data == y.data);
+    // The metrics document of the resumed run holds the whole history, epochs 1 to 4.
+    const json a = without_times(read_json(whole)), b = without_times(read_json(resumed));
+    REQUIRE(b["runs"][0]["epochs"].size() == 4);
+    CHECK(b["runs"][0]["epochs"][0]["epoch"] == 1);
+    CHECK(a == b);
+    const double halving = schedule.empty() ? 1 : 0.5;
+    for (int e = 0; e < 4; ++e) CHECK(b["runs"][0]["epochs"][e]["lr"].get<double>() == 1e-3 * std::pow(halving, e));
+    // The resume saved back to its checkpoint: the same tensors, bit for bit, as the one-go run's.
+    const CheckpointParts x = checkpoint_parts(whole_ck), y = checkpoint_parts(ck);
+    CHECK(metadata_field(y, "progress") == metadata_field(x, "progress"));
+    CHECK(x.data.size() == y.data.size());
+    CHECK(x.data == y.data);
+  }
 }
 
 TEST_CASE("train --resume refuses flags that would change the run, and warns about another thread count") {
@@ -471,6 +478,25 @@ bool near_json(const json& a, const json& b, double rel, const std::string& at =
   return false;
 }
 
+// The fields bnlab added after the reference files were written (learning-rate schedules, early
+// stopping), taken out of `doc` after checking them: the config's defaults (a constant rate, no early
+// stopping), each epoch's rate — null (unknown) for an epoch the old file stored, `lr` for one trained now.
+json without_schedule_fields(json doc) {
+  for (auto& run : doc["runs"]) {
+    json& c = run["config"];
+    CHECK(c["lr_schedule"] == "constant");
+    CHECK(c["early_stop"] == 0);
+    for (const char* key : {"lr_schedule", "lr_step_epochs", "lr_gamma", "lr_min", "lr_warmup_epochs", "lr_warmup_start", "early_stop",
+                            "early_stop_metric", "early_stop_min_delta"})
+      c.erase(key);
+    for (auto& e : run["epochs"]) {
+      CHECK((e["lr"].is_null() || e["lr"] == c["lr"]));
+      e.erase("lr");
+    }
+  }
+  return doc;
+}
+
 // tests/data/format1-batchnorm.safetensors was written by bnlab at checkpoint format 1 (the MLP
 // family's parameters as the spec; commit 6c4fa9b): `bnlab train --dataset synthetic --model
 // batchnorm --hidden 16,8 --epochs 2 --seed 3 --checkpoint format1-batchnorm.safetensors`. Beside
@@ -490,7 +516,7 @@ TEST_CASE("a checkpoint of format 1 still loads, evaluates and resumes as the bn
   const Run eval = run_bnlab("eval --checkpoint " + ck + " --json " + (dir / "eval.json"), dir);
   REQUIRE(eval.status == 0);
   CHECK(contains(eval.out, "batchnorm 20-16-8-4 (epoch 2) on synthetic/test: 1000 rows, loss 0.6750 acc 0.7610"));
-  json got = without_times(read_json(dir / "eval.json")), want = read_json(data + "format1-batchnorm.eval.json");
+  json got = without_schedule_fields(without_times(read_json(dir / "eval.json"))), want = read_json(data + "format1-batchnorm.eval.json");
   got["runs"][0]["eval"].erase("checkpoint");  // where the file was read from
   want["runs"][0]["eval"].erase("checkpoint");
   // Added since that bnlab (the per-class counts, docs/metrics.md): its class names are the ids (a
@@ -520,14 +546,17 @@ TEST_CASE("a checkpoint of format 1 still loads, evaluates and resumes as the bn
 
   const Run resume = run_bnlab("train --resume " + ck + " --epochs 3 --quiet --json " + (dir / "resumed.json"), dir);
   REQUIRE(resume.status == 0);
-  const json resumed = without_times(read_json(dir / "resumed.json"));
-  // The stored document predates runs[].status (a field added since; the rest must not change).
-  CHECK(resumed["runs"][0]["status"] == "finished");
-  json without_status = resumed;
-  without_status["runs"][0].erase("status");
-  CHECK(near_json(without_status, read_json(data + "format1-batchnorm.resumed-to-3.json"), 1e-5));
+  const json with_rates = without_times(read_json(dir / "resumed.json"));
+  CHECK(with_rates["runs"][0]["epochs"][1]["lr"].is_null());  // stored by the old bnlab: unknown
+  CHECK(with_rates["runs"][0]["epochs"][2]["lr"] == 0.001);   // trained now
+  // The stored document predates runs[].status and the schedule's fields (added since; the rest
+  // must not change).
+  CHECK(with_rates["runs"][0]["status"] == "finished");
+  json resumed = without_schedule_fields(with_rates);
+  resumed["runs"][0].erase("status");
+  CHECK(near_json(resumed, read_json(data + "format1-batchnorm.resumed-to-3.json"), 1e-5));
   CHECK(checkpoint_parts(ck).header["__metadata__"]["format_version"] == std::to_string(bnlab::kCheckpointVersion));
 
   REQUIRE(run_bnlab("train --resume " + v2 + " --epochs 3 --quiet --json " + (dir / "resumed-v2.json"), dir).status == 0);
-  CHECK(without_times(read_json(dir / "resumed-v2.json")) == resumed);
+  CHECK(without_schedule_fields(without_times(read_json(dir / "resumed-v2.json"))) == resumed);
 }

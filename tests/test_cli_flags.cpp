@@ -161,7 +161,7 @@ std::vector<std::string> bad_values(const Flag& f) {
     std::vector<std::string> unsigned_ints = kBadIntegers;
     unsigned_ints.push_back("-1");
     return std::map<std::string, std::vector<std::string>>{
-        {"INT", kBadIntegers},     {"N", kBadIntegers},          {"G", kBadIntegers},           {"UINT", unsigned_ints},
+        {"INT", kBadIntegers},     {"N", kBadIntegers},          {"PATIENCE", kBadIntegers},          {"G", kBadIntegers},           {"UINT", unsigned_ints},
         {"FLOAT", kBadReals},      {"N,N", kBadIntegerLists},    {"S,S", kBadIntegerLists},     {"H,W,C", kBadIntegerLists},
         {"NAME,NAME", kBadNameLists}, {"TEXT", {""}},            {"PATH", {""}},                {"DIR", {""}},
         {"NAME", {""}},            {"FAMILY", {""}},             {"FILE", {""}}};

@@ -252,12 +252,14 @@ TEST_CASE("sweep trains one run per (variant, batch size, seed), resumes, and re
   CHECK(contains(resumed.out, "sweep: 8 runs (1 trained, 7 reused)"));
 
   // Another configuration in the same directory: refused with the difference named, unless --force.
-  const std::string changed = "sweep --dataset synthetic --epochs 2 --batch-sizes 64 --seeds 0 --quiet --out " + out;
-  check_error(run_bnlab(changed, dir), 2, {"plain-bs64-seed0.json", "different configuration", "epochs: 1 there, 2 now", "--force"});
+  // (More epochs is not another configuration to a serial sweep: it continues the stored runs,
+  // tests/test_cli_sweep_extend.cpp.)
+  const std::string changed = "sweep --dataset synthetic --epochs 1 --lr 0.002 --batch-sizes 64 --seeds 0 --quiet --out " + out;
+  check_error(run_bnlab(changed, dir), 2, {"plain-bs64-seed0.json", "different configuration", "lr: 0.001 there, 0.002 now", "--force"});
   const Run forced = run_bnlab(changed + " --force", dir);
   REQUIRE(forced.status == 0);
   CHECK(contains(forced.out, "sweep: 2 runs (2 trained, 0 reused)"));
-  CHECK(read_json(out + "/runs/plain-bs64-seed0.json")["config"]["epochs"] == 2);
+  CHECK(read_json(out + "/runs/plain-bs64-seed0.json")["config"]["lr"] == 0.002);
 }
 
 TEST_CASE("study on a subset of items writes verdicts, figures and a report") {

@@ -128,7 +128,9 @@ TEST_CASE("configuration fields: each declared once, with a range the validation
   CHECK(names == std::vector<std::string>{"dataset", "model", "epochs", "batch_size", "drop_last", "optimizer.kind",
                                           "optimizer.lr", "optimizer.momentum", "optimizer.beta1", "optimizer.beta2",
                                           "optimizer.eps", "optimizer.weight_decay", "seed", "threads", "eval_batch_size",
-                                          "record_internals", "on_nonfinite"});
+                                          "record_internals", "on_nonfinite", "lr_schedule", "lr_step_epochs", "lr_gamma", "lr_min",
+                                          "lr_warmup_epochs", "lr_warmup_start", "early_stop", "early_stop_metric",
+                                          "early_stop_min_delta"});
   // The defaults are the structs' own (DESIGN.md's reference experiment).
   CHECK(c.optimizer.lr == 1e-3);
   CHECK(c.optimizer.eps == 1e-7);

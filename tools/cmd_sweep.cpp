@@ -1,7 +1,9 @@
 // bnlab sweep: the variants (plain and batchnorm by default) over a grid of batch sizes and seeds,
 // one run per (variant, batch size, seed) named like "batchnorm-bs64-seed1", then a summary table
 // with mean ± std over the seeds. With --out DIR every finished run is kept as DIR/runs/<name>.json
-// (run_store.hpp): an interrupted or failed sweep keeps them, and rerunning skips them. DIR also gets
+// (run_store.hpp) with its checkpoint DIR/runs/<name>.safetensors: an interrupted or failed sweep
+// keeps them, rerunning skips them, and rerunning with more --epochs continues each stored run from
+// its checkpoint (the same result as a sweep of that many epochs from the start). DIR also gets
 // metrics.json, the figures and report.md. Under mpirun the runs are spread over the ranks and
 // gathered by rank 0 (lab/run_groups.hpp through tools/job_runners.hpp; docs/distributed.md).
 #include <cstdio>
@@ -163,10 +165,11 @@ void run_sweep(const SweepFlags& s) {
           job.extra_config = data_config(g);
           groups.push_back({seed, {std::move(job)}});
         }
-    // A stored run made with another configuration is refused before anything trains. Sizes are not
+    // A stored run made with another configuration is refused before anything trains (one of fewer
+    // epochs is continued instead, but for a distributed sweep). Sizes are not
     // compared (run_store.hpp), so no data is needed to recognise a finished run.
     if (store)
-      for (const JobGroup& g : groups) store->cached(g.runs.front().name, job_config(g.runs.front(), *first));
+      for (const JobGroup& g : groups) store->cached(g.runs.front().name, job_config(g.runs.front(), *first), !world.distributed());
   });
 
   const size_t total = groups.size();
@@ -182,6 +185,13 @@ void run_sweep(const SweepFlags& s) {
       fmt::print(stderr, "{}: reused {}\n", label(i), store->path(groups[i].runs.front().name));
     };
     events.started = [&](size_t i, const std::string& where) { fmt::print(stderr, "{}: training{}\n", label(i), on(where)); };
+    events.extending = [&](size_t i, int epoch) {
+      fmt::print(stderr, "{}: continuing from epoch {} ({}) to epoch {}\n", label(i), epoch,
+                 store->checkpoint_path(groups[i].runs.front().name), groups[i].runs.front().config.epochs);
+    };
+    events.retraining = [&](size_t i, const std::string& why) {
+      fmt::print(stderr, "{}: {}: retraining it from the start\n", label(i), why);
+    };
     events.trained = [&](size_t i, const GroupOutcome& g) {
       const RunRecord record = run_from_json(g.runs.front());
       fmt::print(stderr, "{}: {} val acc {:.4f} test acc {:.4f}, {:.1f}s{}\n", label(i), diverged(record) ? "DIVERGED," : "finished,",
@@ -193,6 +203,9 @@ void run_sweep(const SweepFlags& s) {
   source.reference = first;
   source.data = data_for;
   source.progress = world.distributed() ? ProgressFactory{} : progress_factory(mode);
+  // Each run's checkpoint is kept beside its file, so a later sweep with more --epochs continues it;
+  // under mpirun the runs are trained on other hosts, whose checkpoints the leader's store cannot hold.
+  source.keep_checkpoints = store.has_value() && !world.distributed();
   std::vector<std::optional<GroupOutcome>> results;
   try {
     run_groups(groups, source, *runner, events, results);
@@ -204,9 +217,10 @@ void run_sweep(const SweepFlags& s) {
 
   json runs = json::array();
   std::vector<RunRecord> records;
-  size_t trained = 0, reused = 0;
+  size_t trained = 0, reused = 0, continued = 0;
   for (const auto& g : results) {
     (g->reused ? reused : trained) += g->runs.size();
+    if (g->extended_from > 0) continued += g->runs.size();
     for (const json& r : g->runs) {
       records.push_back(run_from_json(r));
       runs.push_back(r);
@@ -215,7 +229,8 @@ void run_sweep(const SweepFlags& s) {
   const json doc = sweep_document(s, runs, records);
   write_documents(s, doc, records);
   fmt::print("{}", sweep_summary_text(sweep_summary(records, s.threshold), s.threshold));
-  fmt::print("sweep: {} runs ({} trained, {} reused)\n", runs.size(), trained, reused);
+  fmt::print("sweep: {} runs ({} trained, {} reused{})\n", runs.size(), trained, reused,
+             continued ? fmt::format("; {} of the trained continued from their checkpoints", continued) : "");
   if (store) {
     const ReportOutput r = write_report(doc, s.out, "metrics.json", gnuplot_available());
     fmt::print("report: {}\n{}\n", r.path, r.figures.note);
@@ -247,8 +262,8 @@ void register_sweep(CLI::App& app, CommandResult&) {
       ->capture_default_str()
       ->group("Output");
   cmd->add_option("--out", flags->out,
-                  "directory for one JSON file per finished run (DIR/runs; rerunning skips them), metrics.json, figures and "
-                  "report.md")
+                  "directory for one JSON file and one checkpoint per finished run (DIR/runs; rerunning skips them, or "
+                  "continues them to more --epochs), metrics.json, figures and report.md")
       ->type_name("DIR")
       ->group("Output");
   cmd->add_flag("--force", flags->force, "retrain runs whose file in --out was made with a different configuration")->group("Output");

@@ -192,6 +192,13 @@ bool run_epochs(const RunJob& job, const data::Splits& data, const Saving& s, co
 
 void finish(const RunRecord& run, const TrainFlags& f, const nlohmann::ordered_json& data_config, const DocumentExtras& extras) {
   if (!writes_outputs()) return;
+  // Early stopping: when it stopped and whose weights the test score is of.
+  if (run.config.early_stop > 0)
+    fmt::print(stderr, "{}: {}; tested with epoch {}'s weights\n", run.name,
+               run.stopped_epoch ? "stopped after epoch " + std::to_string(run.stopped_epoch) + ": " + run.stop_reason
+                                 : "trained all " + std::to_string(run.epochs.size()) + " epochs" +
+                                       (run.stop_reason.empty() ? "" : " (" + run.stop_reason + ")"),
+               run.best_epoch);
   fmt::print(stderr, "{} {}: test loss {} acc {}  ({:.1f}s)\n", run.name, run.spec.describe(), fixed(run.test->loss, 4),
              fixed(run.test->acc, 4), run.total_seconds);
   write_outputs(f.outputs, "train", {run}, data_config, extras);

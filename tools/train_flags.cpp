@@ -126,6 +126,11 @@ void add_train_flags(CLI::App& cmd, TrainFlags& f, TrainFlagSet set) {
   add_model_flags(cmd, f, [&](const FieldInfo& field) { return set.norm || std::string(field.name) != "norm"; }, model);
 
   bind_fields(cmd, f.config, "Training");
+  visit_fields(f.config, [&](const FieldInfo& field, const auto&) {
+    const std::string name = field.name;
+    if (field.flag && (name.starts_with("lr_") || name.starts_with("early_stop")))
+      f.config_opts[name] = cmd.get_option_no_throw(field.flag);
+  });
 
   const std::string output = "Output";
   cmd.add_option("--json", f.outputs.json, "write the metrics document (docs/metrics.md) to PATH")->type_name("PATH")->group(output);
@@ -178,6 +183,37 @@ void check_norm_fits_preset(const TrainFlags& f, const std::string& preset) {
 
 }  // namespace
 
+namespace {
+
+// A flag of a learning-rate schedule or of early stopping means nothing without it: refused rather
+// than ignored.
+void check_schedule_flags(const TrainFlags& f) {
+  const auto opt = [&](const char* field) -> const CLI::Option* {
+    const auto it = f.config_opts.find(field);
+    return it == f.config_opts.end() ? nullptr : it->second;
+  };
+  const TrainConfig& c = f.config;
+  const std::string schedule = to_string(c.lr_schedule);
+  const auto needs = [&](const char* field, bool ok, const std::string& what) {
+    if (given(opt(field)) && !ok)
+      throw UsageError(fmt::format("{} is for {}, but --lr-schedule is {}", opt(field)->get_name(), what, schedule));
+  };
+  needs("lr_step_epochs", c.lr_schedule == LrSchedule::step, "--lr-schedule step");
+  needs("lr_gamma", c.lr_schedule == LrSchedule::step, "--lr-schedule step");
+  needs("lr_min", depends_on_epochs(c.lr_schedule), "--lr-schedule cosine or warmup-cosine");
+  needs("lr_warmup_epochs", c.lr_schedule == LrSchedule::warmup_cosine, "--lr-schedule warmup-cosine");
+  needs("lr_warmup_start", c.lr_schedule == LrSchedule::warmup_cosine, "--lr-schedule warmup-cosine");
+  if (given(opt("early_stop")) && c.early_stop == 0)
+    bad("--early-stop", "0", "must be at least 1 (the epochs to wait for an improvement; leave the flag out to train every epoch)");
+  for (const char* field : {"early_stop_metric", "early_stop_min_delta"})
+    if (given(opt(field)) && c.early_stop == 0)
+      throw UsageError(fmt::format("{} is for --early-stop PATIENCE, which was not given", opt(field)->get_name()));
+  if (c.early_stop > 0 && f.data.val_fraction == 0)
+    bad("--early-stop", std::to_string(c.early_stop), "watches the validation split, but --val-fraction is 0 (give it a value above 0)");
+}
+
+}  // namespace
+
 void check_before_loading(const TrainFlags& f, const std::vector<std::string>& presets) {
   const auto names = data::dataset_names();
   if (std::find(names.begin(), names.end(), f.dataset) == names.end())
@@ -188,6 +224,7 @@ void check_before_loading(const TrainFlags& f, const std::vector<std::string>& p
     throw UsageError("--csv-pixels is for --dataset csv; --dataset " + f.dataset +
                      (f.dataset == "synthetic" ? " is generated" : " has its own scaling (images: pixels / 255)"));
   with_flags([&] { validate_fields(f.data); });
+  check_schedule_flags(f);
   for (const auto& p : presets) {
     if (is_model_file(p) || (!f.model_file.empty() && p == f.model_file)) {
       // A model file is the whole model: a refinement flag would be silently ignored.

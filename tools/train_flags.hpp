@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,9 @@ struct TrainFlags {
   bool quiet = false;
 
   CLI::Option* bn_preset_opt = nullptr;
+  // The training flags by field name (the options a learning-rate schedule or early stopping
+  // takes are refused without it).
+  std::map<std::string, CLI::Option*> config_opts;
 };
 
 void add_train_flags(CLI::App& cmd, TrainFlags& flags, TrainFlagSet set);

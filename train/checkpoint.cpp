@@ -353,14 +353,20 @@ void restore(Trainer& trainer, const Checkpoint& ckpt) {
     // A resume takes the optimizer and the data order from the checkpoint.
     const json saved = json::parse(to_json(ckpt.config)), model = json::parse(to_json(trainer.config()));
     json a, b;
-    for (const char* key : {"optimizer", "seed", "batch_size", "drop_last"}) {
+    for (const char* key : {"optimizer", "seed", "batch_size", "drop_last", "lr_schedule", "lr_step_epochs", "lr_gamma", "lr_min",
+                            "lr_warmup_epochs", "lr_warmup_start"}) {
       a[key] = saved[key];
       b[key] = model[key];
     }
     const std::string diff = first_difference(a, b);
     if (!diff.empty())
       throw InputError(where(ckpt.path) + "the training configuration differs: " + diff +
-                       " (a resume continues with the checkpoint's optimizer, seed, batch size and drop_last)");
+                       " (a resume continues with the checkpoint's optimizer, seed, batch size, drop_last and learning-rate schedule)");
+    // A cosine's rates are spread over the run's epochs: another count would change them mid-run.
+    if (depends_on_epochs(ckpt.config.lr_schedule) && ckpt.config.epochs != trainer.config().epochs)
+      throw InputError(where(ckpt.path) + "the run's " + to_string(ckpt.config.lr_schedule) + " learning-rate schedule spans its " +
+                       std::to_string(ckpt.config.epochs) + " epochs, so it cannot continue to " +
+                       std::to_string(trainer.config().epochs) + " (its rates would change); a constant or step schedule can");
   };
   check_and_copy(ckpt, targets, [](const std::string&) { return false; }, config_checks);
   opt.set_steps(ckpt.optimizer_steps);

@@ -28,10 +28,16 @@ namespace bnlab {
 
 inline std::string field_text(OptimizerKind v) { return to_string(v); }
 inline std::string field_text(NonFinitePolicy v) { return to_string(v); }
+inline std::string field_text(LrSchedule v) { return to_string(v); }
+inline std::string field_text(EarlyStopMetric v) { return to_string(v); }
 
 // Enum fields by name (UsageError listing the known names otherwise).
 inline void parse_field(const std::string& s, OptimizerKind& out) { out = optimizer_from_string(s); }
 inline void parse_field(const std::string& s, NonFinitePolicy& out) { out = nonfinite_policy_from_string(s); }
+inline void parse_field(const std::string& s, LrSchedule& out) { out = lr_schedule_from_string(s); }
+inline void parse_field(const std::string& s, EarlyStopMetric& out) { out = early_stop_metric_from_string(s); }
+
+inline constexpr Range kUnitLeftOpen{0, 1, true, false};  // (0, 1]
 
 template <class C, class V>
   requires std::is_same_v<std::remove_const_t<C>, OptimizerConfig>
@@ -68,6 +74,30 @@ void visit_fields(C& c, V&& v) {
   v(FieldInfo{"on_nonfinite", "--on-nonfinite", "on_nonfinite",
               "a step whose loss or gradient is not finite: stop (fail, naming the step) or skip it (counted)"},
     c.on_nonfinite);
+  v(FieldInfo{"lr_schedule", "--lr-schedule", "lr_schedule",
+              "learning rate per epoch: constant, step, cosine or warmup-cosine (docs/metrics.md has the formulas)"},
+    c.lr_schedule);
+  v(FieldInfo{"lr_step_epochs", "--lr-step-epochs", "lr_step_epochs", "step: multiply the rate by --lr-gamma every N epochs",
+              kAtLeastOne, nullptr, "N"},
+    c.lr_step_epochs);
+  v(FieldInfo{"lr_gamma", "--lr-gamma", "lr_gamma", "step: the factor", kPositive}, c.lr_gamma);
+  v(FieldInfo{"lr_min", "--lr-min", "lr_min", "cosine, warmup-cosine: the rate the cosine falls to", kNonNegative}, c.lr_min);
+  v(FieldInfo{"lr_warmup_epochs", "--lr-warmup-epochs", "lr_warmup_epochs",
+              "warmup-cosine: epochs of linear warm-up before the cosine (fewer than --epochs)", kNonNegative, nullptr, "N"},
+    c.lr_warmup_epochs);
+  v(FieldInfo{"lr_warmup_start", "--lr-warmup-start", "lr_warmup_start",
+              "warmup-cosine: the first epoch's rate as a fraction of --lr (PyTorch LinearLR's start_factor)", kUnitLeftOpen},
+    c.lr_warmup_start);
+  v(FieldInfo{"early_stop", "--early-stop", "early_stop",
+              "stop when --early-stop-metric has not improved for PATIENCE epochs, and score the best epoch's weights "
+              "(needs a validation split; off unless given)",
+              kNonNegative, nullptr, "PATIENCE"},
+    c.early_stop);
+  v(FieldInfo{"early_stop_metric", "--early-stop-metric", "early_stop_metric", "early stopping watches val_loss or val_acc"},
+    c.early_stop_metric);
+  v(FieldInfo{"early_stop_min_delta", "--early-stop-min-delta", "early_stop_min_delta",
+              "early stopping: the least change that counts as an improvement", kNonNegative},
+    c.early_stop_min_delta);
 }
 
 }  // namespace bnlab

@@ -53,6 +53,8 @@ class Optimizer {
   const TensorStore<float>& first_moment() const { return m_; }
   const TensorStore<float>& second_moment() const { return v_; }
   void set_steps(int64_t steps) { steps_ = steps; }
+  // The learning rate of the next steps (a schedule's rate for the epoch; train/lr_schedule.hpp).
+  void set_lr(double lr) { config_.lr = lr; }
 
  private:
   OptimizerConfig config_;

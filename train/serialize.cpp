@@ -216,6 +216,7 @@ ojson epoch_json(const EpochMetrics& m) {
   j["samples_per_second"] = m.samples_per_second;
   j["steps"] = m.steps;
   j["skipped_steps"] = m.skipped_steps;
+  j["lr"] = m.lr;
   j["layers"] = ojson::array();
   for (const LayerStats& l : m.layers) j["layers"].push_back({{"layer", l.layer}, {"mean", l.mean}, {"std", l.std}});
   j["grad_norms"] = ojson::array();
@@ -392,11 +393,19 @@ void read_value(Fields& from, const char* name, T& value) {
 
 // Every declared field of `c` from `f` (the nested ones from their object, checked for unknown
 // fields here); the caller checks `f` itself with done().
+// The fields newer than the files that lack them (learning-rate schedules, early stopping): absent,
+// they keep their default, which is what those files' runs did.
+bool added_later(std::string_view name) {
+  return name.starts_with("lr_") || name.starts_with("early_stop");
+}
+
 template <class Config>
 void read_fields(Fields& f, Config& c) {
   std::optional<Fields> nested;
   visit_fields(c, [&](const FieldInfo& info, auto& value) {
     if (info.nested && !nested) nested.emplace(f.at(info.nested), f.name(info.nested));
+    if constexpr (std::is_same_v<Config, TrainConfig>)
+      if (!info.nested && added_later(info.name) && !f.has(info.name)) return;
     read_value(info.nested ? *nested : f, info.name, value);
   });
   if (nested) nested->done();
@@ -454,6 +463,8 @@ EpochMetrics epoch_from(const json& j, const std::string& where) {
   m.samples_per_second = f.number("samples_per_second", true);
   m.steps = f.integer("steps");
   m.skipped_steps = f.integer("skipped_steps");
+  // Absent in files written before learning-rate schedules: unknown (NaN, written back as null).
+  m.lr = f.has("lr") ? f.number("lr", true) : std::numeric_limits<double>::quiet_NaN();
   const json& layers = f.array("layers");
   for (size_t i = 0; i < layers.size(); ++i) {
     Fields l(layers[i], f.name("layers") + "[" + std::to_string(i) + "]");

@@ -66,6 +66,14 @@ BnStats bn_stats_from_string(const std::string& s) {
 
 void TrainConfig::validate() const {
   validate_fields(*this);  // the optimizer's fields included
+  if (lr_schedule == LrSchedule::warmup_cosine && (lr_warmup_epochs < 1 || lr_warmup_epochs >= epochs))
+    throw ConfigError::because("lr_warmup_epochs", std::to_string(lr_warmup_epochs),
+                               "lr_warmup_epochs " + std::to_string(lr_warmup_epochs) + " with lr_schedule warmup-cosine and epochs " +
+                                   std::to_string(epochs) + ": the warm-up must last at least 1 epoch and fewer than epochs");
+  if ((lr_schedule == LrSchedule::cosine || lr_schedule == LrSchedule::warmup_cosine) && lr_min > optimizer.lr)
+    throw ConfigError::because("lr_min", field_text(lr_min),
+                               "lr_min " + field_text(lr_min) + " is above lr " + field_text(optimizer.lr) +
+                                   ": the cosine falls from lr to lr_min");
 }
 
 namespace {
@@ -93,6 +101,9 @@ Trainer::Trainer(const ModelSpec& spec, TrainConfig config, const data::Splits& 
       eval_session_(compile(model_.graph, model_.loss, {.backward = false}), {.seed = config_.seed, .threads = config_.threads}),
       optimizer_(config_.optimizer, session_.parameters()) {
   config_.validate();
+  if (config_.early_stop > 0 && data.val.size() == 0)
+    throw ConfigError::because("early_stop", std::to_string(config_.early_stop),
+                               "early_stop watches the validation split, which is empty; set val_fraction above 0");
   const int64_t n = data.train.size();
   if (config_.batch_size > n)
     throw ConfigError("batch_size", std::to_string(config_.batch_size),
@@ -167,6 +178,8 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
   data::BatchOrder order(train.size(), config_.batch_size, config_.drop_last, config_.seed);
   order.reshuffle(epoch_);
   const int64_t steps = order.num_batches();
+  const double lr = scheduled_lr(config_, epoch_);
+  optimizer_.set_lr(lr);
   if (observer && observer->epoch_start) observer->epoch_start(epoch_ + 1, steps);
   const int workers = parallel_.workers();
   const bool parallel = workers > 1;
@@ -292,6 +305,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
   m.epoch = ++epoch_;
   m.steps = steps;
   m.skipped_steps = skipped;
+  m.lr = lr;
   // Every step skipped: no loss to report (NaN, written as null).
   m.train_loss = samples ? loss_sum / static_cast<double>(samples) : std::numeric_limits<double>::quiet_NaN();
   m.train_acc = samples ? correct_sum / static_cast<double>(samples) : std::numeric_limits<double>::quiet_NaN();

@@ -37,7 +37,9 @@
 #include "graph/errors.hpp"
 #include "graph/session.hpp"
 #include "models/model.hpp"
+#include "train/early_stop.hpp"
 #include "train/evaluate.hpp"
+#include "train/lr_schedule.hpp"
 #include "train/optimizer.hpp"
 
 namespace bnlab {
@@ -78,6 +80,18 @@ struct TrainConfig {
   int64_t eval_batch_size = 1000;     // chunk size of eval passes (no effect on results in eval mode)
   bool record_internals = true;       // per-layer pre-activation statistics and gradient norms
   NonFinitePolicy on_nonfinite = NonFinitePolicy::stop;
+  // The learning rate per epoch (train/lr_schedule.hpp has the formulas; the defaults are PyTorch's
+  // StepLR gamma, CosineAnnealingLR eta_min and LinearLR start_factor).
+  LrSchedule lr_schedule = LrSchedule::constant;
+  int lr_step_epochs = 5;           // step: multiply by lr_gamma every this many epochs
+  double lr_gamma = 0.1;
+  double lr_min = 0.0;              // cosine, warmup-cosine: the rate the cosine falls to
+  int lr_warmup_epochs = 0;         // warmup-cosine: epochs of linear warm-up (at least 1, fewer than epochs)
+  double lr_warmup_start = 1.0 / 3; // warmup-cosine: the first epoch's rate as a fraction of lr
+  // Early stopping (train/early_stop.hpp): patience in epochs, 0 = train every epoch.
+  int early_stop = 0;
+  EarlyStopMetric early_stop_metric = EarlyStopMetric::val_loss;
+  double early_stop_min_delta = 0.0;
   // Throws UsageError naming the flag-level field that is wrong (epochs < 1, batch_size < 1, …).
   void validate() const;
 };
@@ -106,6 +120,7 @@ struct EpochMetrics {
   double samples_per_second = 0;
   int64_t steps = 0;
   int64_t skipped_steps = 0;     // steps whose loss or gradient was not finite (NonFinitePolicy::skip)
+  double lr = 0;                 // the learning rate of the epoch's steps (TrainConfig::lr_schedule)
   std::vector<LayerStats> layers;
   std::vector<GradNorm> grad_norms;
 };
@@ -209,6 +224,12 @@ struct RunRecord {
   std::optional<EvalMetrics> eval_train;       // eval mode over the whole training split, if asked for
   std::optional<EvalMetrics> val_batch_stats;  // the validation split with batch statistics, if asked for
   int64_t val_batch_stats_batch = 0;           // in chunks of this many rows
+  // Early stopping (config.early_stop > 0): the best epoch by early_stop_metric, whose weights the
+  // test split was scored with; stopped_epoch is the last epoch trained when the patience ran out
+  // (0: the run trained all its epochs).
+  int best_epoch = 0;
+  int stopped_epoch = 0;
+  std::string stop_reason;                     // why it stopped early, or ""
 };
 
 }  // namespace bnlab
