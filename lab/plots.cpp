@@ -186,7 +186,8 @@ std::optional<std::pair<double, double>> shared_yrange(const Figure& f, size_t p
   const double pad = hi > lo ? 0.05 * (hi - lo) : std::max(0.05 * std::abs(lo), me.logy ? 0.05 : 1e-3);
   lo -= pad;
   hi += pad;
-  if (me.logy) return std::pair{std::pow(10.0, lo), std::pow(10.0, hi)};
+  // A log axis labels its decades only: a range from decade to decade always shows some.
+  if (me.logy) return std::pair{std::pow(10.0, std::floor(lo)), std::pow(10.0, std::ceil(hi))};
   return std::pair{lo, hi};
 }
 

@@ -75,7 +75,8 @@ std::string seeds_note(size_t seeds);
 
 // The y range panel `panel` of `f` is drawn on when it shares it with other panels of `f` (the same
 // ylabel and logy; see above): [lo, hi] covering every drawable point, error bar and reference line
-// of those panels with 5% of the span as margin on each side (of the log span on a log axis).
+// of those panels with 5% of the span as margin on each side (on a log axis: of the log span, then
+// out to the decades around it, which are the tics gnuplot labels there).
 // nullopt when the panel has no such partner, or no data.
 std::optional<std::pair<double, double>> shared_yrange(const Figure& f, size_t panel);
 

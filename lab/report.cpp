@@ -62,7 +62,9 @@ std::string table(const json& t) {
   for (size_t i = 0; i < t["columns"].size(); ++i) {
     bool numeric = !t["rows"].empty();
     for (const json& r : t["rows"]) {
-      const std::string v = i < r.size() ? text_of(r[i]) : "";
+      // A row without this cell (compare's epoch row has no difference) does not decide.
+      if (i >= r.size()) continue;
+      const std::string v = text_of(r[i]);
       const bool looks = !v.empty() && (std::isdigit(static_cast<unsigned char>(v[0])) || v[0] == '+' || v[0] == '-' || v[0] == '.' ||
                                         v == "never" || v.rfind("×", 0) == 0);
       numeric = numeric && looks;
