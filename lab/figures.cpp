@@ -59,17 +59,18 @@ std::vector<double> grad_values(const RunRecord& run, const std::string& paramet
 }
 
 std::vector<Figure> sweep_figures(const json& doc, const std::vector<RunRecord>& runs) {
+  const std::string spread = seeds_note(seed_count(runs));
   const double threshold = doc.contains("sweep") ? doc["sweep"].value("threshold", 0.85) : 0.85;
   const std::vector<SweepRow> rows = sweep_summary(runs, threshold);
   std::vector<std::string> variants;
   for (const SweepRow& r : rows)
     if (std::find(variants.begin(), variants.end(), r.variant) == variants.end()) variants.push_back(r.variant);
 
-  Figure acc{.name = "sweep-accuracy", .title = "Sweep: final accuracy against batch size (mean ± std over seeds)"};
+  Figure acc{.name = "sweep-accuracy", .title = "Sweep: final accuracy against batch size (" + spread + ")"};
   acc.caption = "Final validation accuracy and test accuracy of each variant at each batch size.";
   Panel val{.title = "validation accuracy (last epoch)", .xlabel = "batch size", .ylabel = "accuracy", .logx = 2, .key = "below"};
   Panel test{.title = "test accuracy", .xlabel = "batch size", .ylabel = "accuracy", .logx = 2, .key = "below"};
-  Figure time{.name = "sweep-time", .title = "Sweep: time and convergence against batch size (mean ± std over seeds)"};
+  Figure time{.name = "sweep-time", .title = "Sweep: time and convergence against batch size (" + spread + ")"};
   time.caption = fmt::format("Training seconds per epoch, and the first epoch at which validation accuracy reached {}.", threshold);
   Panel sec{.title = "seconds per epoch (training steps only)", .xlabel = "batch size", .ylabel = "seconds", .logx = 2, .logy = true,
             .key = "below"};
@@ -94,8 +95,11 @@ std::vector<Figure> sweep_figures(const json& doc, const std::vector<RunRecord>&
   acc.panels = {val, test};
   time.panels = {sec, reach};
 
-  // Validation curves per variant, one series per batch size, mean over seeds.
-  Figure curves{.name = "sweep-curves", .title = "Sweep: validation accuracy per epoch (mean over seeds)"};
+  // Validation curves per variant, one series per batch size, mean over seeds (no error bars: a
+  // panel holds six batch sizes).
+  const size_t seeds = seed_count(runs);
+  Figure curves{.name = "sweep-curves", .title = seeds >= 2 ? fmt::format("Sweep: validation accuracy per epoch (mean over {} seeds)", seeds)
+                                                            : std::string("Sweep: validation accuracy per epoch (one seed)")};
   curves.caption = "One panel per variant, one line per batch size.";
   for (const std::string& variant : variants) {
     Panel p{.title = variant, .xlabel = "epoch", .ylabel = "validation accuracy", .key = "below"};
@@ -163,6 +167,12 @@ std::vector<Figure> study_figures(const json& doc, const std::vector<RunRecord>&
 }
 
 }  // namespace
+
+size_t seed_count(const std::vector<RunRecord>& runs) {
+  std::set<uint64_t> seeds;
+  for (const RunRecord& r : runs) seeds.insert(r.config.seed);
+  return seeds.size();
+}
 
 Figure curves_figure(const std::string& name, const std::string& title, const std::vector<const RunRecord*>& runs) {
   Figure f{.name = name, .title = title};

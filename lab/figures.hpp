@@ -23,6 +23,9 @@ namespace bnlab::lab {
 // the document (command, sweep threshold, study items' figures) is read from `doc`.
 std::vector<Figure> document_figures(const nlohmann::ordered_json& doc, const std::vector<RunRecord>& runs);
 
+// How many different seeds `runs` were trained with (what their mean ± std is over).
+size_t seed_count(const std::vector<RunRecord>& runs);
+
 // The building blocks, for a selection of runs: loss/accuracy curves, and the per-layer internals
 // (empty when the runs recorded none).
 Figure curves_figure(const std::string& name, const std::string& title, const std::vector<const RunRecord*>& runs);

@@ -54,7 +54,10 @@ bool has_points(const Panel& p, const Series& s) {
   return false;
 }
 
-bool has_errors(const Series& s) { return !s.err.empty(); }
+// Error bars only where there is a spread: a std over one seed is NaN (run_stats.hpp mean_std).
+bool has_errors(const Series& s) {
+  return std::any_of(s.err.begin(), s.err.end(), [](double e) { return std::isfinite(e); });
+}
 
 }  // namespace
 
@@ -148,6 +151,46 @@ Figure figure_from_json(const nlohmann::ordered_json& j) {
   return f;
 }
 
+std::string seeds_note(size_t seeds) { return seeds >= 2 ? fmt::format("mean ± std over {} seeds", seeds) : "one seed"; }
+
+std::optional<std::pair<double, double>> shared_yrange(const Figure& f, size_t panel) {
+  const Panel& me = f.panels.at(panel);
+  bool shared = false;
+  for (size_t i = 0; i < f.panels.size(); ++i)
+    if (i != panel && f.panels[i].ylabel == me.ylabel && f.panels[i].logy == me.logy) shared = true;
+  if (!shared) return std::nullopt;
+  // On a log axis the range is taken, and padded, in log10.
+  const auto axis = [&](double y) { return me.logy ? std::log10(y) : y; };
+  const auto usable = [&](double y) { return std::isfinite(y) && (!me.logy || y > 0); };
+  double lo = INFINITY, hi = -INFINITY;
+  const auto add = [&](double y) {
+    if (!usable(y)) return;
+    lo = std::min(lo, axis(y));
+    hi = std::max(hi, axis(y));
+  };
+  for (const Panel& p : f.panels) {
+    if (p.ylabel != me.ylabel || p.logy != me.logy) continue;
+    for (const Series& s : p.series)
+      for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+        if (!drawable(p, s.x[i], s.y[i])) continue;
+        add(s.y[i]);
+        if (has_errors(s) && i < s.err.size() && std::isfinite(s.err[i])) {
+          add(s.y[i] - s.err[i]);
+          add(s.y[i] + s.err[i]);
+        }
+      }
+    if (p.hline) add(*p.hline);
+  }
+  if (!(lo <= hi)) return std::nullopt;
+  // A flat range (one value) gets a margin of its own size, or 0.05 around zero.
+  const double pad = hi > lo ? 0.05 * (hi - lo) : std::max(0.05 * std::abs(lo), me.logy ? 0.05 : 1e-3);
+  lo -= pad;
+  hi += pad;
+  // A log axis labels its decades only: a range from decade to decade always shows some.
+  if (me.logy) return std::pair{std::pow(10.0, std::floor(lo)), std::pow(10.0, std::ceil(hi))};
+  return std::pair{lo, hi};
+}
+
 bool gnuplot_available() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
 
 std::string gnuplot_data(const Figure& f) {
@@ -203,7 +246,9 @@ std::string gnuplot_script(const Figure& f) {
     << "  set termoption noenhanced\n"
     << "  set multiplot layout " << rows << "," << cols << (f.title.empty() ? "" : " title " + quoted(f.title)) << "\n";
   int index = 0;
-  for (const Panel& p : f.panels) {
+  for (size_t panel = 0; panel < f.panels.size(); ++panel) {
+    const Panel& p = f.panels[panel];
+    const std::optional<std::pair<double, double>> yrange = shared_yrange(f, panel);
     s << "  # panel: " << p.title << "\n"
       << "  set title " << quoted(p.title) << "\n"
       << "  set xlabel " << quoted(p.xlabel) << "\n"
@@ -212,7 +257,11 @@ std::string gnuplot_script(const Figure& f) {
       << "  unset label\n"
       << "  set autoscale\n"
       << "  set grid lc rgb '#dddddd'\n"
-      << "  set offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n";
+      // A shared y range has its margin already (shared_yrange); the others get gnuplot's.
+      << "  set offsets graph 0.03, graph 0.03, " << (yrange ? "0, 0" : "graph 0.05, graph 0.05") << "\n";
+    if (yrange)
+      s << "  set yrange [" << number(yrange->first) << ":" << number(yrange->second) << "]  # shared by the panels of '"
+        << p.ylabel << "'\n";
     s << "  set xtics autofreq\n";
     double xstep = p.xstep;
     if (p.xlabel == "epoch" && !p.logx) {

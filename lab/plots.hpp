@@ -8,13 +8,23 @@
 //                       .series = {{.title = "plain", .x = {1, 2}, .y = {0.84, 0.86}, .color = 0}}});
 //   FigureOutput out = write_figures("runs/compare", {f}, /*render=*/gnuplot_available());
 //
+// Two rules keep a figure from misleading:
+//   - panels of one figure that plot the same quantity (the same y label on the same kind of axis)
+//     are drawn on one y range, the union of their data: two panels side by side, 0.74–0.79 and
+//     0.7655–0.7695 each autoscaled, would make a difference of 0.004 look as large as one of 0.05;
+//   - error bars are drawn for a series whose `err` has at least one finite value (a std over two
+//     or more seeds) and for no other: a std over one seed is NaN, so one seed draws plain lines.
+//     Titles say which with seeds_note().
+//
 // Files per figure: NAME.dat (one block per series: "x y [err]", blocks separated by two blank
 // lines, so gnuplot's `index` picks them), NAME.gp, and after rendering NAME.svg and NAME.png
 // (rendered as NAME.svg.tmp / NAME.png.tmp and renamed when gnuplot is done: whole or absent).
 #pragma once
 
 #include <optional>
+#include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -59,6 +69,16 @@ struct FigureOutput {
   bool rendered = false;           // SVG/PNG produced
   std::string note;                // what happened: rendered, or how to render
 };
+
+// What a figure of `seeds` seeds shows: "mean ± std over 3 seeds", or "one seed" (no spread to show).
+std::string seeds_note(size_t seeds);
+
+// The y range panel `panel` of `f` is drawn on when it shares it with other panels of `f` (the same
+// ylabel and logy; see above): [lo, hi] covering every drawable point, error bar and reference line
+// of those panels with 5% of the span as margin on each side (on a log axis: of the log span, then
+// out to the decades around it, which are the tics gnuplot labels there).
+// nullopt when the panel has no such partner, or no data.
+std::optional<std::pair<double, double>> shared_yrange(const Figure& f, size_t panel);
 
 // A figure as JSON and back (the study stores its figures' data in the metrics document, so
 // `bnlab report` can redraw them). Non-finite numbers are written as null and read back as NaN.

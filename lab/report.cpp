@@ -6,18 +6,29 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
+#include "lab/compare_summary.hpp"
 #include "lab/figures.hpp"
+#include "lab/numbers.hpp"
 #include "lab/run_stats.hpp"
 #include "lab/sweep_summary.hpp"
 #include "train/atomic_file.hpp"
 
 namespace bnlab::lab {
 
+namespace fs = std::filesystem;
+
 namespace {
+
+// The first line of every report.md: an HTML comment (invisible when the Markdown is shown) naming
+// the document it was made from, relative to the report's folder.
+constexpr const char* kMarkerStart = "<!-- bnlab report of: ";
+constexpr const char* kMarkerEnd = " -->";
 
 std::string cell(const std::string& s) {
   std::string out;
@@ -35,6 +46,12 @@ std::string text_of(const json& v) {
   return v.dump();
 }
 
+std::vector<RunRecord> records_of(const std::vector<StoredRun>& runs) {
+  std::vector<RunRecord> out;
+  for (const StoredRun& s : runs) out.push_back(s.record);
+  return out;
+}
+
 // A Markdown table from {columns: [...], rows: [[...]]}.
 std::string table(const json& t) {
   if (!t.contains("columns") || !t.contains("rows")) return "";
@@ -45,7 +62,9 @@ std::string table(const json& t) {
   for (size_t i = 0; i < t["columns"].size(); ++i) {
     bool numeric = !t["rows"].empty();
     for (const json& r : t["rows"]) {
-      const std::string v = i < r.size() ? text_of(r[i]) : "";
+      // A row without this cell (compare's epoch row has no difference) does not decide.
+      if (i >= r.size()) continue;
+      const std::string v = text_of(r[i]);
       const bool looks = !v.empty() && (std::isdigit(static_cast<unsigned char>(v[0])) || v[0] == '+' || v[0] == '-' || v[0] == '.' ||
                                         v == "never" || v.rfind("×", 0) == 0);
       numeric = numeric && looks;
@@ -80,29 +99,97 @@ const Figure* find_figure(const std::vector<Figure>& figs, const std::string& na
   return nullptr;
 }
 
-std::string runs_table(const std::vector<StoredRun>& runs) {
+// A config value as the report prints it: strings as written, numbers as JSON has them, "?" when the
+// document does not say (a metrics CSV has no config).
+std::string config_text(const json& config, const std::string& key) {
+  const auto it = config.find(key);
+  if (it == config.end()) return "?";
+  if (it->is_number_float()) return fmt::format("{}", it->get<double>());
+  return text_of(*it);
+}
+
+// Columns from the stored config rather than the record's TrainConfig, whose defaults would stand in
+// for what a document does not say.
+std::string runs_table(const std::vector<StoredRun>& runs, ReportInputKind kind) {
   json t = {{"columns", {"run", "model", "norm", "optimizer", "lr", "batch", "epochs", "train acc", "val acc", "test acc",
                          "test loss", "s/epoch", "status"}},
             {"rows", json::array()}};
   for (const StoredRun& s : runs) {
     const RunRecord& r = s.record;
-    // The model as its config block describes it (the record keeps no spec: metrics_json.hpp).
     const json& c = s.config;
-    t["rows"].push_back({r.name, c.value("model", std::string("?")), c.value("norm", std::string("?")),
-                         to_string(r.config.optimizer.kind), fmt::format("{}", r.config.optimizer.lr),
-                         std::to_string(r.config.batch_size), std::to_string(r.epochs.size()),
-                         fmt::format("{:.4f}", final_value(r, EpochMetric::train_acc)),
-                         fmt::format("{:.4f}", final_value(r, EpochMetric::val_acc)), fmt::format("{:.4f}", test_value(r, Score::acc)),
-                         fmt::format("{:.4f}", test_value(r, Score::loss)), fmt::format("{:.2f}", mean_epoch_seconds(r)),
-                         diverged(r) ? "diverged" : "finished"});
+    const std::string status = kind == ReportInputKind::csv ? "-" : diverged(r) ? "diverged" : "finished";
+    t["rows"].push_back({r.name, config_text(c, "model"), config_text(c, "norm"), config_text(c, "optimizer"), config_text(c, "lr"),
+                         config_text(c, "batch_size"), std::to_string(r.epochs.size()), fixed(final_value(r, EpochMetric::train_acc), 4),
+                         fixed(final_value(r, EpochMetric::val_acc), 4), fixed(test_value(r, Score::acc), 4),
+                         fixed(test_value(r, Score::loss), 4), fixed(mean_epoch_seconds(r), 2), status});
   }
   return table(t);
 }
 
-std::vector<RunRecord> records_of(const std::vector<StoredRun>& runs) {
-  std::vector<RunRecord> out;
-  for (const StoredRun& s : runs) out.push_back(s.record);
-  return out;
+// The settings every report states: the command (and its command line where the document records
+// it), the dataset and its split sizes, and each run's config — the fields all runs share once, the
+// fields that differ per run (or, for many runs, by name: the runs table and the run files have them).
+std::string settings_section(const json& doc, const std::vector<StoredRun>& runs, ReportInputKind kind) {
+  std::string s = "## Settings\n\n";
+  if (doc.contains("command") && doc["command"].is_string()) s += fmt::format("- command: `bnlab {}`\n", doc["command"].get<std::string>());
+  if (doc.contains("command_line") && doc["command_line"].is_string())
+    s += fmt::format("- command line: `{}`\n", doc["command_line"].get<std::string>());
+  if (doc.contains("status") && doc["status"].is_string()) s += fmt::format("- status: {}\n", doc["status"].get<std::string>());
+  if (kind == ReportInputKind::csv)
+    return s + "- dataset, split sizes and settings: not in a metrics CSV, which holds per-epoch numbers only (the `--json` document "
+               "of the same command has them, and test scores and layer statistics)\n\n";
+  if (runs.empty()) return s + "\n";
+  std::set<std::string> datasets;
+  for (const StoredRun& r : runs)
+    datasets.insert(fmt::format("{} ({} train / {} validation / {} test rows)", config_text(r.config, "dataset"),
+                                config_text(r.config, "train_size"), config_text(r.config, "val_size"), config_text(r.config, "test_size")));
+  if (datasets.size() == 1) s += "- dataset: " + *datasets.begin() + "\n";
+  else s += fmt::format("- datasets: {}\n", fmt::join(datasets, "; "));
+  // Keys in the order the first run that has them lists them.
+  std::vector<std::string> keys;
+  for (const StoredRun& r : runs)
+    for (const auto& [k, v] : r.config.items())
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  json common = {{"columns", {"setting", "value"}}, {"rows", json::array()}};
+  json differing = {{"columns", json::array({"setting"})}, {"rows", json::array()}};
+  for (const StoredRun& r : runs) differing["columns"].push_back(r.record.name);
+  std::vector<std::string> varying;
+  for (const std::string& k : keys) {
+    std::vector<std::string> values;
+    for (const StoredRun& r : runs) values.push_back(r.config.contains(k) ? r.config[k].dump() : "?");
+    const bool same = std::all_of(values.begin(), values.end(), [&](const std::string& v) { return v == values.front(); });
+    if (same) {
+      common["rows"].push_back({k, config_text(runs.front().config, k)});
+      continue;
+    }
+    varying.push_back(k);
+    json row = json::array({k});
+    for (const StoredRun& r : runs) row.push_back(config_text(r.config, k));
+    differing["rows"].push_back(std::move(row));
+  }
+  s += "\n";
+  if (!common["rows"].empty()) s += (runs.size() > 1 ? "Settings of every run:\n\n" : "") + table(common);
+  constexpr size_t kRunColumns = 8;  // wider tables do not read
+  if (!varying.empty() && runs.size() <= kRunColumns) s += "Settings that differ between the runs:\n\n" + table(differing);
+  else if (!varying.empty())
+    s += fmt::format("Settings that differ between the runs (each run's value is in its entry of the document): {}.\n\n",
+                     fmt::join(varying, ", "));
+  return s;
+}
+
+// What compare prints when its runs end (lab/compare_summary.hpp), and the same per epoch.
+std::string compare_section(const std::vector<StoredRun>& runs) {
+  const std::vector<RunRecord> records = records_of(runs);
+  const std::string base = records.front().name;
+  constexpr double kThreshold = kCompareThreshold;
+  std::string s = fmt::format("## Differences: each variant − {} (the baseline)\n\n", base);
+  s += fmt::format("The table `bnlab compare` prints at its end. The threshold row uses compare's default {} (the metrics "
+                   "document does not record `--threshold`); epochs are shown without a difference.\n\n",
+                   kThreshold);
+  s += table(compare_summary_table(records, kThreshold));
+  s += "Validation loss and accuracy after each epoch (eval mode), and each variant's difference from the baseline:\n\n";
+  s += table(compare_epoch_table(records));
+  return s;
 }
 
 std::string study_body(const json& doc, const std::vector<StoredRun>& runs, const std::vector<Figure>& figs, const FigureOutput& out) {
@@ -155,13 +242,14 @@ std::string study_body(const json& doc, const std::vector<StoredRun>& runs, cons
   s += "## Reference runs\n\n";
   for (const char* name : {"study-curves", "study-layers"})
     if (const Figure* f = find_figure(figs, name)) s += figure_block(*f, out);
-  s += "## All runs\n\n" + runs_table(runs);
+  s += "## All runs\n\n" + runs_table(runs, ReportInputKind::document);
   return s;
 }
 
 std::string sweep_body(const json& doc, const std::vector<StoredRun>& runs, const std::vector<Figure>& figs, const FigureOutput& out) {
   const double threshold = doc.contains("sweep") ? doc["sweep"].value("threshold", 0.85) : 0.85;
-  std::string s = "## Summary (mean ± std over seeds)\n\n";
+  std::string s = settings_section(doc, runs, ReportInputKind::document);
+  s += "## Summary (" + seeds_note(seed_count(records_of(runs))) + ")\n\n";
   if (doc.contains("sweep")) {
     const json& sw = doc["sweep"];
     s += fmt::format("Variants {}, batch sizes {}, seeds {}; threshold {}.\n\n", sw.value("variants", json::array()).dump(),
@@ -170,12 +258,15 @@ std::string sweep_body(const json& doc, const std::vector<StoredRun>& runs, cons
   s += table(sweep_summary_table(sweep_summary(records_of(runs), threshold), threshold));
   s += "## Figures\n\n";
   for (const Figure& f : figs) s += figure_block(f, out);
-  s += "## All runs\n\n" + runs_table(runs);
+  s += "## All runs\n\n" + runs_table(runs, ReportInputKind::document);
   return s;
 }
 
-std::string runs_body(const std::vector<StoredRun>& runs, const std::vector<Figure>& figs, const FigureOutput& out) {
-  std::string s = "## Runs\n\n" + runs_table(runs);
+std::string runs_body(const json& doc, const std::vector<StoredRun>& runs, const std::vector<Figure>& figs, const FigureOutput& out,
+                      ReportInputKind kind) {
+  std::string s = settings_section(doc, runs, kind);
+  s += "## Runs\n\n" + runs_table(runs, kind);
+  if (doc.value("command", std::string()) == "compare" && runs.size() >= 2) s += compare_section(runs);
   s += "## Figures\n\n";
   for (const Figure& f : figs) s += figure_block(f, out);
   return s;
@@ -184,21 +275,77 @@ std::string runs_body(const std::vector<StoredRun>& runs, const std::vector<Figu
 }  // namespace
 
 std::string report_markdown(const json& doc, const std::vector<StoredRun>& runs, const std::vector<Figure>& figs, const FigureOutput& out,
-                            const std::string& source) {
-  const std::string command = doc.value("command", std::string("?"));
-  std::string s = fmt::format("# bnlab {} report\n\n", command);
-  s += fmt::format("From `{}` (bnlab {}, {} run{}); report generated {}.\n\n", source, doc.value("version", std::string("?")),
-                   runs.size(), runs.size() == 1 ? "" : "s", utc_now());
+                            const std::string& source, ReportInputKind kind) {
+  const std::string command = doc.value("command", std::string());
+  // The first line names the source, for the next report into this folder (check_report_destination).
+  std::string s = report_marker(source) + "\n";
+  if (kind == ReportInputKind::run_file && runs.size() == 1)
+    s += fmt::format("# bnlab report of run {}\n\n", runs.front().record.name);
+  else if (kind == ReportInputKind::csv)
+    s += "# bnlab report of a metrics CSV\n\n";
+  else
+    s += fmt::format("# bnlab {} report\n\n", command.empty() ? "runs" : command);
+  s += fmt::format("From `{}` (a {}{}, {} run{}); report generated {}.\n\n", source, describe_input(kind),
+                   doc.contains("version") ? " of bnlab " + doc.value("version", std::string("?")) : std::string(), runs.size(),
+                   runs.size() == 1 ? "" : "s", utc_now());
   s += "Accuracies are fractions; losses are mean cross-entropy in nats; times are seconds of training steps (validation "
        "passes excluded). Training accuracy is the running average over an epoch (train mode); validation metrics are an "
        "eval-mode pass after each epoch; the test split is used once, at the end.\n\n";
   if (!out.rendered && !figs.empty()) s += "> " + out.note + "\n\n";
   if (command == "study" && doc.contains("study")) return s + study_body(doc, runs, figs, out);
   if (command == "sweep") return s + sweep_body(doc, runs, figs, out);
-  return s + runs_body(runs, figs, out);
+  return s + runs_body(doc, runs, figs, out, kind);
 }
 
-ReportOutput write_report(const json& doc, const std::string& dir, const std::string& source, bool render) {
+std::string report_marker(const std::string& source) {
+  std::string one_line = source;
+  for (char& c : one_line)
+    if (c == '\n' || c == '\r') c = ' ';
+  return std::string(kMarkerStart) + one_line + kMarkerEnd;
+}
+
+std::optional<std::string> report_source(const std::string& dir) {
+  const fs::path path = fs::path(dir) / "report.md";
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(path, ec))) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  std::string first;
+  std::getline(in, first);
+  const std::string start = kMarkerStart, end = kMarkerEnd;
+  if (first.size() < start.size() + end.size() || first.compare(0, start.size(), start) != 0 ||
+      first.compare(first.size() - end.size(), end.size(), end) != 0)
+    return std::string();
+  return first.substr(start.size(), first.size() - start.size() - end.size());
+}
+
+void check_report_destination(const std::string& dir, const std::string& source) {
+  const std::optional<std::string> existing = report_source(dir);
+  if (!existing) return;
+  // Paths relative to DIR, resolved (so "../a.json" from two spellings of DIR is one file).
+  const auto resolved = [&](const std::string& p) {
+    std::error_code ec;
+    const fs::path full = fs::path(p).is_absolute() ? fs::path(p) : fs::path(dir) / p;
+    const fs::path canonical = fs::weakly_canonical(full, ec);
+    return ec ? full.lexically_normal() : canonical;
+  };
+  const auto shown = [&](const std::string& p) {
+    return (fs::path(p).is_absolute() ? fs::path(p) : fs::path(dir) / p).lexically_normal().string();
+  };
+  const std::string report = (fs::path(dir) / "report.md").string();
+  if (existing->empty()) {
+    // An earlier bnlab's report names no source; it was the report of the folder's own metrics.json
+    // (sweep, study, `bnlab report DIR`), which may replace it.
+    if (resolved(source) == resolved("metrics.json")) return;
+    throw UsageError(fmt::format("report of {}: {} exists and does not say which run it reports on; give another --out, or "
+                                 "remove {} to replace it",
+                                 shown(source), report, report));
+  }
+  if (resolved(*existing) == resolved(source)) return;
+  throw UsageError(fmt::format("report of {}: {} is the report of {}; give another --out, or remove {} to replace it", shown(source),
+                               report, shown(*existing), report));
+}
+
+ReportOutput write_report(const json& doc, const std::string& dir, const std::string& source, bool render, ReportInputKind kind) {
   std::vector<StoredRun> runs;
   std::vector<Figure> figs;
   // A document edited by hand may hold a field of another type than bnlab writes ("command": 5):
@@ -207,14 +354,15 @@ ReportOutput write_report(const json& doc, const std::string& dir, const std::st
   try {
     runs = runs_from_json(doc.value("runs", json::array()));
     figs = document_figures(doc, records_of(runs));
-    (void)report_markdown(doc, runs, figs, FigureOutput{}, source);
+    (void)report_markdown(doc, runs, figs, FigureOutput{}, source, kind);
   } catch (const json::exception& e) {
     throw InputError(std::string("not a bnlab metrics document: a field has another type than bnlab writes (") + e.what() + ")");
   }
+  check_report_destination(dir, source);
   ReportOutput r;
   r.figures = write_figures(dir, figs, render);
-  r.path = (std::filesystem::path(dir) / "report.md").string();
-  write_file_atomically(r.path, report_markdown(doc, runs, figs, r.figures, source));
+  r.path = (fs::path(dir) / "report.md").string();
+  write_file_atomically(r.path, report_markdown(doc, runs, figs, r.figures, source, kind));
   return r;
 }
 

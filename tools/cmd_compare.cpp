@@ -27,6 +27,7 @@
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
+#include "lab/compare_summary.hpp"
 #include "lab/numbers.hpp"
 #include "lab/outputs.hpp"
 #include "lab/run_control.hpp"
@@ -49,7 +50,7 @@ struct CompareFlags {
   ParallelFlags parallel;
   std::vector<std::string> variants = {"plain", "batchnorm"};
   std::string family;  // --model mlp|cnn: shorthand for the family's plain and batch-norm variants
-  double threshold = 0.85;
+  double threshold = kCompareThreshold;
   std::string checkpoint_dir;
   CLI::Option* variants_opt = nullptr;
 };
@@ -140,54 +141,6 @@ void save_interrupted(const RunLoop& loop, const std::string& checkpoint_dir, co
                        "continue a variant with: %s\n",
                signal_name(interrupt_signal()).c_str(), e.epoch, interrupted_variant.c_str(), static_cast<long long>(e.step),
                static_cast<long long>(e.steps), saved.c_str(), resume.c_str());
-}
-
-std::optional<int> first_epoch_reaching(const RunRecord& r, double threshold) {
-  for (const EpochMetrics& m : r.epochs)
-    if (m.val_acc >= threshold) return m.epoch;  // false for NaN (no validation split)
-  return std::nullopt;
-}
-
-double mean_epoch_seconds(const RunRecord& r) {
-  double s = 0;
-  for (const EpochMetrics& m : r.epochs) s += m.seconds;
-  return r.epochs.empty() ? std::nan("") : s / static_cast<double>(r.epochs.size());
-}
-
-void print_summary(const std::vector<RunRecord>& variants, double threshold) {
-  const RunRecord& base = variants.front();
-  std::vector<std::string> heads;
-  for (const RunRecord& v : variants) heads.push_back(v.name);
-  for (size_t i = 1; i < variants.size(); ++i) heads.push_back(variants[i].name + " - " + base.name);
-  std::vector<size_t> widths;
-  for (const auto& h : heads) widths.push_back(std::max<size_t>(h.size(), 9));
-
-  const std::string threshold_label = fmt::format("first epoch val acc >= {}", threshold);
-  const size_t label_width = std::max<size_t>(threshold_label.size(), 16);
-  auto row = [&](const std::string& label, const std::vector<std::string>& cells) {
-    std::string line = fmt::format("{:<{}}", label, label_width);
-    for (size_t i = 0; i < cells.size(); ++i) line += fmt::format("  {:>{}}", cells[i], widths[i]);
-    fmt::print(stderr, "{}\n", line);
-  };
-  // One row: each variant's value, then each variant's difference from the first.
-  auto metric_row = [&](const std::string& label, auto value, int precision) {
-    std::vector<std::string> cells;
-    for (const RunRecord& v : variants) cells.push_back(fixed(value(v), precision));
-    for (size_t i = 1; i < variants.size(); ++i) cells.push_back(signed_fixed(value(variants[i]) - value(base), precision));
-    row(label, cells);
-  };
-
-  fmt::print(stderr, "\n");
-  row("", heads);
-  metric_row("test loss", [](const RunRecord& r) { return r.test->loss; }, 4);
-  metric_row("test acc", [](const RunRecord& r) { return r.test->acc; }, 4);
-  std::vector<std::string> reached;
-  for (const RunRecord& v : variants) {
-    const auto e = first_epoch_reaching(v, threshold);
-    reached.push_back(e ? std::to_string(*e) : "never");
-  }
-  row(threshold_label, reached);
-  metric_row("mean s/epoch", mean_epoch_seconds, 2);
 }
 
 void run_compare(const CompareFlags& flags, CommandResult& result) {
@@ -283,7 +236,7 @@ void run_compare(const CompareFlags& flags, CommandResult& result) {
   }
   if (!writes_outputs()) return;
   const std::vector<RunRecord> runs = loop.records();
-  print_summary(runs, c.threshold);
+  fmt::print(stderr, "\n{}", compare_summary_text(compare_summary_table(runs, c.threshold)));
   write_outputs(f.outputs, "compare", runs, run_config);
 }
 

@@ -59,7 +59,7 @@ ItemResult analyze(ItemRuns& c) {
       c.seeds().size(), format_mean_std(mtb, 1));
   if (mep.n == 0 && meb.n == 0) summary += "; neither reached the threshold, so this says nothing about speed";
 
-  Figure fig{.title = "1. Convergence: plain vs batchnorm (mean ± std over seeds)",
+  Figure fig{.title = "1. Convergence: plain vs batchnorm (" + seeds_note(c.seeds().size()) + ")",
              .caption = "Validation accuracy per epoch and against training wall time; the dotted line is the threshold."};
   Panel acc{.title = "validation accuracy per epoch", .xlabel = "epoch", .ylabel = "validation accuracy", .key = "below"};
   Panel wall{.title = "validation accuracy vs training time", .xlabel = "training seconds (cumulative)",
