@@ -14,6 +14,7 @@
 #include "graph/errors.hpp"
 #include "lab/compare_summary.hpp"
 #include "lab/figures.hpp"
+#include "lab/metrics_json.hpp"
 #include "lab/numbers.hpp"
 #include "lab/run_stats.hpp"
 #include "lab/sweep_summary.hpp"
@@ -117,7 +118,7 @@ std::string runs_table(const std::vector<StoredRun>& runs, ReportInputKind kind)
   for (const StoredRun& s : runs) {
     const RunRecord& r = s.record;
     const json& c = s.config;
-    const std::string status = kind == ReportInputKind::csv ? "-" : diverged(r) ? "diverged" : "finished";
+    const std::string status = kind == ReportInputKind::csv ? "-" : status_name(r.status);
     t["rows"].push_back({r.name, config_text(c, "model"), config_text(c, "norm"), config_text(c, "optimizer"), config_text(c, "lr"),
                          config_text(c, "batch_size"), std::to_string(r.epochs.size()), fixed(final_value(r, EpochMetric::train_acc), 4),
                          fixed(final_value(r, EpochMetric::val_acc), 4), fixed(test_value(r, Score::acc), 4),
