@@ -558,5 +558,7 @@ TEST_CASE("a checkpoint of format 1 still loads, evaluates and resumes as the bn
   CHECK(checkpoint_parts(ck).header["__metadata__"]["format_version"] == std::to_string(bnlab::kCheckpointVersion));
 
   REQUIRE(run_bnlab("train --resume " + v2 + " --epochs 3 --quiet --json " + (dir / "resumed-v2.json"), dir).status == 0);
-  CHECK(without_schedule_fields(without_times(read_json(dir / "resumed-v2.json"))) == resumed);
+  json resumed_v2 = without_schedule_fields(without_times(read_json(dir / "resumed-v2.json")));
+  resumed_v2["runs"][0].erase("status");
+  CHECK(resumed_v2 == resumed);
 }

@@ -339,9 +339,10 @@ TEST_CASE("a file of the wrong kind is named for what it is") {
   const std::string gz = fx.data + "/train-images-idx3-ubyte.gz";
   check_error(run_bnlab("eval --checkpoint " + gz, fx.dir), 2, {gz + " is not a bnlab checkpoint (it looks like a gzip-compressed IDX file)"});
   check_error(run_bnlab("report " + fx.ck, fx.dir), 2,
-              {fx.ck + " is not a metrics document (it looks like a safetensors checkpoint); give the --json file a command wrote, or a "
+              {fx.ck + " is not a file bnlab can report on (it looks like a safetensors checkpoint); give a metrics document (--json "
+                       "of train, compare, sweep or study), a run file of a sweep or study (DIR/runs/NAME.json), a --csv file, or a "
                        "sweep or study directory"});
-  check_error(run_bnlab("report " + fx.data + "/train-labels-idx1-ubyte", fx.dir), 2, {"train-labels-idx1-ubyte is not a metrics document (it looks like an IDX file)"});
+  check_error(run_bnlab("report " + fx.data + "/train-labels-idx1-ubyte", fx.dir), 2, {"train-labels-idx1-ubyte is not a file bnlab can report on (it looks like an IDX file)"});
   check_error(run_bnlab("train --dataset synthetic --model-file " + fx.ck, fx.dir), 2,
               {fx.ck + " is not a model file (it looks like a safetensors checkpoint); a model file is a JSON document of layers (docs/model-files.md)"});
 

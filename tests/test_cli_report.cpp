@@ -183,7 +183,7 @@ TEST_CASE("the report of a compare carries the dataset, the split sizes, the com
     std::string line;
     for (const std::string& cell : row) line += cell + " ";
     bool found = false;
-    for (std::string l : lines_of(compare.out)) {
+    for (std::string l : lines_of(compare.err)) {  // the terminal's text is on stderr
       l = std::regex_replace(l, std::regex(" +"), " ");
       if (l + " " == line) found = true;
     }
@@ -320,8 +320,9 @@ TEST_CASE("report refuses, with one line naming the file, what it cannot report 
   const std::string ckpt = dir / "model.safetensors";
   REQUIRE(run_bnlab(std::string("train --model plain --epochs 1 ") + kSmall + " --checkpoint " + ckpt, dir).status == 0);
   check_error(bnlab_no_render("report " + ckpt, dir), 2,
-              {ckpt + ": not a file bnlab can report on; give a metrics document (--json of train, compare, sweep or study), a run "
-                      "file of a sweep or study (DIR/runs/NAME.json) or a --csv file"});
+              {ckpt + " is not a file bnlab can report on (it looks like a safetensors checkpoint); give a metrics document (--json of "
+                      "train, compare, sweep or study), a run file of a sweep or study (DIR/runs/NAME.json), a --csv file, or a sweep "
+                      "or study directory"});
   CHECK(!fs::exists(dir / "model.safetensors.report"));
 
   const std::string other = dir / "other.json";

@@ -60,8 +60,11 @@ void run_report(const ReportFlags& f) {
   if (!fs::exists(source, ec))
     throw UsageError(is_dir ? "report " + f.path + ": the directory holds no metrics.json (give a metrics document instead)"
                             : "report " + f.path + ": no such file or directory");
-  data::refuse_file_kind(source.string(), {data::FileKind::json}, "a metrics document",
-                         "give the --json file a command wrote, or a sweep or study directory");
+  // What report_input_from_text reads: JSON (a metrics document or a run file) and CSV (--csv).
+  data::refuse_file_kind(source.string(), {data::FileKind::json, data::FileKind::csv, data::FileKind::text},
+                         "a file bnlab can report on",
+                         "give a metrics document (--json of train, compare, sweep or study), a run file of a sweep or study "
+                         "(DIR/runs/NAME.json), a --csv file, or a sweep or study directory");
   std::ifstream in(source, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
