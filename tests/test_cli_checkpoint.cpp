@@ -126,8 +126,9 @@ TEST_CASE("while train runs, --json and --csv hold the epochs done so far with s
   TempDir dir;
   const std::string live = dir / "live.json", csv = dir / "live.csv";
   const std::string out = dir / "out.txt", err = dir / "err.txt";
-  // Long enough (60 epochs of about 0.1 s) to be still running when two epochs are in the file.
-  const pid_t pid = spawn_bnlab({"train", "--dataset", "synthetic", "--hidden", "128,128", "--batch-size", "8", "--epochs", "60",
+  // Long enough to be still running when two epochs are in the file, on any CPU (600 epochs of 0.03
+  // to 0.1 s; SIGINT ends it after the second).
+  const pid_t pid = spawn_bnlab({"train", "--dataset", "synthetic", "--hidden", "128,128", "--batch-size", "8", "--epochs", "600",
                                  "--json", live, "--csv", csv},
                                 out, err);
   REQUIRE(wait_for([&] { return fs::exists(live); }));

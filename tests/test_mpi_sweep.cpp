@@ -207,10 +207,13 @@ TEST_CASE("a killed rank ends the job: rank 0 does not wait for it") {
   TempDir dir;
   const std::string pids = dir / "pids";
   fs::create_directories(pids);
-  // Each rank leaves its pid (exec keeps it) so the test can kill rank 1.
+  // Each rank leaves its pid (exec keeps it) so the test can kill rank 1. The sweep must still be
+  // training when the kill comes, 2 s after rank 1 started, on any CPU: a Zen 4 trains an epoch of
+  // this model at batch 2 in 0.02 s, so 30 epochs per run ended the whole sweep first; 3000 epochs
+  // per run last minutes there (the job ends at the kill, so the test does not wait for them).
   const std::string wrapper = write_rank_wrapper(dir, "pid.sh", "echo $$ > " + pids + "/rank$RANK");
   const std::string command = std::string(BNLAB_MPIRUN) + " --allow-run-as-root --oversubscribe -q -np 2 " + wrapper +
-                              " sweep --dataset synthetic --variants plain --epochs 30 --batch-sizes 2,4 --seeds 0,1,2 --quiet --out " + (dir / "out") +
+                              " sweep --dataset synthetic --variants plain --epochs 3000 --batch-sizes 2,4 --seeds 0,1,2 --quiet --out " + (dir / "out") +
                               " >" + (dir / "out.txt") + " 2>" + (dir / "err.txt") + " </dev/null";
   const pid_t shell = fork();
   REQUIRE(shell >= 0);
