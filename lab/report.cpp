@@ -12,11 +12,13 @@
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
+#include "lab/assignment_claims.hpp"
 #include "lab/compare_summary.hpp"
 #include "lab/figures.hpp"
 #include "lab/metrics_json.hpp"
 #include "lab/numbers.hpp"
 #include "lab/run_stats.hpp"
+#include "lab/study_items.hpp"
 #include "lab/sweep_summary.hpp"
 #include "train/atomic_file.hpp"
 
@@ -193,6 +195,37 @@ std::string compare_section(const std::vector<StoredRun>& runs) {
   return s;
 }
 
+// The assignment's claims (assignment_claims.hpp), each with the verdicts this study gave the items
+// that test it: an item is found in the document by name (by the registry's id in documents written
+// before items had names), "not in this study" when --items left it out.
+std::string claims_section(const json& study_items_json) {
+  const auto find_item = [&](const std::string& name) -> const json* {
+    for (const json& item : study_items_json)
+      if (item.value("name", std::string()) == name) return &item;
+    for (const StudyItem& known : study_items())
+      if (known.name == name)
+        for (const json& item : study_items_json)
+          if (!item.contains("name") && item.value("id", 0) == known.id) return &item;
+    return nullptr;
+  };
+  json t = {{"columns", {"#", "the assignment claims", "where", "tested by", "verdict here"}}, {"rows", json::array()}};
+  for (const AssignmentClaim& c : assignment_claims()) {
+    std::vector<std::string> by, verdicts;
+    for (const std::string& name : c.items) {
+      const json* item = find_item(name);
+      by.push_back(item ? fmt::format("{} {}", item->value("id", 0), name) : name);
+      verdicts.push_back(item ? "**" + item->value("verdict", std::string()) + "**" : "not in this study");
+    }
+    if (c.items.empty()) verdicts.push_back(c.untested);
+    t["rows"].push_back({c.number, c.claim, c.sections, by.empty() ? "—" : fmt::format("{}", fmt::join(by, ", ")),
+                         fmt::format("{}", fmt::join(verdicts, "; "))});
+  }
+  return "## The assignment's claims\n\n"
+         "Every distinct claim of the assignment bnlab grew from, the items that test it and their verdicts in this study "
+         "(docs/claims.md says which claims were merged and why the others are not tested).\n\n" +
+         table(t);
+}
+
 std::string study_body(const json& doc, const std::vector<StoredRun>& runs, const std::vector<Figure>& figs, const FigureOutput& out) {
   const json& st = doc["study"];
   std::string s;
@@ -204,6 +237,7 @@ std::string study_body(const json& doc, const std::vector<StoredRun>& runs, cons
     t["rows"].push_back({std::to_string(item.value("id", 0)), item.value("title", std::string()),
                          "**" + item.value("verdict", std::string()) + "**", item.value("summary", std::string())});
   s += table(t);
+  s += claims_section(st["items"]);
 
   s += "## Settings\n\n";
   const json& b = st.value("budget", json::object());

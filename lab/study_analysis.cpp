@@ -22,6 +22,7 @@ json analyze_study(const StudyContext& ctx, const std::map<std::string, RunRecor
     ItemResult r = item->analyze(c);
     r.figure.name = fmt::format("study-item{}", item->id);
     items.push_back({{"id", item->id},
+                     {"name", item->name},
                      {"title", item->title},
                      {"claim", item->claim},
                      {"criterion", item->criterion},
