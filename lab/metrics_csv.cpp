@@ -23,13 +23,13 @@ std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{}", v
 }  // namespace
 
 std::string metrics_csv(const std::vector<RunRecord>& runs) {
-  std::string out = "run,epoch,train_loss,train_acc,val_loss,val_acc,seconds,samples_per_second\n";
+  std::string out = "run,epoch,train_loss,train_acc,val_loss,val_acc,seconds,samples_per_second,train_loss_std\n";
   auto it = std::back_inserter(out);
   for (const RunRecord& r : runs)
     for (const EpochMetrics& m : r.epochs)
-      fmt::format_to(it, "{},{},{},{},{},{},{},{}\n", csv_field(r.name), m.epoch, csv_number(m.train_loss),
+      fmt::format_to(it, "{},{},{},{},{},{},{},{},{}\n", csv_field(r.name), m.epoch, csv_number(m.train_loss),
                      csv_number(m.train_acc), csv_number(m.val_loss), csv_number(m.val_acc), csv_number(m.seconds),
-                     csv_number(m.samples_per_second));
+                     csv_number(m.samples_per_second), csv_number(m.train_loss_std));
   return out;
 }
 

@@ -1,8 +1,8 @@
 // The per-epoch metrics as CSV, one row per (run, epoch), for spreadsheets and quick plots; the
 // JSON document stays the complete record.
 //
-//   run,epoch,train_loss,train_acc,val_loss,val_acc,seconds,samples_per_second
-//   plain,1,0.51,0.82,0.42,0.85,1.9,25263
+//   run,epoch,train_loss,train_acc,val_loss,val_acc,seconds,samples_per_second,train_loss_std
+//   plain,1,0.51,0.82,0.42,0.85,1.9,25263,0.14
 #pragma once
 
 #include <string>

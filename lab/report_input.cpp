@@ -90,6 +90,7 @@ json runs_from_metrics_csv(const std::string& path, const std::string& text) {
     if (!(epoch >= 1 && epoch <= 1e9 && epoch == std::floor(epoch))) fail(fmt::format("epoch '{}' is not an epoch number", f[1]));
     m.epoch = static_cast<int>(epoch);
     m.train_loss = number_of("train_loss");
+    m.train_loss_std = number_of("train_loss_std");  // NaN in a CSV written before the column
     m.train_acc = number_of("train_acc");
     m.val_loss = number_of("val_loss");
     m.val_acc = number_of("val_acc");

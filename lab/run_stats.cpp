@@ -47,6 +47,7 @@ double number_or_nan(const json& object, const std::string& key) {
 double value_of(const EpochMetrics& m, EpochMetric k) {
   switch (k) {
     case EpochMetric::train_loss: return m.train_loss;
+    case EpochMetric::train_loss_std: return m.train_loss_std;
     case EpochMetric::train_acc: return m.train_acc;
     case EpochMetric::val_loss: return m.val_loss;
     case EpochMetric::val_acc: return m.val_acc;

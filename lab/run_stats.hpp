@@ -39,7 +39,7 @@ std::string format_mean_std(const MeanStd& m, int precision);
 double number_or_nan(const json& object, const std::string& key);
 
 // The per-epoch numbers of EpochMetrics that analysis reads by kind.
-enum class EpochMetric { train_loss, train_acc, val_loss, val_acc, seconds, samples_per_second };
+enum class EpochMetric { train_loss, train_acc, val_loss, val_acc, seconds, samples_per_second, train_loss_std };
 double value_of(const EpochMetrics& m, EpochMetric k);
 
 // The numbers of an evaluation (the test split, or one of a study run's extra evaluations).

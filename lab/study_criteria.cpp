@@ -64,10 +64,14 @@ Verdict convergence_verdict(const std::vector<ConvergenceSeed>& seeds) {
   return three_way(bn_always_faster && less_time, bn_never_faster);
 }
 
+bool trains_well(double acc_mean, int diverged, double best, double margin) {
+  return diverged == 0 && std::isfinite(acc_mean) && acc_mean >= best - margin;
+}
+
 double max_good_lr(const std::vector<LrCell>& cells, double best, double margin) {
   double m = 0;
   for (const LrCell& c : cells)
-    if (c.diverged == 0 && std::isfinite(c.acc_mean) && c.acc_mean >= best - margin) m = std::max(m, c.lr);
+    if (trains_well(c.acc_mean, c.diverged, best, margin)) m = std::max(m, c.lr);
   return m;
 }
 
@@ -141,6 +145,28 @@ Verdict worker_statistics_verdict(const std::vector<double>& local_minus_sync, d
   const bool never_worse =
       std::all_of(local_minus_sync.begin(), local_minus_sync.end(), [tol](double g) { return g >= -tol; });
   return three_way(worse_at_smallest && grows, never_worse);
+}
+
+Verdict consistency_verdict(const ConsistencySpread& s) {
+  for (double v : {s.seeds_plain, s.seeds_bn, s.steps_plain, s.steps_bn})
+    if (!std::isfinite(v)) return Verdict::mixed;
+  const bool seeds_smaller = s.seeds_bn < kSpreadRatio * s.seeds_plain;
+  const bool steps_smaller = s.steps_bn < kSpreadRatio * s.steps_plain;
+  return three_way(seeds_smaller && steps_smaller, !seeds_smaller && !steps_smaller);
+}
+
+Verdict sensitivity_verdict(double share_plain, double share_bn) {
+  return three_way(share_bn > share_plain + kShareMargin, !(share_bn > share_plain));
+}
+
+Verdict regularizers_verdict(const std::vector<RegularizerEffect>& effects, double tol) {
+  if (effects.empty()) return Verdict::mixed;
+  bool raises_acc = false, narrows_gap = false;
+  for (const RegularizerEffect& e : effects) {
+    raises_acc = raises_acc || e.acc_gain > tol;
+    narrows_gap = narrows_gap || e.gap_reduction > tol;
+  }
+  return three_way(raises_acc, !raises_acc && !narrows_gap);
 }
 
 }  // namespace bnlab::lab

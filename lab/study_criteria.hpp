@@ -24,6 +24,18 @@ const char* to_string(Verdict v);  // "supported", "not supported", "mixed"
 inline constexpr double kMinAccTolerance = 0.01;   // one percentage point of accuracy
 inline constexpr double kMinTimeTolerance = 0.05;  // 5% of a time
 inline constexpr double kLrMargin = 0.02;          // item 2: "trains well" = within this of the best
+// Consistency: a spread counts as smaller only below this share of the other's. The sample std of 3
+// seeds has a relative standard error of about 1/sqrt(2·(3 − 1)) = 50%, so only a factor of two
+// stands out of its noise; the step-loss spread is held to the same factor so both are judged alike.
+inline constexpr double kSpreadRatio = 0.5;
+// Hyperparameter sensitivity: batch norm's share of the grid that trains well must exceed plain's
+// by more than this (a share, not accuracy): one configuration of an 18-cell grid is 0.056, which one
+// noisy cell can flip, so it takes at least two more.
+inline constexpr double kShareMargin = 0.1;
+
+// "Trains well" (items 2 and hyperparameter sensitivity): no seed diverged and the mean final
+// validation accuracy is finite and at least best − margin.
+bool trains_well(double acc_mean, int diverged, double best, double margin);
 
 // max(floor, the largest finite value of `stds`).
 double tolerance(const std::vector<double>& stds, double floor);
@@ -119,5 +131,40 @@ Verdict cost_verdict(const std::vector<double>& ratios, double tol_rel);
 // not supported: gap(b) >= −tol at every b (local is never worse than sync by more than tol);
 // mixed: otherwise (an empty list included).
 Verdict worker_statistics_verdict(const std::vector<double>& local_minus_sync, double tol);
+
+// ---- Consistency (more consistent, more stable training) ---------------------------------------
+// seeds_*: the seed-to-seed standard deviation of the final validation accuracy (diverged = chance);
+// steps_*: the step-to-step spread of the training loss in the last epoch, relative to its level —
+//   train_loss_std / train_loss, the mean over seeds (relative, because the loss's fluctuation grows
+//   with the loss and the variants end at different losses).
+struct ConsistencySpread {
+  double seeds_plain = 0, seeds_bn = 0;
+  double steps_plain = 0, steps_bn = 0;
+};
+// A measure is smaller for BN when bn < kSpreadRatio · plain.
+// supported: smaller in both measures; not supported: in neither; mixed: in one, or a measure is
+//   missing (not finite: runs recorded before train_loss_std, say) — the data cannot decide.
+Verdict consistency_verdict(const ConsistencySpread& s);
+
+// ---- Hyperparameter sensitivity --------------------------------------------------------------
+// share_* = the fraction of the grid's configurations (learning rate × weight scale × batch size) at
+// which the variant trains well (trains_well, best = the best mean of either variant anywhere).
+// supported: share_bn > share_plain + kShareMargin; not supported: share_bn <= share_plain;
+// mixed: otherwise (higher, but by no more than the margin).
+Verdict sensitivity_verdict(double share_plain, double share_bn);
+
+// ---- Regularization still needed -------------------------------------------------------------
+// Per explicit regularizer added to the batch-norm model (weight decay, dropout): the gain in mean
+// final validation accuracy over batch norm alone, and the reduction of the generalization gap
+// (training accuracy in eval mode − validation accuracy: alone − with it).
+struct RegularizerEffect {
+  double acc_gain = 0;
+  double gap_reduction = 0;
+};
+// supported ("still needed"): some regularizer raises validation accuracy by more than tol;
+// not supported: none raises it nor narrows the gap by more than tol (batch norm alone is enough);
+// mixed: none raises validation accuracy by more than tol, but some narrows the gap by more (it curbs
+//   overfitting without paying off in accuracy). An empty list is mixed.
+Verdict regularizers_verdict(const std::vector<RegularizerEffect>& effects, double tol);
 
 }  // namespace bnlab::lab

@@ -16,7 +16,10 @@ namespace bnlab::lab {
   X(regularization)          \
   X(train_eval)              \
   X(cost)                    \
-  X(worker_statistics)
+  X(worker_statistics)       \
+  X(consistency)             \
+  X(hyperparameters)         \
+  X(regularizers)
 
 #define BNLAB_DECLARE_STUDY_ITEM(name) StudyItem study_item_##name();
 BNLAB_STUDY_ITEMS(BNLAB_DECLARE_STUDY_ITEM)

@@ -26,7 +26,14 @@ nlohmann::ordered_json Budget::to_json() const {
           {"depths", depths},
           {"depth_width", depth_width},
           {"small_batches", small_batches},
-          {"cost_batches", cost_batches}};
+          {"cost_batches", cost_batches},
+          {"epochs_sensitivity", epochs_sensitivity},
+          {"sensitivity_lrs", sensitivity_lrs},
+          {"sensitivity_scales", sensitivity_scales},
+          {"sensitivity_batches", sensitivity_batches},
+          {"epochs_regularizers", epochs_regularizers},
+          {"weight_decay", weight_decay},
+          {"dropout", dropout}};
 }
 
 Budget study_budget(const std::string& name) {
@@ -38,6 +45,16 @@ Budget study_budget(const std::string& name) {
   b.small_batches = {2, 4, 8, 16};
   b.cost_batches = {32, 128, 512};
   b.depth_width = 64;
+  // Hyperparameter sensitivity: 3 × 3 × 2 configurations around the reference (Adam 1e-3, ×1, batch 32),
+  // a decade each way and a batch 8× larger; few epochs, since "trains well" compares the variants at
+  // the same budget, not at convergence.
+  b.sensitivity_lrs = {1e-4, 1e-3, 1e-2};
+  b.sensitivity_scales = {0.3, 1.0, 3.0};
+  b.sensitivity_batches = {32, 256};
+  // Regularization still needed: common settings, fixed before any run (AdamW papers use 0.01–0.1;
+  // dropout on MLP hidden layers 0.2–0.5, the low end since batch norm adds noise of its own).
+  b.weight_decay = 0.1;
+  b.dropout = 0.2;
   if (name == "quick") {
     // A seeded subset: 8000 train / 2000 validation / 2000 test rows of Fashion-MNIST.
     b.limit_train = 10000;
@@ -48,6 +65,8 @@ Budget study_budget(const std::string& name) {
     b.epochs_small_batch = 2;
     b.epochs_cost = 1;
     b.depths = {2, 4, 8};
+    b.epochs_sensitivity = 1;
+    b.epochs_regularizers = 5;
   } else if (name == "full") {
     b.limit_train = 0;
     b.limit_test = 0;
@@ -57,6 +76,8 @@ Budget study_budget(const std::string& name) {
     b.epochs_small_batch = 5;
     b.epochs_cost = 3;
     b.depths = {2, 4, 8, 16};
+    b.epochs_sensitivity = 2;
+    b.epochs_regularizers = 10;
   } else {
     throw UsageError(unknown_name("budget", name, {"quick", "full"}));
   }
@@ -86,6 +107,13 @@ std::string batch_run_name(int64_t batch, const std::string& variant, uint64_t s
 }
 std::string cost_run_name(int64_t batch, const std::string& variant, uint64_t seed) {
   return fmt::format("cost-bs{}-{}-seed{}", batch, variant, seed);
+}
+
+std::string sensitivity_run_name(double lr, double scale, int64_t batch, const std::string& variant, uint64_t seed) {
+  return fmt::format("hp-lr{}-x{}-bs{}-{}-seed{}", lr, scale, batch, variant, seed);
+}
+std::string regularizer_run_name(const std::string& regularizer, uint64_t seed) {
+  return fmt::format("reg-{}-batchnorm-seed{}", regularizer, seed);
 }
 
 std::vector<StudyJob> study_jobs(const StudyOptions& o, int64_t inputs, int64_t classes) {

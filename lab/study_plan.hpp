@@ -7,13 +7,15 @@
 //   for (const StudyJob& job : study_jobs(o, 784, 10)) ...   // runs with names like "ref-plain-seed0"
 //
 // Run names (one file each under OUT/runs/), trained by the item named (and read by others):
-//   ref-{plain|batchnorm}-seed{S}                  item 1 (also read by items 6 and 7)
+//   ref-{plain|batchnorm}-seed{S}                  item 1 (also read by items 6, 7 and consistency)
 //   lr-{sgd|adam}-{LR}-{plain|batchnorm}-seed{S}   item 2
 //   init-x{SCALE}-{plain|batchnorm}-seed{S}        item 3
 //   depth{D}-{plain|batchnorm}-seed{S}             item 4
 //   batch{B}-{plain|batchnorm|layernorm}-seed{S}   item 5 (batch-norm runs also read by item 7)
 //   cost-bs{B}-{plain|batchnorm}-seed{S}           item 8
 //   workers4-b{b}-{local|sync|plain}-seed{S}       item 9 (global batch 4·b; local = 4 ghost batches)
+//   hp-lr{LR}-x{SCALE}-bs{B}-{plain|batchnorm}-seed{S}  hyperparameter sensitivity (Adam)
+//   reg-{none|wd|dropout}-batchnorm-seed{S}        regularization still needed (AdamW; none: weight decay 0)
 #pragma once
 
 #include <cstdint>
@@ -41,6 +43,13 @@ struct Budget {
   int64_t depth_width = 64;            // item 4 (units per hidden layer)
   std::vector<int64_t> small_batches;  // item 5
   std::vector<int64_t> cost_batches;   // item 8
+  int epochs_sensitivity = 2;                  // hyperparameter sensitivity (108 runs in the full budget)
+  std::vector<double> sensitivity_lrs;         // hyperparameter sensitivity: Adam's learning rate ×
+  std::vector<double> sensitivity_scales;      //   the initial weight scale ×
+  std::vector<int64_t> sensitivity_batches;    //   the batch size
+  int epochs_regularizers = 10;                // regularization still needed
+  double weight_decay = 0;                     // regularization still needed: AdamW's decoupled decay
+  double dropout = 0;                          // regularization still needed: the rate after each hidden block
   // The budget as JSON, for the study section.
   nlohmann::ordered_json to_json() const;
 };
@@ -82,5 +91,7 @@ std::string init_run_name(double scale, const std::string& variant, uint64_t see
 std::string depth_run_name(int depth, const std::string& variant, uint64_t seed);
 std::string batch_run_name(int64_t batch, const std::string& variant, uint64_t seed);
 std::string cost_run_name(int64_t batch, const std::string& variant, uint64_t seed);
+std::string sensitivity_run_name(double lr, double scale, int64_t batch, const std::string& variant, uint64_t seed);
+std::string regularizer_run_name(const std::string& regularizer, uint64_t seed);
 
 }  // namespace bnlab::lab

@@ -11,6 +11,7 @@ void LayerStyle::refine(const ModelOptions& o) {
   if (o.bn_momentum) bn_momentum = *o.bn_momentum;
   if (o.norm_eps) norm_eps = *o.norm_eps;
   if (o.bn_ghost_batches) bn_ghost_batches = *o.bn_ghost_batches;
+  if (o.dropout) dropout = *o.dropout;
 }
 
 LayerSpec LayerStyle::dense(const std::string& name, int64_t units) const {
@@ -55,6 +56,13 @@ void LayerStyle::append_block(std::vector<LayerSpec>& layers, LayerSpec linear, 
   act.activation = activation;
   layers.push_back(act);
   if (after) layers.push_back(norm_layer(""));
+  if (dropout > 0) {
+    LayerSpec drop;
+    drop.kind = LayerKind::dropout;
+    drop.name = "drop" + n;
+    drop.rate = dropout;
+    layers.push_back(drop);
+  }
 }
 
 void LayerStyle::append_recipe(std::vector<RecipeField>& recipe) const {
@@ -66,6 +74,7 @@ void LayerStyle::append_recipe(std::vector<RecipeField>& recipe) const {
   recipe.push_back({"bn_momentum", bn_momentum});
   recipe.push_back({"norm_eps", norm_eps});
   if (bn_ghost_batches != 1) recipe.push_back({"bn_ghost_batches", bn_ghost_batches});
+  if (dropout != 0) recipe.push_back({"dropout", dropout});
 }
 
 }  // namespace bnlab

@@ -70,7 +70,7 @@ ModelSpec MlpSpec::model_spec() const {
 }
 
 ModelOptions MlpSpec::options() const {
-  return {hidden, activation, norm, placement, init, weight_scale, bn_momentum, norm_eps, bn_ghost_batches};
+  return {hidden, activation, norm, placement, init, weight_scale, bn_momentum, norm_eps, bn_ghost_batches, dropout};
 }
 
 MlpSpec MlpSpec::refined(const ModelOptions& o) const {

@@ -48,6 +48,7 @@ struct ModelOptions {
   std::optional<double> bn_momentum;   // batch norm's running-statistics momentum
   std::optional<double> norm_eps;      // batch and layer norm's epsilon
   std::optional<int64_t> bn_ghost_batches;  // batch norm's ghost batches G (ops/batch_norm.hpp)
+  std::optional<double> dropout;            // after each hidden block: the share of values zeroed in training
 };
 
 // Enum fields by name (UsageError listing the known names otherwise).
@@ -81,6 +82,11 @@ void visit_fields(C& o, V&& v) {
                      "ranks with --bn-stats local do)",
               .range = kAtLeastOne, .type_name = "G"},
     o.bn_ghost_batches);
+  v(FieldInfo{.name = "dropout", .flag = "--dropout",
+              .doc = "dropout after each hidden block (after its norm): the share of values zeroed in training, in [0, 1) "
+                     "(preset: 0, none)",
+              .range = kUnitOpen},
+    o.dropout);
 }
 
 std::vector<std::string> preset_names();

@@ -144,7 +144,7 @@ TEST_CASE("train writes the metrics document of docs/metrics.md and the CSV") {
 
   const auto csv = lines_of(read_text(csv_path));
   REQUIRE(csv.size() == 4);
-  CHECK(csv[0] == "run,epoch,train_loss,train_acc,val_loss,val_acc,seconds,samples_per_second");
+  CHECK(csv[0] == "run,epoch,train_loss,train_acc,val_loss,val_acc,seconds,samples_per_second,train_loss_std");
   CHECK(csv[1].rfind("batchnorm,1,", 0) == 0);
   CHECK(csv[3].rfind("batchnorm,3,", 0) == 0);
   CHECK(!fs::exists(json_path + ".tmp"));
@@ -286,6 +286,7 @@ TEST_CASE("bad usage: exit status 2, one line on stderr naming the flag, no outp
       {"train --dataset synthetic --model nope", "--model"},
       {"train --dataset synthetic --activation swish", "--activation"},
       {"train --dataset synthetic --hidden 16,0", "--hidden"},
+      {"train --dataset synthetic --dropout 1", "--dropout"},
       {"train --dataset synthetic --val-fraction 1.5", "--val-fraction"},
       {"compare --dataset synthetic --batch-size 0", "--batch-size"},
       {"compare --dataset synthetic --variants plain,nope", "--variants"},

@@ -120,6 +120,26 @@ TEST_CASE("initialization, depth, small-batch, regularization, train/eval and co
   CHECK(std::string(to_string(Verdict::not_supported)) == "not supported");
 }
 
+TEST_CASE("consistency, hyperparameter-sensitivity and regularizers verdicts on plain numbers") {
+  using namespace bnlab::lab;
+  // Consistency: below kSpreadRatio (0.5) × plain's counts; exactly half does not; NaN cannot decide.
+  CHECK(consistency_verdict({.seeds_plain = 0.02, .seeds_bn = 0.009, .steps_plain = 0.4, .steps_bn = 0.1}) == Verdict::supported);
+  CHECK(consistency_verdict({.seeds_plain = 0.02, .seeds_bn = 0.01, .steps_plain = 0.4, .steps_bn = 0.1}) == Verdict::mixed);
+  CHECK(consistency_verdict({.seeds_plain = 0.02, .seeds_bn = 0.01, .steps_plain = 0.4, .steps_bn = 0.2}) == Verdict::not_supported);
+  CHECK(consistency_verdict({.seeds_plain = 0.02, .seeds_bn = 0.001, .steps_plain = std::nan(""), .steps_bn = 0.1}) == Verdict::mixed);
+  // Sensitivity: shares of the grid.
+  CHECK(sensitivity_verdict(0.25, 0.5) == Verdict::supported);
+  CHECK(sensitivity_verdict(0.25, 0.3) == Verdict::mixed);
+  CHECK(sensitivity_verdict(0.25, 0.25) == Verdict::not_supported);
+  // Regularizers: {acc_gain, gap_reduction} per regularizer.
+  CHECK(regularizers_verdict({{0.0, 0.0}, {0.02, -0.01}}, 0.01) == Verdict::supported);
+  CHECK(regularizers_verdict({{0.0, 0.02}, {-0.02, 0.0}}, 0.01) == Verdict::mixed);
+  CHECK(regularizers_verdict({{0.01, 0.01}, {-0.02, -0.05}}, 0.01) == Verdict::not_supported);
+  CHECK(trains_well(0.86, 0, 0.87, 0.02));
+  CHECK_FALSE(trains_well(0.85, 1, 0.87, 0.02));
+  CHECK_FALSE(trains_well(std::nan(""), 0, 0.87, 0.02));
+}
+
 TEST_CASE("study registry: ids 1..N in order, distinct names, reads name items that train runs") {
   using namespace bnlab::lab;
   std::set<std::string> names;

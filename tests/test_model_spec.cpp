@@ -236,3 +236,21 @@ TEST_CASE("batch_norm's ghost_batches: validated, built into the op, in the JSON
   CHECK_THROWS_WITH_AS(preset_spec("batchnorm", 784, 10, {.bn_ghost_batches = 0}), "bn_ghost_batches must be at least 1, got 0",
                        UsageError);
 }
+
+TEST_CASE("the dropout refinement: a dropout layer closing each hidden block, in the recipe only when set, a flag's range") {
+  const ModelSpec bn = preset_spec("batchnorm", 784, 10, {.dropout = 0.25});
+  std::vector<std::string> names;
+  for (const LayerSpec& l : bn.layers) names.push_back(l.name);
+  CHECK(names == std::vector<std::string>{"fc1", "act1", "bn1", "drop1", "fc2", "act2", "bn2", "drop2", "out"});
+  CHECK(bn.layers[3].kind == LayerKind::dropout);
+  CHECK(bn.layers[3].rate == 0.25);
+  CHECK(bn.recipe_text("dropout") == "0.25");
+  // Unset or 0: the model and its recipe as before the refinement existed.
+  CHECK(preset_spec("batchnorm", 784, 10, {.dropout = 0.0}) == preset_spec("batchnorm", 784, 10));
+  CHECK(preset_spec("plain", 784, 10).recipe_value("dropout") == nullptr);
+  CHECK(preset_spec("plain", 784, 10, {.dropout = 0.5}).layers.size() == 2 * 3 + 1);
+  CHECK_THROWS_AS(preset_spec("plain", 784, 10, {.dropout = 1.0}), UsageError);
+  // A built model has the op, so training draws masks.
+  const Model m = build_model(bn);
+  (void)m;
+}

@@ -787,10 +787,247 @@ void item_worker_statistics() {
   }
 }
 
+// ---- Items added later: their ids looked up by name, so that renumbering them needs no test change ----
+
+int id_of(const std::string& name) {
+  for (const StudyItem& item : study_items())
+    if (item.name == name) return item.id;
+  FAIL("no study item named " << name);
+  return 0;
+}
+
+// ---- Consistency ---------------------------------------------------------------------------------
+
+// Item 1's reference run ending at validation accuracy `val`, its last epoch's training loss `loss`
+// with step-to-step standard deviation `loss_std`.
+void consistency_run(Case& c, const std::string& v, uint64_t s, double val, double loss, double loss_std) {
+  RunRecord& r = c.add(ref(v, s), {0.5, val});
+  r.epochs.back().train_loss = loss;
+  r.epochs.back().train_loss_std = loss_std;
+}
+
+void item_consistency() {
+  const int id = id_of("consistency");
+  SUBCASE("supported: both spreads below half of plain's; the numbers") {
+    Case c(id, {0, 1, 2});
+    const std::vector<double> plain = spread3(0.875), bn = {0.875 - kD / 4, 0.875, 0.875 + kD / 4};  // std kD and kD/4
+    for (size_t i = 0; i < 3; ++i) {
+      consistency_run(c, "plain", i, plain[i], 0.5, 0.25);    // relative 0.5
+      consistency_run(c, "batchnorm", i, bn[i], 0.5, 0.0625);  // relative 0.125
+    }
+    const auto r = c.analyze();
+    CHECK(r["verdict"] == "supported");
+    CHECK(r["tolerance"].is_null());
+    CHECK(r["summary"] ==
+          "seed-to-seed std of final validation accuracy: plain 0.0312, batchnorm 0.0078; last epoch's step-loss std / mean loss: "
+          "plain 0.5000, batchnorm 0.1250 (smaller = below 0.5× the other)");
+    CHECK(r["numbers"]["spread"]["seeds_plain"] == kD);
+    CHECK(r["numbers"]["spread"]["seeds_bn"] == kD / 4);
+    CHECK(r["numbers"]["spread"]["steps_bn"] == 0.125);
+    CHECK(r["numbers"]["rows"][0] ==
+          nlohmann::ordered_json({"plain", "0.8750 ± 0.0312", "0.0312", "0.2500 ± 0.0000", "0.5000 ± 0.0000"}));
+    c.check_missing(ref("batchnorm", 2));
+  }
+  SUBCASE("exactly half is not smaller: mixed with one measure, not supported with neither") {
+    Case c(id, {0, 1, 2});
+    const std::vector<double> plain = spread3(0.875), bn = {0.875 - kD / 2, 0.875, 0.875 + kD / 2};  // std kD/2 = 0.5·kD
+    REQUIRE(mean_std(bn).std == 0.5 * mean_std(plain).std);
+    for (size_t i = 0; i < 3; ++i) {
+      consistency_run(c, "plain", i, plain[i], 0.5, 0.25);
+      consistency_run(c, "batchnorm", i, bn[i], 0.5, 0.0625);
+    }
+    CHECK(c.verdict() == "mixed");  // steps smaller, seeds at the boundary
+    for (size_t i = 0; i < 3; ++i) consistency_run(c, "batchnorm", i, bn[i], 0.5, 0.125);  // relative 0.25: exactly half
+    CHECK(c.verdict() == "not supported");
+    for (size_t i = 0; i < 3; ++i) consistency_run(c, "batchnorm", i, 0.875 + (i - 1.0) * kD / 8, 0.5, 0.125);
+    CHECK(c.verdict() == "mixed");  // seeds smaller, steps at the boundary
+  }
+  SUBCASE("the step spread is relative to the loss: the same std at twice the loss is half the spread") {
+    Case c(id, {0, 1});
+    for (uint64_t s : {0, 1}) {
+      consistency_run(c, "plain", s, 0.85, 0.25, 0.1);      // 0.4
+      consistency_run(c, "batchnorm", s, 0.85, 1.0, 0.1);   // 0.1
+    }
+    const auto r = c.analyze();
+    CHECK(r["numbers"]["spread"]["steps_plain"] == 0.4);
+    CHECK(r["numbers"]["spread"]["steps_bn"] == 0.1);
+    CHECK(r["verdict"] == "mixed");  // seeds: 0 and 0, not smaller
+  }
+  SUBCASE("runs recorded without train_loss_std cannot decide: mixed, shown as -") {
+    Case c(id, {0, 1, 2});
+    const std::vector<double> plain = spread3(0.875);
+    for (size_t i = 0; i < 3; ++i) {
+      consistency_run(c, "plain", i, plain[i], 0.5, kNaN);
+      consistency_run(c, "batchnorm", i, 0.875, 0.5, kNaN);
+    }
+    const auto r = c.analyze();
+    CHECK(r["verdict"] == "mixed");
+    CHECK(r["numbers"]["spread"]["steps_plain"].is_null());
+    CHECK(cell(r, 1, 4) == "-");
+  }
+  SUBCASE("a diverged seed counts as chance: a large seed-to-seed spread") {
+    Case c(id, {0, 1});
+    for (uint64_t s : {0, 1}) {
+      consistency_run(c, "plain", s, 0.85, 0.5, 0.25);
+      consistency_run(c, "batchnorm", s, 0.85, 0.5, 0.0625);
+    }
+    make_diverged(c.runs[ref("plain", 1)]);
+    const auto r = c.analyze();
+    CHECK(r["numbers"]["spread"]["seeds_plain"].get<double>() == doctest::Approx(0.75 / std::sqrt(2.0)));
+    CHECK(r["verdict"] == "supported");
+  }
+}
+
+// ---- Hyperparameter sensitivity ------------------------------------------------------------------
+
+std::string hp(double lr, double scale, int64_t batch, const std::string& v, uint64_t s) {
+  return fmt::format("hp-lr{}-x{}-bs{}-{}-seed{}", lr, scale, batch, v, s);
+}
+
+// A case on a small grid: learning rates `lrs` × scale 1 × batches 32 and 256.
+Case hp_case(std::vector<uint64_t> seeds, std::vector<double> lrs) {
+  Case c(id_of("hyperparameters"), std::move(seeds));
+  c.ctx.budget.sensitivity_lrs = std::move(lrs);
+  c.ctx.budget.sensitivity_scales = {1.0};
+  c.ctx.budget.sensitivity_batches = {32, 256};
+  return c;
+}
+
+// Every configuration's runs: `acc(variant, k)` for the k-th configuration (batch-major, then lr).
+void hp_runs(Case& c, const std::function<double(const std::string&, size_t)>& acc) {
+  size_t k = 0;
+  for (int64_t batch : c.ctx.budget.sensitivity_batches)
+    for (double lr : c.ctx.budget.sensitivity_lrs) {
+      for (const std::string v : {"plain", "batchnorm"})
+        c.finals([&](uint64_t s) { return hp(lr, 1.0, batch, v, s); }, {acc(v, k)});
+      ++k;
+    }
+}
+
+void item_hyperparameters() {
+  SUBCASE("supported: batchnorm trains well on 4/4, plain on 0/4 (0.85 is below best − margin); best − margin itself trains well") {
+    Case c = hp_case({0, 1}, {1e-3, 1e-2});
+    const double best = 0.875, edge = best - 0.02;  // the margin is the floor: the best cell has std 0
+    hp_runs(c, [&](const std::string& v, size_t k) { return v == "batchnorm" ? (k == 0 ? best : edge) : (k == 0 ? 0.85 : 0.5); });
+    const auto r = c.analyze();
+    CHECK(r["verdict"] == "supported");
+    CHECK(r["tolerance"] == 0.02);
+    CHECK(r["summary"] ==
+          "configurations that train well (within 0.0200 of the best, 0.8750): plain 0/4 (0.00), batchnorm 4/4 (1.00)");
+    CHECK(r["numbers"]["rows"][0] ==
+          nlohmann::ordered_json({"0.001", "×1", "32", "0.8500 ± 0.0000", "0/2", "no", "0.8750 ± 0.0000", "0/2", "yes"}));
+    CHECK(r["numbers"]["share_bn"] == 1.0);
+    CHECK(r["numbers"]["best"] == best);
+    c.check_missing(hp(1e-2, 1.0, 256, "plain", 1));
+  }
+  SUBCASE("not supported: the same share; a diverged seed does not train well however accurate the others") {
+    Case c = hp_case({0, 1}, {1e-3, 1e-2});
+    hp_runs(c, [](const std::string&, size_t k) { return k < 2 ? 0.875 : 0.5; });
+    CHECK(c.verdict() == "not supported");
+    make_diverged(c.runs[hp(1e-3, 1.0, 32, "plain", 1)]);  // plain 1/4, batchnorm 2/4: higher by 0.25
+    const auto r = c.analyze();
+    CHECK(r["numbers"]["rows"][0].at(4) == "1/2");
+    CHECK(r["numbers"]["rows"][0].at(5) == "no");
+    CHECK(r["verdict"] == "supported");
+  }
+  SUBCASE("mixed: higher by exactly the margin of shares (1 of 10 configurations) is not more") {
+    Case c = hp_case({0}, {1e-4, 1e-3, 1e-2, 1e-1, 1.0});
+    hp_runs(c, [](const std::string& v, size_t k) { return k < (v == "batchnorm" ? 6u : 5u) ? 0.875 : 0.5; });
+    const auto r = c.analyze();
+    REQUIRE(r["numbers"]["share_bn"].get<double>() == r["numbers"]["share_plain"].get<double>() + kShareMargin);
+    CHECK(r["verdict"] == "mixed");
+  }
+  SUBCASE("the margin is the best cell's seed-to-seed std when larger than the floor") {
+    Case c = hp_case({0, 1, 2}, {1e-3});
+    // Configuration 0: batchnorm spread3(0.875) (std kD, the best); the rest within kD of it or not.
+    for (uint64_t s : {0, 1, 2}) {
+      c.add(hp(1e-3, 1.0, 32, "batchnorm", s), {spread3(0.875)[s]});
+      c.add(hp(1e-3, 1.0, 32, "plain", s), {0.875 - kD});  // exactly best − margin: trains well
+      c.add(hp(1e-3, 1.0, 256, "batchnorm", s), {0.875 - kD});
+      c.add(hp(1e-3, 1.0, 256, "plain", s), {0.875 - kD - 1.0 / 1024});  // below
+    }
+    const auto r = c.analyze();
+    CHECK(r["tolerance"] == kD);
+    CHECK(r["numbers"]["share_plain"] == 0.5);
+    CHECK(r["numbers"]["share_bn"] == 1.0);
+    CHECK(r["verdict"] == "supported");
+  }
+  SUBCASE("the rule on plain numbers") {
+    CHECK(sensitivity_verdict(0.5, 0.5 + kShareMargin) == Verdict::mixed);
+    CHECK(sensitivity_verdict(0.5, std::nextafter(0.5 + kShareMargin, 1.0)) == Verdict::supported);
+    CHECK(sensitivity_verdict(0.5, 0.5) == Verdict::not_supported);
+    CHECK(sensitivity_verdict(0.5, 0.25) == Verdict::not_supported);
+  }
+}
+
+// ---- Regularization still needed -----------------------------------------------------------------
+
+std::string reg(const std::string& arm, uint64_t s) { return fmt::format("reg-{}-batchnorm-seed{}", arm, s); }
+
+void regularizer_run(Case& c, const std::string& arm, uint64_t s, double train, double val) {
+  RunRecord& r = c.add(reg(arm, s), {val});
+  r.eval_train = EvalMetrics{.loss = 0.1, .acc = train, .samples = 8000};
+}
+
+void item_regularizers() {
+  const int id = id_of("regularizers");
+  SUBCASE("supported: weight decay raises validation accuracy by more than tol; the numbers") {
+    Case c(id, {0, 1});
+    for (uint64_t s : {0, 1}) {
+      regularizer_run(c, "none", s, 0.96, 0.875);
+      regularizer_run(c, "wd", s, 0.9375, 0.90625);
+      regularizer_run(c, "dropout", s, 0.96, 0.875);
+    }
+    const auto r = c.analyze();
+    CHECK(r["verdict"] == "supported");
+    CHECK(r["tolerance"] == 0.01);
+    CHECK(r["summary"] ==
+          "batchnorm validation accuracy: alone 0.8750, + weight decay 0.1 0.9062 (+0.0312), + dropout 0.2 0.8750 (+0.0000); gap: "
+          "alone 0.0850, + weight decay 0.0312, + dropout 0.0850 (tol 0.0100)");
+    CHECK(r["numbers"]["rows"][1] ==
+          nlohmann::ordered_json({"wd", "0.9375 ± 0.0000", "0.9062 ± 0.0000", "0.0312 ± 0.0000", "0.9062 ± 0.0000", "+0.0312", "+0.0537"}));  // 0.96 is 0.95999…: the gap 0.0849999…
+    CHECK(r["numbers"]["weight_decay"] == 0.1);
+    c.check_missing(reg("dropout", 1));
+  }
+  SUBCASE("mixed: no accuracy gain, but dropout narrows the gap; not supported: neither") {
+    Case c(id, {0, 1});
+    for (uint64_t s : {0, 1}) {
+      regularizer_run(c, "none", s, 0.96, 0.875);
+      regularizer_run(c, "wd", s, 0.96, 0.875);
+      regularizer_run(c, "dropout", s, 0.90, 0.875);
+    }
+    CHECK(c.verdict() == "mixed");
+    for (uint64_t s : {0, 1}) regularizer_run(c, "dropout", s, 0.96, 0.86);  // worse: still no "need"
+    CHECK(c.verdict() == "not supported");
+  }
+  SUBCASE("a gain of exactly tol is not a gain; a hair more is") {
+    // Three seeds m − kD, m, m + kD in every arm: tol = kD; gaps all 0.125, so only the gain counts.
+    for (const bool at : {true, false}) {
+      CAPTURE(at);
+      Case c(id, {0, 1, 2});
+      const double with = 0.75 + kD + (at ? 0.0 : 1.0 / 1024);
+      for (uint64_t s : {0, 1, 2}) {
+        regularizer_run(c, "none", s, spread3(0.75)[s] + 0.125, spread3(0.75)[s]);
+        regularizer_run(c, "wd", s, spread3(0.75)[s] + 0.125, spread3(0.75)[s]);
+        regularizer_run(c, "dropout", s, spread3(with)[s] + 0.125, spread3(with)[s]);
+      }
+      const auto r = c.analyze();
+      CHECK(r["tolerance"] == kD);
+      CHECK(r["verdict"] == (at ? "not supported" : "supported"));
+    }
+  }
+  SUBCASE("the rule on plain numbers: an empty list is mixed") { CHECK(regularizers_verdict({}, 0.01) == Verdict::mixed); }
+}
+
 // Every item's cases, by id.
-const std::map<int, std::function<void()>> kItemCases = {
-    {1, item_convergence}, {2, item_learning_rates}, {3, item_initialization}, {4, item_depth}, {5, item_small_batches},
-    {6, item_regularization}, {7, item_train_eval}, {8, item_cost}, {9, item_worker_statistics}};
+const std::map<int, std::function<void()>>& item_cases() {
+  static const std::map<int, std::function<void()>> cases = {
+      {1, item_convergence}, {2, item_learning_rates}, {3, item_initialization}, {4, item_depth}, {5, item_small_batches},
+      {6, item_regularization}, {7, item_train_eval}, {8, item_cost}, {9, item_worker_statistics},
+      {id_of("consistency"), item_consistency}, {id_of("hyperparameters"), item_hyperparameters},
+      {id_of("regularizers"), item_regularizers}};
+  return cases;
+}
 
 }  // namespace
 
@@ -798,9 +1035,9 @@ TEST_CASE("every registered item has analysis cases, and its analysis gives the 
   for (const StudyItem& item : study_items()) {
     CAPTURE(item.id);
     CAPTURE(item.name);
-    const auto it = kItemCases.find(item.id);
-    REQUIRE_MESSAGE(it != kItemCases.end(), "study item ", item.id, " (", item.name, ") has no cases in test_study_items.cpp");
+    const auto it = item_cases().find(item.id);
+    REQUIRE_MESSAGE(it != item_cases().end(), "study item ", item.id, " (", item.name, ") has no cases in test_study_items.cpp");
     SUBCASE((std::to_string(item.id) + " " + item.name).c_str()) { it->second(); }
   }
-  for (const auto& [id, cases] : kItemCases) CHECK_MESSAGE(find_study_item(id) != nullptr, "cases for ", id, ", which is not an item");
+  for (const auto& [id, cases] : item_cases()) CHECK_MESSAGE(find_study_item(id) != nullptr, "cases for ", id, ", which is not an item");
 }

@@ -2,12 +2,14 @@
 
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "data/registry.hpp"
 #include "graph/errors.hpp"
 #include "models/mlp.hpp"
 #include "lab/run_loop.hpp"
 #include "train/config_fields.hpp"
+#include "train/running_std.hpp"
 #include "train/trainer.hpp"
 
 #include "baseline_support.hpp"
@@ -100,6 +102,45 @@ TEST_CASE("train metrics are sample-weighted means over the epoch; val is an eva
   // Batch statistics at eval time give a different answer than running statistics.
   const EvalMetrics batch_stats = t.evaluate(d.val, Mode::eval_batch_stats, 64);
   CHECK(batch_stats.loss != whole.loss);
+}
+
+TEST_CASE("train_loss_std is the sample std of the step losses, as a two-pass computation gives it") {
+  const data::Splits d = synthetic();
+  TrainConfig cfg;
+  cfg.epochs = 1;
+  cfg.batch_size = 64;
+  Trainer t(spec_for(d, "plain"), cfg, d);
+  // Each step's loss from the observer's running mean: loss_k = (mean_k·rows_k − mean_(k−1)·rows_(k−1)) / (rows_k − rows_(k−1)).
+  std::vector<double> losses;
+  double before_sum = 0;
+  int64_t before_rows = 0;
+  TrainObserver obs;
+  obs.step = [&](const StepProgress& p) {
+    const double sum = p.loss * static_cast<double>(p.samples);
+    losses.push_back((sum - before_sum) / static_cast<double>(p.samples - before_rows));
+    before_sum = sum, before_rows = p.samples;
+  };
+  const EpochMetrics m = t.train_epoch(&obs);
+  REQUIRE(losses.size() == static_cast<size_t>(m.steps));
+  REQUIRE(losses.size() >= 3);
+  double mean = 0, ss = 0;
+  for (double l : losses) mean += l / static_cast<double>(losses.size());
+  for (double l : losses) ss += (l - mean) * (l - mean);
+  CHECK(m.train_loss_std == doctest::Approx(std::sqrt(ss / static_cast<double>(losses.size() - 1))).epsilon(1e-4));
+  CHECK(m.train_loss_std > 0);
+}
+
+TEST_CASE("RunningStd: Welford's update keeps the digits a sum of squares loses") {
+  RunningStd s;
+  CHECK(std::isnan(s.std()));
+  s.add(1e9 + 1);
+  CHECK(std::isnan(s.std()));  // one value: no spread
+  s.add(1e9 + 2);
+  s.add(1e9 + 3);
+  // 1, 2, 3 shifted by 1e9: sample std exactly 1 (a one-pass Σx² in double would give 0 or garbage).
+  CHECK(s.std() == doctest::Approx(1.0).epsilon(1e-9));
+  CHECK(s.mean() == doctest::Approx(1e9 + 2));
+  CHECK(s.count() == 3);
 }
 
 TEST_CASE("trainer refuses settings that cannot work, naming the field and the value") {

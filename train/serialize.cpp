@@ -209,6 +209,7 @@ ojson epoch_json(const EpochMetrics& m) {
   ojson j;
   j["epoch"] = m.epoch;
   j["train_loss"] = m.train_loss;
+  j["train_loss_std"] = m.train_loss_std;
   j["train_acc"] = m.train_acc;
   j["val_loss"] = m.val_loss;
   j["val_acc"] = m.val_acc;
@@ -429,9 +430,10 @@ ModelSpec format1_spec_from(const json& j, const std::string& where) {
   const int64_t classes = f.integer("classes");
   ModelOptions o;
   // Its fields are ModelOptions', under the same names — those there were: format 1 predates ghost
-  // batches, so bn_ghost_batches stays unset (G = 1).
+  // batches and the dropout refinement, so bn_ghost_batches and dropout stay unset (G = 1, none).
   visit_fields(o, [&](const FieldInfo& info, auto& value) {
-    if (std::string_view(info.name) != "bn_ghost_batches") read_value(f, info.name, value);
+    const std::string_view name(info.name);
+    if (name != "bn_ghost_batches" && name != "dropout") read_value(f, info.name, value);
   });
   f.done();
   // Every option is set, so the preset only names the family.
@@ -456,6 +458,8 @@ EpochMetrics epoch_from(const json& j, const std::string& where) {
   EpochMetrics m;
   m.epoch = f.int32("epoch");
   m.train_loss = f.number("train_loss", true);
+  // Absent in files written before it was recorded: unknown (NaN, written back as null).
+  m.train_loss_std = f.has("train_loss_std") ? f.number("train_loss_std", true) : std::numeric_limits<double>::quiet_NaN();
   m.train_acc = f.number("train_acc", true);
   m.val_loss = f.number("val_loss", true);
   m.val_acc = f.number("val_acc", true);

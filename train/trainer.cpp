@@ -10,6 +10,7 @@
 #include "graph/errors.hpp"
 #include "graph/suggest.hpp"
 #include "train/model_file.hpp"
+#include "train/running_std.hpp"
 #include "train/config_fields.hpp"
 
 namespace bnlab {
@@ -195,6 +196,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
 
   double loss_sum = 0, correct_sum = 0;
   int64_t samples = 0, skipped = 0;
+  RunningStd loss_spread;  // the counted steps' losses
   // A skipped step must not leave its running statistics behind: keep the state from before it.
   const bool may_skip = config_.on_nonfinite == NonFinitePolicy::skip;
   std::vector<float> state_before(may_skip ? session_.state().data.size() : 0);
@@ -277,6 +279,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
       continue;
     }
     loss_sum += static_cast<double>(loss) * static_cast<double>(n);
+    loss_spread.add(static_cast<double>(loss));
     correct_sum += correct;
     samples += n;
     if (config_.record_internals) {
@@ -308,6 +311,7 @@ EpochMetrics Trainer::train_epoch(const TrainObserver* observer) {
   m.lr = lr;
   // Every step skipped: no loss to report (NaN, written as null).
   m.train_loss = samples ? loss_sum / static_cast<double>(samples) : std::numeric_limits<double>::quiet_NaN();
+  m.train_loss_std = loss_spread.std();
   m.train_acc = samples ? correct_sum / static_cast<double>(samples) : std::numeric_limits<double>::quiet_NaN();
   m.samples_per_second = m.seconds > 0 ? static_cast<double>(samples) / m.seconds : 0;
   if (config_.record_internals) {

@@ -113,6 +113,9 @@ struct GradNorm {
 struct EpochMetrics {
   int epoch = 0;                 // 1-based
   double train_loss = 0;         // sample-weighted mean over the epoch's training batches (train mode)
+  // The sample standard deviation of the steps' losses (each step's batch-mean loss, skipped steps
+  // left out) within the epoch: how much the loss moves from step to step. NaN with fewer than 2.
+  double train_loss_std = 0;
   double train_acc = 0;
   double val_loss = 0;           // eval mode over the validation split after the epoch (NaN if empty)
   double val_acc = 0;
