@@ -25,8 +25,13 @@ const char* to_string(Verdict v) {
     case Verdict::supported: return "supported";
     case Verdict::not_supported: return "not supported";
     case Verdict::mixed: return "mixed";
+    case Verdict::inconclusive: return "inconclusive";
   }
   return "?";
+}
+
+Verdict unless_within_noise(Verdict v, double tol, double effect) {
+  return tol >= effect ? Verdict::inconclusive : v;  // NaN >= x is false
 }
 
 double tolerance(const std::vector<double>& stds, double floor) {

@@ -1,5 +1,5 @@
 // The decision rules of `bnlab study`: for each claim about batch normalization, the criterion that
-// turns measured numbers into a verdict — supported, not supported or mixed. They are written down
+// turns measured numbers into a verdict — supported, not supported, mixed or inconclusive. They are written down
 // here, before any run, as plain functions of plain numbers, so they can be read and unit-tested;
 // each item (lab/study/item_<name>.cpp) states its rule in words for the report (StudyItem::criterion)
 // and applies it here. They were NOT chosen or adjusted after looking at results; the grids and
@@ -18,8 +18,8 @@
 
 namespace bnlab::lab {
 
-enum class Verdict { supported, not_supported, mixed };
-const char* to_string(Verdict v);  // "supported", "not supported", "mixed"
+enum class Verdict { supported, not_supported, mixed, inconclusive };
+const char* to_string(Verdict v);  // "supported", "not supported", "mixed", "inconclusive"
 
 inline constexpr double kMinAccTolerance = 0.01;   // one percentage point of accuracy
 inline constexpr double kMinTimeTolerance = 0.05;  // 5% of a time
@@ -36,6 +36,23 @@ inline constexpr double kShareMargin = 0.1;
 // "Trains well" (items 2 and hyperparameter sensitivity): no seed diverged and the mean final
 // validation accuracy is finite and at least best − margin.
 bool trains_well(double acc_mean, int diverged, double best, double margin);
+
+// ---- Inconclusive: noise as wide as the effect ------------------------------------------------
+// Every item with a tolerance states, before any run, the effect its criterion asks about. When the
+// tolerance is at least that effect the data could not have told the claim apart from noise, and
+// the verdict is `inconclusive` whatever the criterion would have said:
+//   verdict = tol >= effect ? inconclusive : criterion verdict.
+// A NaN tolerance (item 1 counts epochs per seed and has none) leaves the verdict as it is.
+// Accuracy items (2–7, 9): the claims are about differences of several percentage points; a
+//   seed-to-seed std of 0.05 or more means seeds disagree more than the effects claimed. (The
+//   tolerance itself cannot be the effect: the rule would then never apply.)
+// Item 8: batch norm's arithmetic per step is a few passes over the activations against the dense
+//   products' 6·fan-in flops per activation, a few percent; what the claim says a practitioner pays
+//   is a noticeable slowdown, which we fix at a quarter more time per step. A relative time
+//   tolerance of 25% or more could not have told such a slowdown from load.
+inline constexpr double kAccEffect = 0.05;   // five percentage points of accuracy
+inline constexpr double kCostEffect = 0.25;  // 25% more time per step
+Verdict unless_within_noise(Verdict v, double tol, double effect);
 
 // max(floor, the largest finite value of `stds`).
 double tolerance(const std::vector<double>& stds, double floor);

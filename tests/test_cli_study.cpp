@@ -38,7 +38,7 @@ std::set<std::string> files_in(const fs::path& dir) {
   return names;
 }
 
-const std::set<std::string> kVerdicts = {"supported", "not supported", "mixed"};
+const std::set<std::string> kVerdicts = {"supported", "not supported", "mixed", "inconclusive"};
 
 }  // namespace
 
@@ -118,6 +118,14 @@ TEST_CASE("initialization, depth, small-batch, regularization, train/eval and co
     CHECK(!item.criterion.empty());
   }
   CHECK(std::string(to_string(Verdict::not_supported)) == "not supported");
+  CHECK(std::string(to_string(Verdict::inconclusive)) == "inconclusive");
+  // tol >= effect: inconclusive; below it the criterion's verdict stands; NaN (no tolerance) leaves it.
+  CHECK(unless_within_noise(Verdict::not_supported, 0.92, kCostEffect) == Verdict::inconclusive);
+  CHECK(unless_within_noise(Verdict::supported, 0.25, kCostEffect) == Verdict::inconclusive);
+  CHECK(unless_within_noise(Verdict::not_supported, 0.24, kCostEffect) == Verdict::not_supported);
+  CHECK(unless_within_noise(Verdict::mixed, 0.05, kAccEffect) == Verdict::inconclusive);
+  CHECK(unless_within_noise(Verdict::supported, 0.049, kAccEffect) == Verdict::supported);
+  CHECK(unless_within_noise(Verdict::mixed, std::nan(""), kAccEffect) == Verdict::mixed);
 }
 
 TEST_CASE("consistency, hyperparameter-sensitivity and regularizers verdicts on plain numbers") {

@@ -43,7 +43,7 @@ ItemResult analyze(ItemRuns& c) {
     ms_b.add(static_cast<double>(b), {q.mean * 1e3, q.std * 1e3, q.n});
   }
   const double tol = tolerance(rel_stds, kMinTimeTolerance);
-  const Verdict v = cost_verdict(ratios, tol);
+  const Verdict v = unless_within_noise(cost_verdict(ratios, tol), tol, kCostEffect);
   std::vector<std::string> parts;
   for (size_t i = 0; i < ratios.size(); ++i) parts.push_back(fmt::format("{:.2f} at batch {}", ratios[i], batches[i]));
   const std::string summary = fmt::format("batchnorm / plain seconds per step: {} (tol {:.0f}%)", fmt::join(parts, ", "), 100 * tol);

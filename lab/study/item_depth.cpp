@@ -46,7 +46,7 @@ ItemResult analyze(ItemRuns& c) {
   }
   const std::vector<double>&ap = acc_p.mean, &ab = acc_b.mean;
   const double tol = tolerance(stds, kMinAccTolerance);
-  const Verdict v = depth_verdict(ap, ab, tol);
+  const Verdict v = unless_within_noise(depth_verdict(ap, ab, tol), tol, kAccEffect);
   const std::string summary =
       ap.empty() ? std::string("no depths")
                  : fmt::format("final validation accuracy at {} hidden layers: plain {:.4f}, batchnorm {:.4f}; at {}: plain {:.4f}, "

@@ -44,7 +44,7 @@ ItemResult analyze(ItemRuns& c) {
   };
   const InitSpread sp{spread(final_p.mean), spread(final_b.mean), spread(first_p.mean), spread(first_b.mean)};
   const double tol = tolerance(stds, kMinAccTolerance);
-  const Verdict v = init_verdict(sp, tol);
+  const Verdict v = unless_within_noise(init_verdict(sp, tol), tol, kAccEffect);
   rows.push_back(row({"spread (max − min)", f4(sp.first_plain), f4(sp.final_plain), f4(sp.first_bn), f4(sp.final_bn)}));
   const std::string summary = fmt::format(
       "spread of validation accuracy over weight scales {} — after epoch 1: plain {:.4f}, batchnorm {:.4f}; final: plain {:.4f}, "

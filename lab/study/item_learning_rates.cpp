@@ -87,7 +87,7 @@ ItemResult analyze(ItemRuns& c) {
     fig.panels.push_back(std::move(p));
   }
   summary.pop_back();
-  const Verdict v = learning_rate_verdict(outcomes);
+  const Verdict v = unless_within_noise(learning_rate_verdict(outcomes), tol, kAccEffect);
   json numbers =
       numbers_table({"optimizer", "lr", "plain: val acc", "plain: diverged", "batchnorm: val acc", "batchnorm: diverged"}, rows);
   numbers["margin"] = margin;

@@ -27,7 +27,7 @@ ItemResult analyze(ItemRuns& c) {
     rows.push_back(row({variants[i], ms(train), ms(val[i]), ms(gap[i]), ms(test)}));
   }
   const double tol = tolerance(stds, kMinAccTolerance);
-  const Verdict v = regularization_verdict(gap[0].mean, gap[1].mean, val[0].mean, val[1].mean, tol);
+  const Verdict v = unless_within_noise(regularization_verdict(gap[0].mean, gap[1].mean, val[0].mean, val[1].mean, tol), tol, kAccEffect);
   const std::string summary = fmt::format(
       "train − validation accuracy gap: plain {:.4f}, batchnorm {:.4f}; validation accuracy: plain {:.4f}, batchnorm {:.4f} (tol {:.4f})",
       gap[0].mean, gap[1].mean, val[0].mean, val[1].mean, tol);

@@ -46,7 +46,7 @@ ItemResult analyze(ItemRuns& c) {
   }
   const double tol = tolerance(stds, kMinAccTolerance);
   const double gs = gaps.empty() ? kNaN : gaps.front(), gl = gaps.empty() ? kNaN : gaps.back();
-  const Verdict v = std::isfinite(gs) && std::isfinite(gl) ? small_batch_verdict(gs, gl, tol) : Verdict::mixed;
+  const Verdict v = unless_within_noise(std::isfinite(gs) && std::isfinite(gl) ? small_batch_verdict(gs, gl, tol) : Verdict::mixed, tol, kAccEffect);
   const std::string summary =
       batches.empty() ? std::string("no batch sizes")
                       : fmt::format("batchnorm − none in final validation accuracy: {:+.4f} at batch {}, {:+.4f} at batch {}; "

@@ -41,7 +41,7 @@ ItemResult analyze(ItemRuns& c) {
     er.push_back(running.std), eb.push_back(batch.std);
   }
   const double tol = tolerance(stds, kMinAccTolerance);
-  const Verdict v = train_eval_verdict(diffs, tol);
+  const Verdict v = unless_within_noise(train_eval_verdict(diffs, tol), tol, kAccEffect);
   std::vector<std::string> parts;
   for (size_t i = 0; i < x.size(); ++i) parts.push_back(fmt::format("{:+.4f} at batch {}", diffs[i], x[i]));
   const std::string summary =

@@ -67,7 +67,7 @@ ItemResult analyze(ItemRuns& c) {
                         signed4(m[1].mean - m[2].mean)}));
   }
   const double tol = tolerance(stds, kMinAccTolerance);
-  const Verdict v = worker_statistics_verdict(gaps, tol);
+  const Verdict v = unless_within_noise(worker_statistics_verdict(gaps, tol), tol, kAccEffect);
   const double gs = gaps.empty() ? kNaN : gaps.front(), gl = gaps.empty() ? kNaN : gaps.back();
   const std::string summary =
       batches.empty() ? std::string("no per-worker batch sizes")
