@@ -231,7 +231,9 @@ std::string study_body(const json& doc, const std::vector<StoredRun>& runs, cons
   std::string s;
   s += "## Verdicts\n\n";
   s += "Each claim is tested against the plain model with the same seeds; the criterion of each item was fixed in the code "
-       "(lab/study_criteria.cpp) before any run and is quoted below.\n\n";
+       "(lab/study_criteria.cpp) before any run and is quoted below. A verdict is **inconclusive** when the item's noise "
+       "tolerance is at least the effect its claim is about (0.05 of accuracy, 25% of time per step): the seeds disagreed "
+       "more than the effect, so the data cannot decide.\n\n";
   json t = {{"columns", {"#", "claim", "verdict", "key numbers"}}, {"rows", json::array()}};
   for (const json& item : st["items"])
     t["rows"].push_back({std::to_string(item.value("id", 0)), item.value("title", std::string()),

@@ -7,8 +7,8 @@
 //   json items = analyze_study(ctx, runs_by_name);   // [{"id": 1, "verdict": "mixed", …}, …]
 //
 // One object per item, in id order (the metrics document's study.items, README "Metrics"):
-//   id, title, claim, criterion (StudyItem::criterion), verdict ("supported", "not supported",
-//   "mixed"), summary (one line with the key numbers), tolerance,
+//   id, name, title, claim, criterion (StudyItem::criterion), verdict ("supported", "not supported",
+//   "mixed", "inconclusive"), summary (one line with the key numbers), tolerance,
 //   numbers: {columns: [...], rows: [[...]], plus item-specific raw values},
 //   runs: the names of the runs it read, figure: the figure's data (plots.hpp figure_to_json).
 #pragma once

@@ -43,9 +43,11 @@ bool trains_well(double acc_mean, int diverged, double best, double margin);
 // the verdict is `inconclusive` whatever the criterion would have said:
 //   verdict = tol >= effect ? inconclusive : criterion verdict.
 // A NaN tolerance (item 1 counts epochs per seed and has none) leaves the verdict as it is.
-// Accuracy items (2–7, 9): the claims are about differences of several percentage points; a
+// Accuracy items (2–7, 9, 12): the claims are about differences of several percentage points; a
 //   seed-to-seed std of 0.05 or more means seeds disagree more than the effects claimed. (The
 //   tolerance itself cannot be the effect: the rule would then never apply.)
+// Items 10 and 11 decide on ratios of spreads and shares of a grid, with margins of their own
+//   (kSpreadRatio, kShareMargin), not on a tolerance, and never read inconclusive.
 // Item 8: batch norm's arithmetic per step is a few passes over the activations against the dense
 //   products' 6·fan-in flops per activation, a few percent; what the claim says a practitioner pays
 //   is a noticeable slowdown, which we fix at a quarter more time per step. A relative time

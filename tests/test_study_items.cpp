@@ -315,7 +315,9 @@ void item_learning_rates() {
     CHECK(r["tolerance"].get<double>() == doctest::Approx(std::sqrt(0.005)));
     CHECK(r["numbers"]["margin"].get<double>() == doctest::Approx(std::sqrt(0.005)));
     CHECK(r["numbers"]["max_good_lr"]["adam"]["batchnorm"] == 1.0);
-    CHECK(r["verdict"] == "supported");
+    // Batch norm trains well at a larger rate with both optimizers, but tol = 0.0707 ≥ kAccEffect:
+    // the seeds disagree more than the effects claimed, so the verdict is inconclusive.
+    CHECK(r["verdict"] == "inconclusive");
   }
 }
 
@@ -617,7 +619,7 @@ void item_regularization() {
     // Validation {0.88, chance}: mean 0.49, std 0.78/√2; gap and train from seed 0 alone.
     CHECK(r["numbers"]["rows"][1] == nlohmann::ordered_json({"batchnorm", "0.9500", "0.4900 ± 0.5515", "0.0700", "0.8700"}));
     CHECK(r["tolerance"].get<double>() == doctest::Approx(0.78 / std::sqrt(2.0)));
-    CHECK(r["verdict"] == "not supported");
+    CHECK(r["verdict"] == "inconclusive");  // "not supported" by the rule, but tol 0.55 ≥ kAccEffect
   }
 }
 

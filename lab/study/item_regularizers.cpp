@@ -47,7 +47,7 @@ ItemResult analyze(ItemRuns& c) {
   std::vector<RegularizerEffect> effects;
   for (size_t i = 1; i < kArms.size(); ++i) effects.push_back({val[i].mean - val[0].mean, gap[0].mean - gap[i].mean});
   const double tol = tolerance(stds, kMinAccTolerance);
-  const Verdict v = regularizers_verdict(effects, tol);
+  const Verdict v = unless_within_noise(regularizers_verdict(effects, tol), tol, kAccEffect);
   const std::string summary = fmt::format(
       "batchnorm validation accuracy: alone {:.4f}, + weight decay {} {:.4f} ({}), + dropout {} {:.4f} ({}); gap: alone {:.4f}, "
       "+ weight decay {:.4f}, + dropout {:.4f} (tol {:.4f})",
