@@ -480,7 +480,7 @@ bool near_json(const json& a, const json& b, double rel, const std::string& at =
 }
 
 // The fields bnlab added after the reference files were written (learning-rate schedules, early
-// stopping), taken out of `doc` after checking them: the config's defaults (a constant rate, no early
+// stopping, the step-loss spread), taken out of `doc` after checking them: the config's defaults (a constant rate, no early
 // stopping), each epoch's rate — null (unknown) for an epoch the old file stored, `lr` for one trained now.
 json without_schedule_fields(json doc) {
   for (auto& run : doc["runs"]) {
@@ -493,6 +493,9 @@ json without_schedule_fields(json doc) {
     for (auto& e : run["epochs"]) {
       CHECK((e["lr"].is_null() || e["lr"] == c["lr"]));
       e.erase("lr");
+      // Added since as well: the spread of the step losses (null where the old bnlab trained the epoch).
+      CHECK((e["train_loss_std"].is_null() || e["train_loss_std"].get<double>() > 0));
+      e.erase("train_loss_std");
     }
   }
   return doc;
@@ -550,6 +553,8 @@ TEST_CASE("a checkpoint of format 1 still loads, evaluates and resumes as the bn
   const json with_rates = without_times(read_json(dir / "resumed.json"));
   CHECK(with_rates["runs"][0]["epochs"][1]["lr"].is_null());  // stored by the old bnlab: unknown
   CHECK(with_rates["runs"][0]["epochs"][2]["lr"] == 0.001);   // trained now
+  CHECK(with_rates["runs"][0]["epochs"][1]["train_loss_std"].is_null());
+  CHECK(with_rates["runs"][0]["epochs"][2]["train_loss_std"].get<double>() > 0);
   // The stored document predates runs[].status and the schedule's fields (added since; the rest
   // must not change).
   CHECK(with_rates["runs"][0]["status"] == "finished");
