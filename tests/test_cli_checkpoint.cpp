@@ -226,7 +226,7 @@ TEST_CASE("eval of a checkpoint reports the test and validation metrics the trai
 
   const Run test = run_bnlab("eval --checkpoint " + ck + " --json " + eval_json, dir);
   REQUIRE_MESSAGE(test.status == 0, test.err);
-  CHECK(contains(test.out, "batchnorm 20-128-64-4 (epoch 2) on synthetic/test: 500 rows"));
+  CHECK(contains(test.err, "batchnorm 20-128-64-4 (epoch 2) on synthetic/test: 500 rows"));
   const json doc = read_json(eval_json);
   CHECK(doc["command"] == "eval");
   const json& run = doc["runs"][0];
@@ -316,7 +316,8 @@ TEST_CASE("predict: IDX images and CSV rows, with and without labels, standardiz
     CHECK(labelled["format"] == "CSV");
     CHECK(labelled["accuracy"].get<double>() == test_acc);
     CHECK(labelled["rows"][0]["label"] == labels.values[0]);
-    CHECK(contains(c.out, "accuracy "));
+    CHECK(contains(c.err, "accuracy "));
+    CHECK(!contains(c.out, "accuracy "));  // stdout: the prediction table alone
     for (size_t i = 0; i < 50; ++i) CHECK(labelled["rows"][i]["class"] == doc["rows"][i]["class"]);
 
     // Features only, the first three rows.
@@ -519,7 +520,7 @@ TEST_CASE("a checkpoint of format 1 still loads, evaluates and resumes as the bn
 
   const Run eval = run_bnlab("eval --checkpoint " + ck + " --json " + (dir / "eval.json"), dir);
   REQUIRE(eval.status == 0);
-  CHECK(contains(eval.out, "batchnorm 20-16-8-4 (epoch 2) on synthetic/test: 1000 rows, loss 0.6750 acc 0.7610"));
+  CHECK(contains(eval.err, "batchnorm 20-16-8-4 (epoch 2) on synthetic/test: 1000 rows, loss 0.6750 acc 0.7610"));
   json got = without_schedule_fields(without_times(read_json(dir / "eval.json"))), want = read_json(data + "format1-batchnorm.eval.json");
   got["runs"][0]["eval"].erase("checkpoint");  // where the file was read from
   want["runs"][0]["eval"].erase("checkpoint");

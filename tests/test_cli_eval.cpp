@@ -107,7 +107,7 @@ TEST_CASE("eval prints the confusion matrix and per-class accuracy with the clas
 
       // The terminal shows the same counts, the rows and the accuracy, under the class's id and name.
       const std::string name = ev["class_names"][k].get<std::string>();
-      const std::vector<std::string> fields = table_fields(e.out, std::to_string(k) + " " + name + std::string(11 - name.size(), ' '));
+      const std::vector<std::string> fields = table_fields(e.err, std::to_string(k) + " " + name + std::string(11 - name.size(), ' '));
       REQUIRE(fields.size() == 12);
       for (size_t p = 0; p < 10; ++p) CHECK(fields[p] == std::to_string(row[p].get<int64_t>()));
       CHECK(fields[10] == std::to_string(rows));
@@ -116,10 +116,26 @@ TEST_CASE("eval prints the confusion matrix and per-class accuracy with the clas
     CHECK(total == samples);
     // Exactly the accuracy eval reports (and, for test and val, what training reported).
     CHECK(static_cast<double>(diagonal) / static_cast<double>(samples) == ev["acc"].get<double>());
-    CHECK(contains(e.out, "rows: true class; columns: predicted class (arg-max of the logits, a tie to the lowest id)"));
-    for (const std::string& line : lines_of(e.out)) CHECK_MESSAGE(line.size() <= 100, line);
+    CHECK(e.out.empty());  // text for people: stderr
+    CHECK(contains(e.err, "rows: true class; columns: predicted class (arg-max of the logits, a tie to the lowest id)"));
+    for (const std::string& line : lines_of(e.err)) CHECK_MESSAGE(line.size() <= 100, line);
   }
   check_error(run_bnlab("eval --checkpoint " + ck + " --split tset", dir), 2, {"--split tset", "must be train, val or test"});
+
+  // --quiet: the result line alone; --threads 2: the same rows, loss and accuracy (the forward pass
+  // splits rows over threads, so no sum changes order), and the same confusion matrix.
+  const Run one = run_bnlab("eval --checkpoint " + ck + " --json " + eval_json, dir);
+  REQUIRE_MESSAGE(one.status == 0, one.err);
+  const json single = read_json(eval_json)["runs"][0]["eval"];
+  const Run quiet = run_bnlab("eval --checkpoint " + ck + " --threads 2 --quiet --json " + eval_json, dir);
+  REQUIRE_MESSAGE(quiet.status == 0, quiet.err);
+  CHECK(quiet.out.empty());
+  REQUIRE(lines_of(quiet.err).size() == 1);
+  CHECK(lines_of(quiet.err)[0] == lines_of(one.err)[0]);
+  const json threaded = read_json(eval_json)["runs"][0]["eval"];
+  CHECK(threaded["loss"] == single["loss"]);
+  CHECK(threaded["acc"] == single["acc"]);
+  CHECK(threaded["confusion"] == single["confusion"]);
 }
 
 TEST_CASE("predict names the class, and reads PNG and PGM images exactly as the same pixels from the dataset") {

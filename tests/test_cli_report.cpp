@@ -87,7 +87,7 @@ TEST_CASE("two reports in one folder: each input gets its own folder, and anothe
   // Reports of both, in the folder that holds them: a.report/ and b.report/.
   const Run ra = bnlab_no_render("report " + a, dir);
   REQUIRE(ra.status == 0);
-  CHECK(contains(ra.out, "report: " + (dir / "a.report/report.md")));
+  CHECK(contains(ra.err, "report: " + (dir / "a.report/report.md")));
   REQUIRE(bnlab_no_render("report " + b, dir).status == 0);
   const std::string report_a = read_text(dir / "a.report/report.md"), report_b = read_text(dir / "b.report/report.md");
   CHECK(lines_of(report_a).front() == "<!-- bnlab report of: ../a.json -->");
@@ -282,7 +282,7 @@ TEST_CASE("report of a sweep's run file, and of a --csv file") {
   CHECK(fs::exists(out + "/runs/batchnorm-bs16-seed0.report/curves.gp"));
   // The sweep's store still reads its runs (the report's folder is named like no run).
   CHECK(bnlab_no_render(std::string("sweep --variants batchnorm --batch-sizes 16 --epochs 2 --seeds 0 ") + kSmall + " --out " + out, dir)
-            .out.find("1 runs (0 trained, 1 reused)") != std::string::npos);
+            .err.find("1 runs (0 trained, 1 reused)") != std::string::npos);
 
   // A --csv: the curves, the runs' per-epoch numbers, and what the CSV does not hold said plainly.
   const std::string csv = dir / "c.csv", js = dir / "c.json";

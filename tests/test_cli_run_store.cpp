@@ -79,7 +79,7 @@ TEST_CASE("a second sweep, study or report on a folder in use stops at once nami
 
   REQUIRE(wait_status(first) == 0);
   INFO(read_text(dir / "first.err"));
-  CHECK(contains(read_text(dir / "first.out"), "sweep: 2 runs (1 trained, 1 reused)"));
+  CHECK(contains(read_text(dir / "first.err"), "sweep: 2 runs (1 trained, 1 reused)"));
   // The first one's runs are those of the same sweep run alone.
   REQUIRE(run_bnlab("sweep --dataset synthetic --variants plain --epochs 30 --batch-sizes 128 --seeds 0 --quiet --out " + ref, dir).status == 0);
   REQUIRE(run_bnlab(joined(slow_sweep(ref)), dir).status == 0);
@@ -90,7 +90,7 @@ TEST_CASE("a second sweep, study or report on a folder in use stops at once nami
   // Free again: the same sweep reuses everything.
   const Run again = run_bnlab(joined(slow_sweep(out)), dir);
   CHECK(again.status == 0);
-  CHECK(contains(again.out, "sweep: 2 runs (0 trained, 2 reused)"));
+  CHECK(contains(again.err, "sweep: 2 runs (0 trained, 2 reused)"));
   CHECK(run_bnlab("report " + out, dir).status == 0);
 }
 
@@ -105,7 +105,7 @@ TEST_CASE("a lock left by a process killed with SIGKILL blocks nothing") {
   const Run next = run_bnlab("sweep --dataset synthetic --variants plain --epochs 1 --batch-sizes 64 --seeds 0 --quiet --out " + out, dir);
   INFO(next.err);
   CHECK(next.status == 0);
-  CHECK(contains(next.out, "sweep: 1 runs (1 trained, 0 reused)"));
+  CHECK(contains(next.err, "sweep: 1 runs (1 trained, 0 reused)"));
   CHECK(!contains(read_text(out + "/.lock"), "\"pid\":" + std::to_string(killed) + ","));
 }
 
@@ -183,7 +183,7 @@ TEST_CASE("a run file that is not its run stops the sweep naming the file, and c
   write_text(file, good.substr(0, 10));
   const Run forced = run_bnlab(args + " --force", dir);
   CHECK(forced.status == 0);
-  CHECK(contains(forced.out, "sweep: 1 runs (1 trained, 0 reused)"));
+  CHECK(contains(forced.err, "sweep: 1 runs (1 trained, 0 reused)"));
   CHECK(without_times({{"runs", json::array({read_json(file)})}}) == without_times({{"runs", json::array({json::parse(good)})}}));
 
   // Not files at all: refused even with --force (no run could be written there).
@@ -212,7 +212,7 @@ TEST_CASE("a run file that is not its run stops the sweep naming the file, and c
   write_text(out + "/runs/notes.json", "not JSON at all");
   const Run rerun = run_bnlab(args, dir);
   CHECK(rerun.status == 0);
-  CHECK(contains(rerun.out, "sweep: 1 runs (0 trained, 1 reused)"));
+  CHECK(contains(rerun.err, "sweep: 1 runs (0 trained, 1 reused)"));
 }
 
 TEST_CASE("a torn run file stops the study the same way, and a torn metrics.json stops report") {

@@ -240,8 +240,9 @@ TEST_CASE("sweep trains one run per (variant, batch size, seed), resumes, and re
   const Run first = run_bnlab(args + " --json " + json_path, dir);
   INFO(first.err);
   REQUIRE(first.status == 0);
-  CHECK(contains(first.out, "sweep: 8 runs (8 trained, 0 reused)"));
-  CHECK(contains(first.out, "epoch val acc >= 0.85"));
+  CHECK(first.out.empty());  // the summary is text for people: stderr
+  CHECK(contains(first.err, "sweep: 8 runs (8 trained, 0 reused)"));
+  CHECK(contains(first.err, "epoch val acc >= 0.85"));
   const json doc = read_json(json_path);
   CHECK(doc["command"] == "sweep");
   REQUIRE(doc["runs"].size() == 8);
@@ -270,14 +271,14 @@ TEST_CASE("sweep trains one run per (variant, batch size, seed), resumes, and re
   const auto stamp = fs::last_write_time(fs::path(out) / "runs" / "plain-bs64-seed0.json");
   const Run again = run_bnlab(args, dir);
   REQUIRE(again.status == 0);
-  CHECK(contains(again.out, "sweep: 8 runs (0 trained, 8 reused)"));
+  CHECK(contains(again.err, "sweep: 8 runs (0 trained, 8 reused)"));
   CHECK(fs::last_write_time(fs::path(out) / "runs" / "plain-bs64-seed0.json") == stamp);
 
   // A lost run (an interrupted sweep) is the only one trained again.
   fs::remove(fs::path(out) / "runs" / "batchnorm-bs128-seed1.json");
   const Run resumed = run_bnlab(args, dir);
   REQUIRE(resumed.status == 0);
-  CHECK(contains(resumed.out, "sweep: 8 runs (1 trained, 7 reused)"));
+  CHECK(contains(resumed.err, "sweep: 8 runs (1 trained, 7 reused)"));
 
   // Another configuration in the same directory: refused with the difference named, unless --force.
   // (More epochs is not another configuration to a serial sweep: it continues the stored runs,
@@ -286,7 +287,7 @@ TEST_CASE("sweep trains one run per (variant, batch size, seed), resumes, and re
   check_error(run_bnlab(changed, dir), 2, {"plain-bs64-seed0.json", "different configuration", "lr: 0.001 there, 0.002 now", "--force"});
   const Run forced = run_bnlab(changed + " --force", dir);
   REQUIRE(forced.status == 0);
-  CHECK(contains(forced.out, "sweep: 2 runs (2 trained, 0 reused)"));
+  CHECK(contains(forced.err, "sweep: 2 runs (2 trained, 0 reused)"));
   CHECK(read_json(out + "/runs/plain-bs64-seed0.json")["config"]["lr"] == 0.002);
 }
 
@@ -297,7 +298,8 @@ TEST_CASE("study on a subset of items writes verdicts, figures and a report") {
   INFO(r.err);
   REQUIRE(r.status == 0);
   CHECK(contains(r.err, "[1/"));  // progress lines per run
-  CHECK(contains(r.out, "small batches"));
+  CHECK(contains(r.err, "small batches"));
+  CHECK(r.out.empty());
   const json doc = read_json(json_path);
   CHECK(doc["command"] == "study");
   const json& items = doc["study"]["items"];
@@ -333,7 +335,7 @@ TEST_CASE("study on a subset of items writes verdicts, figures and a report") {
   // Rerun: every run reused, the same verdicts.
   const Run again = run_bnlab("study --dataset synthetic --items 1,5,7 --epochs 1 --seeds 0 --quiet --out " + out, dir);
   REQUIRE(again.status == 0);
-  CHECK(contains(again.out, "0 trained"));
+  CHECK(contains(again.err, "0 trained"));
   const json doc2 = read_json(out + "/metrics.json");
   for (size_t i = 0; i < items.size(); ++i) CHECK(doc2["study"]["items"][i]["verdict"] == items[i]["verdict"]);
 }
@@ -368,8 +370,8 @@ TEST_CASE("report: figures rendered with gnuplot, or data and scripts with a hin
   const Run without = run_bnlab_without_gnuplot("report " + metrics + " --out " + plain, dir);
   INFO(without.err);
   REQUIRE(without.status == 0);
-  CHECK(contains(without.out, "gnuplot"));
-  CHECK(contains(without.out, "curves.gp"));
+  CHECK(contains(without.err, "gnuplot"));
+  CHECK(contains(without.err, "curves.gp"));
   const auto files = files_in(plain);
   for (const char* f : {"curves.dat", "curves.gp", "layers.dat", "layers.gp", "report.md"}) CHECK(files.count(f) == 1);
   CHECK(files.count("curves.png") == 0);

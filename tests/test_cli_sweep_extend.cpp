@@ -43,7 +43,7 @@ TEST_CASE("sweep --epochs 3 on a folder of 2-epoch runs continues each from its 
   REQUIRE_MESSAGE(more.status == 0, more.err);
   CHECK(contains(more.err, "[1/2] plain-bs64-seed0: continuing from epoch 2 (" + out + "/runs/plain-bs64-seed0.safetensors) to epoch 3"));
   CHECK(contains(more.err, "[2/2] batchnorm-bs64-seed0: continuing from epoch 2"));
-  CHECK(contains(more.out, "sweep: 2 runs (2 trained, 0 reused; 2 of the trained continued from their checkpoints)"));
+  CHECK(contains(more.err, "sweep: 2 runs (2 trained, 0 reused; 2 of the trained continued from their checkpoints)"));
   const json extended = read_json(out + "/runs/plain-bs64-seed0.json");
   CHECK(extended["epochs"].size() == 3);
   // Epochs 1 and 2 were not trained again: they are the stored ones, their times included.
@@ -55,7 +55,7 @@ TEST_CASE("sweep --epochs 3 on a folder of 2-epoch runs continues each from its 
 
   // Once more with the same epochs: every run reused.
   const Run again = run_bnlab(kSweep + " --epochs 3 --quiet --out " + out, dir);
-  CHECK(contains(again.out, "sweep: 2 runs (0 trained, 2 reused)"));
+  CHECK(contains(again.err, "sweep: 2 runs (0 trained, 2 reused)"));
 }
 
 TEST_CASE("sweep --epochs more: a run without its checkpoint, or on a cosine schedule, is retrained, and the sweep says why") {

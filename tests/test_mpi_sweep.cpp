@@ -39,10 +39,14 @@ json sweep_without_times(json doc) {
   return doc;
 }
 
-// The summary printed on stdout, each line of the table that has seconds per epoch cut where that
-// column begins, and the output folder `dir` named OUT.
-std::vector<std::string> summary_without_times(const std::string& out, const std::string& dir) {
-  std::vector<std::string> lines = lines_of(out);
+// The summary printed at the end of stderr (from its first table's header, "variant …", on; the
+// progress lines before it differ between a quiet serial sweep and rank 0's), each line of the table
+// that has seconds per epoch cut where that column begins, and the output folder `dir` named OUT.
+std::vector<std::string> summary_without_times(const std::string& err, const std::string& dir) {
+  std::vector<std::string> lines = lines_of(err);
+  const auto header = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("variant", 0) == 0; });
+  REQUIRE(header != lines.end());
+  lines.erase(lines.begin(), header);
   for (std::string& l : lines)
     for (size_t at; (at = l.find(dir)) != std::string::npos;) l.replace(at, dir.size(), "OUT");
   size_t cut = std::string::npos;
@@ -85,8 +89,9 @@ TEST_CASE("a sweep over 2 ranks equals the serial sweep run for run, and resumes
   check_same_runs(serial, spread, kSweepRuns);
   CHECK(sweep_without_times(read_json(serial + "/metrics.json")) == sweep_without_times(read_json(spread + "/metrics.json")));
   // Only rank 0 prints: the same summary, once.
-  CHECK(summary_without_times(one.out, serial) == summary_without_times(two.out, spread));
-  CHECK(contains(two.out, "sweep: 12 runs (12 trained, 0 reused)"));
+  CHECK(summary_without_times(one.err, serial) == summary_without_times(two.err, spread));
+  CHECK(two.out.empty());
+  CHECK(contains(two.err, "sweep: 12 runs (12 trained, 0 reused)"));
   CHECK(fs::exists(spread + "/report.md"));
   // Rank 0's progress names who trains what; both ranks trained.
   CHECK(contains(two.err, "spread over 2 ranks"));
@@ -101,7 +106,7 @@ TEST_CASE("a sweep over 2 ranks equals the serial sweep run for run, and resumes
   const Run resumed = run_mpirun(2, kSweep + " --out " + spread, dir);
   INFO(resumed.err);
   REQUIRE(resumed.status == 0);
-  CHECK(contains(resumed.out, "sweep: 12 runs (2 trained, 10 reused)"));
+  CHECK(contains(resumed.err, "sweep: 12 runs (2 trained, 10 reused)"));
   CHECK(fs::last_write_time(spread + "/runs/plain-bs32-seed0.json") == stamp);
   check_same_runs(serial, spread, kSweepRuns);
   CHECK(sweep_without_times(read_json(serial + "/metrics.json")) == sweep_without_times(read_json(spread + "/metrics.json")));
@@ -124,7 +129,7 @@ TEST_CASE("3 ranks and fewer runs than ranks; one rank is serial") {
   const Run three = run_mpirun(3, args + (dir / "three"), dir);
   INFO(three.err);
   REQUIRE(three.status == 0);
-  CHECK(contains(three.out, "sweep: 2 runs (2 trained, 0 reused)"));
+  CHECK(contains(three.err, "sweep: 2 runs (2 trained, 0 reused)"));
   check_same_runs(dir / "serial", dir / "three", {"plain-bs64-seed0", "batchnorm-bs64-seed0"});
   CHECK(sweep_without_times(read_json(dir / "serial/metrics.json")) == sweep_without_times(read_json(dir / "three/metrics.json")));
 
@@ -154,7 +159,7 @@ TEST_CASE("a study over 2 ranks equals the serial study") {
   for (const json& r : a["runs"]) names.push_back(r["name"]);
   check_same_runs(dir / "serial", dir / "spread", names);
   CHECK(fs::exists(dir / "spread/report.md"));
-  CHECK(contains(two.out, "small batches"));
+  CHECK(contains(two.err, "small batches"));
 }
 
 TEST_CASE("a data file missing on rank 1 stops every rank during setup with one message naming it") {
@@ -200,7 +205,7 @@ TEST_CASE("an error while training on rank 1 ends the job, names the rank, and k
     }
   CHECK(kept < kSweepRuns.size());
   CHECK(leftover_tmp_files(out).empty());
-  CHECK(!contains(r.out, "sweep: 12 runs"));
+  CHECK(!contains(r.err, "sweep: 12 runs"));
 }
 
 TEST_CASE("a killed rank ends the job: rank 0 does not wait for it") {

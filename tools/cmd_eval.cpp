@@ -2,7 +2,9 @@
 // mode (batch norm with its running statistics), from the data prepared exactly as at training (the
 // same seeded split, limits and standardization), then per class: the confusion matrix (rows the
 // true class, columns the predicted one, with the dataset's class names) and each class's accuracy,
-// counted in the same pass as the loss and accuracy.
+// counted in the same pass as the loss and accuracy. All of it is text for people, on stderr like
+// every command's (README, "Output streams"); --json is the machine form, --quiet leaves the one
+// result line.
 //
 //   bnlab eval --checkpoint run.safetensors                         # the checkpoint's dataset and options
 //   bnlab eval --checkpoint run.safetensors --split val --json eval.json
@@ -19,6 +21,7 @@
 #include "lab/numbers.hpp"
 #include "lab/run_control.hpp"
 #include "tools/command.hpp"
+#include "tools/flag_values.hpp"
 #include "tools/signals.hpp"
 #include "train/atomic_file.hpp"
 #include "train/checkpoint.hpp"
@@ -35,6 +38,8 @@ struct EvalFlags {
   std::string data_dir;
   std::string split = "test";
   std::string json;
+  int threads = 1;
+  bool quiet = false;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -118,7 +123,7 @@ void run_eval(const EvalFlags& f) {
   }
   if (trained.standardization) data::apply_standardization(d, *trained.standardization);
 
-  Predictor predictor(ck);
+  Predictor predictor(ck, f.threads);
   EvalMetrics m;
   ConfusionMatrix confusion(ck.spec.classes);
   try {
@@ -132,11 +137,10 @@ void run_eval(const EvalFlags& f) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   const std::string name = ck.config.model;
-  fmt::print("{} {} (epoch {}) on {}: {} rows, loss {} acc {}\n", name, ck.spec.describe(), ck.epoch, d.name, d.size(),
+  fmt::print(stderr, "{} {} (epoch {}) on {}: {} rows, loss {} acc {}\n", name, ck.spec.describe(), ck.epoch, d.name, d.size(),
              fixed(m.loss, 4), fixed(m.acc, 4));
   const std::vector<std::string> names = names_for(data, ck);
-  fmt::print("{}", confusion_table(confusion, names));
-  std::fflush(stdout);
+  if (!f.quiet) fmt::print(stderr, "{}", confusion_table(confusion, names));
   if (f.json.empty()) return;
 
   RunRecord run;
@@ -189,6 +193,9 @@ void register_eval(CLI::App& app, CommandResult&) {
   cmd->add_option("--split", f->split, "test, val or train (prepared as at training: the same seed, split and standardization)")
       ->capture_default_str();
   cmd->add_option("--json", f->json, "write the result as a metrics document (command \"eval\") to PATH")->type_name("PATH");
+  add_number_option(*cmd, "--threads", f->threads, "threads the forward passes split their work over", kAtLeastOne)
+      ->capture_default_str();
+  cmd->add_flag("--quiet", f->quiet, "print only the result line, not the confusion matrix (--json still has it)");
   cmd->callback([f] { run_eval(*f); });
 }
 

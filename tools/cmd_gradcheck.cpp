@@ -1,13 +1,17 @@
 // bnlab gradcheck: checks a model's analytic gradients against finite differences, in double
 // precision through the same kernels that train in float. Exit status 0 when every checked element
-// agrees within the tolerance, 1 when not, so it can gate a build.
+// agrees within the tolerance, 1 when not, so it can gate a build. The table is text for people, so
+// it goes to stderr like every command's (README, "Output streams"); --quiet leaves only the verdict.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <memory>
 
 #include <fmt/format.h>
 
 #include "graph/gradcheck.hpp"
+#include "graph/suggest.hpp"
 #include "models/cnn.hpp"
 #include "models/model.hpp"
 #include "train/model_file.hpp"
@@ -30,10 +34,37 @@ struct GradcheckFlags {
   double tolerance = 1e-6;
   double step = GradCheckOptions{}.step;
   int64_t max_elements = 200;
+  std::string mode = "train";
+  int threads = 1;
+  bool quiet = false;
 };
+
+Mode gradcheck_mode(const std::string& name) {
+  if (name == "train") return Mode::train;
+  if (name == "eval") return Mode::eval;
+  if (name == "eval-batch-stats") return Mode::eval_batch_stats;
+  throw UsageError("--mode " + name + ": unknown mode" + known_names_hint(name, {"train", "eval", "eval-batch-stats"}));
+}
+
+// One line per checked tensor: its worst element's errors and both gradients there; "<-" marks a
+// tensor over the tolerance.
+void print_tensor_table(const GradCheckResult& r) {
+  size_t name_width = 9;
+  for (const TensorCheck& t : r.tensors) name_width = std::max(name_width, t.name.size() + (t.is_parameter ? 0 : 8));
+  fmt::print(stderr, "{:<{}}  {:>15}  {:>13}  {:>13}  {:>11}  {:>15}  {:>15}\n", "parameter", name_width, "elements", "max rel error",
+             "max abs error", "worst index", "analytic", "numeric");
+  for (const TensorCheck& t : r.tensors) {
+    const std::string name = t.is_parameter ? t.name : t.name + " (input)";
+    const std::string elements = t.checked == t.elements ? std::to_string(t.elements) : fmt::format("{}/{}", t.checked, t.elements);
+    fmt::print(stderr, "{:<{}}  {:>15}  {:>13.3e}  {:>13.3e}  {:>11}  {:>15.8e}  {:>15.8e}{}\n", name, name_width, elements,
+               t.max_rel_error, t.max_abs_error, t.worst_index, t.analytic, t.numeric,
+               t.max_rel_error < r.tolerance ? "" : "  <-");
+  }
+}
 
 void run_gradcheck(const GradcheckFlags& g, CommandResult& result) {
   if (g.model_file.empty()) check_preset("--model", g.model);
+  const Mode mode = gradcheck_mode(g.mode);
   if (g.inputs < 1) throw UsageError(fmt::format("--inputs {}: must be at least 1", g.inputs));
   if (g.classes < 2) throw UsageError(fmt::format("--classes {}: must be at least 2", g.classes));
   if (g.batch_size < 1) throw UsageError(fmt::format("--batch-size {}: must be at least 1", g.batch_size));
@@ -57,28 +88,23 @@ void run_gradcheck(const GradcheckFlags& g, CommandResult& result) {
   options.tolerance = g.tolerance;
   options.step = g.step;
   options.max_elements_per_tensor = g.max_elements;
+  options.mode = mode;
+  options.threads = g.threads;
   const GradCheckResult r = gradcheck(model.graph, model.loss, options);
 
   const std::string how = spec.recipe.empty() ? std::string("from the model file")
                                               : fmt::format("{} {}, norm {} {}", spec.recipe_text("activation"), spec.recipe_text("init"),
                                                             spec.recipe_text("norm"), spec.recipe_text("norm_placement"));
-  fmt::print("gradcheck {} {} ({}), batch {}, seed {}, step {}, double precision, train mode\n",
-             g.model_file.empty() ? g.model : g.model_file, spec.describe(), how, g.batch_size, g.seed, g.step);
-  size_t name_width = 9;
-  for (const TensorCheck& t : r.tensors) name_width = std::max(name_width, t.name.size() + (t.is_parameter ? 0 : 8));
-  fmt::print("{:<{}}  {:>15}  {:>13}  {:>13}  {:>11}  {:>15}  {:>15}\n", "parameter", name_width, "elements", "max rel error",
-             "max abs error", "worst index", "analytic", "numeric");
-  for (const TensorCheck& t : r.tensors) {
-    const std::string name = t.is_parameter ? t.name : t.name + " (input)";
-    const std::string elements = t.checked == t.elements ? std::to_string(t.elements) : fmt::format("{}/{}", t.checked, t.elements);
-    fmt::print("{:<{}}  {:>15}  {:>13.3e}  {:>13.3e}  {:>11}  {:>15.8e}  {:>15.8e}{}\n", name, name_width, elements,
-               t.max_rel_error, t.max_abs_error, t.worst_index, t.analytic, t.numeric,
-               t.max_rel_error < r.tolerance ? "" : "  <-");
-  }
   const bool passed = r.passed();
-  fmt::print("{}: max relative error {:.3e} {} tolerance {:.1e}\n", passed ? "PASS" : "FAIL", r.max_rel_error(),
-             passed ? "<" : ">=", r.tolerance);
   result.exit_code = passed ? 0 : 1;
+  if (!g.quiet) {
+    fmt::print(stderr, "gradcheck {} {} ({}), batch {}, seed {}, step {}, double precision, {} mode, {} thread{}\n",
+               g.model_file.empty() ? g.model : g.model_file, spec.describe(), how, g.batch_size, g.seed, g.step, g.mode, g.threads,
+               g.threads == 1 ? "" : "s");
+    print_tensor_table(r);
+  }
+  fmt::print(stderr, "{}: max relative error {:.3e} {} tolerance {:.1e}\n", passed ? "PASS" : "FAIL", r.max_rel_error(),
+             passed ? "<" : ">=", r.tolerance);
 }
 
 }  // namespace
@@ -109,6 +135,16 @@ void register_gradcheck(CLI::App& app, CommandResult& result) {
   add_number_option(*cmd, "--max-elements", g->max_elements,
                   "check a seeded sample of at most N elements per tensor (0 = all; a full 784-input check takes minutes)", kNonNegative)
       ->capture_default_str();
+  cmd->add_option("--mode", g->mode,
+                  "the mode the forward pass runs in: train (batch statistics, running statistics updated), eval (running "
+                  "statistics) or eval-batch-stats")
+      ->type_name("train|eval|eval-batch-stats")
+      ->capture_default_str();
+  add_number_option(*cmd, "--threads", g->threads,
+                  "threads the kernels split their work over, as in training (batch norm's split crosses at 32 features on 2)",
+                  kAtLeastOne)
+      ->capture_default_str();
+  cmd->add_flag("--quiet", g->quiet, "print only the verdict line (PASS or FAIL), not the per-tensor table");
   cmd->callback([g, &result] { run_gradcheck(*g, result); });
 }
 

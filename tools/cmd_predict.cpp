@@ -23,7 +23,9 @@
 // model trained on pixels / 255, the csv dataset's own scaling for its CSV rows, 1 for CSV rows of
 // other models — and where that is a guess (a model trained on [0, 1] pixels given CSV values
 // above 1; IDX bytes for a model trained on unscaled values) predict refuses and says what to pass.
-// The choice is printed on stderr. A checkpoint from before "preprocessing" that was trained with
+// The choice is printed on stderr. The prediction table is predict's product, the one table of bnlab
+// on stdout (one line per row, whitespace-separated, a header first), so it can be piped; the
+// labelled rows' accuracy is a note for people, on stderr. A checkpoint from before "preprocessing" that was trained with
 // --standardize has its statistics recomputed from its dataset (--data-dir if its files moved).
 #include <algorithm>
 #include <charconv>
@@ -60,6 +62,7 @@ struct PredictFlags {
   std::string pixels;  // "", "255" or "1"
   std::string json;
   bool quiet = false;
+  int threads = 1;
 };
 
 struct Rows {
@@ -295,7 +298,7 @@ void run_predict(const PredictFlags& f) {
   Rows rows = read_rows(f.input, ck, f.limit);
   prepare(rows, ck, f);
 
-  Predictor predictor(ck);
+  Predictor predictor(ck, f.threads);
   const std::vector<float> probs = predictor.probabilities(rows.x);
   const std::vector<int32_t> classes = predictor.predict(rows.x);
   const int64_t c = ck.spec.classes;
@@ -330,8 +333,8 @@ void run_predict(const PredictFlags& f) {
     fmt::print("{}\n", line);
   }
   const double accuracy = labelled ? static_cast<double>(correct) / static_cast<double>(rows.n) : 0;
-  if (labelled) fmt::print("accuracy {:.4f} ({} of {} labelled rows)\n", accuracy, correct, rows.n);
   std::fflush(stdout);
+  if (labelled && !f.quiet) fmt::print(stderr, "accuracy {:.4f} ({} of {} labelled rows)\n", accuracy, correct, rows.n);
   if (f.json.empty()) return;
 
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
@@ -371,7 +374,9 @@ void register_predict(CLI::App& app, CommandResult&) {
                   "model's training data were read; refused where that is a guess)")
       ->type_name("255|1");
   cmd->add_option("--json", f->json, "write the predictions as JSON to PATH")->type_name("PATH");
-  cmd->add_flag("--quiet", f->quiet, "no note on stderr");
+  add_number_option(*cmd, "--threads", f->threads, "threads the forward passes split their work over", kAtLeastOne)
+      ->capture_default_str();
+  cmd->add_flag("--quiet", f->quiet, "only the prediction table (stdout): no notes or accuracy on stderr");
   cmd->callback([f] { run_predict(*f); });
 }
 

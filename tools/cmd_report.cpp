@@ -43,6 +43,7 @@ using json = nlohmann::ordered_json;
 struct ReportFlags {
   std::string path;
   std::string out;
+  bool quiet = false;
 };
 
 // The default folder of a report of `source` (see the top of this file).
@@ -85,8 +86,7 @@ void run_report(const ReportFlags& f) {
     // An entry of "runs" that is not a run (metrics_json.hpp stored_run_from_json).
     throw InputError(source.string() + ": " + e.what());
   }
-  fmt::print("report: {}\n{}\n", r.path, r.figures.note);
-  std::fflush(stdout);
+  if (!f.quiet) fmt::print(stderr, "report: {}\n{}\n", r.path, r.figures.note);
 }
 
 }  // namespace
@@ -102,6 +102,7 @@ void register_report(CLI::App& app, CommandResult&) {
                   "where report.md and the figures go (default: a directory's own folder; F.report/ beside any other file F.json; "
                   "refused if it holds the report of another document)")
       ->type_name("DIR");
+  cmd->add_flag("--quiet", f->quiet, "print nothing (not where the report went or whether figures were drawn)");
   cmd->callback([f] { run_report(*f); });
 }
 

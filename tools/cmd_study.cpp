@@ -269,12 +269,11 @@ void run_study(StudyFlags& f) {
   if (!f.json_path.empty()) write_file_atomically(f.json_path, text);
   const ReportOutput report = write_report(doc, f.out, "metrics.json", gnuplot_available());
 
-  fmt::print("study: {} budget, seeds {}, {} on {} ({} train / {} val / {} test rows), {} runs ({} trained, {} reused), {:.1f} min\n\n",
+  fmt::print(stderr, "study: {} budget, seeds {}, {} on {} ({} train / {} val / {} test rows), {} runs ({} trained, {} reused), {:.1f} min\n\n",
              budget.name, fmt::join(budget.seeds, ","), command_line(f, budget), f.dataset, first->train.size(), first->val.size(),
              first->test.size(), run_list.size(), trained, reused, wall / 60);
-  fmt::print("{}\n", verdict_table(items));
-  fmt::print("report: {}\n{}\n", report.path, report.figures.note);
-  std::fflush(stdout);
+  fmt::print(stderr, "{}\n", verdict_table(items));
+  fmt::print(stderr, "report: {}\n{}\n", report.path, report.figures.note);
 }
 
 // "eight": a count in words for the help text (digits past twelve).

@@ -228,14 +228,13 @@ void run_sweep(const SweepFlags& s) {
   }
   const json doc = sweep_document(s, runs, records);
   write_documents(s, doc, records);
-  fmt::print("{}", sweep_summary_text(sweep_summary(records, s.threshold), s.threshold));
-  fmt::print("sweep: {} runs ({} trained, {} reused{})\n", runs.size(), trained, reused,
+  fmt::print(stderr, "{}", sweep_summary_text(sweep_summary(records, s.threshold), s.threshold));
+  fmt::print(stderr, "sweep: {} runs ({} trained, {} reused{})\n", runs.size(), trained, reused,
              continued ? fmt::format("; {} of the trained continued from their checkpoints", continued) : "");
   if (store) {
     const ReportOutput r = write_report(doc, s.out, "metrics.json", gnuplot_available());
-    fmt::print("report: {}\n{}\n", r.path, r.figures.note);
+    fmt::print(stderr, "report: {}\n{}\n", r.path, r.figures.note);
   }
-  std::fflush(stdout);
 }
 
 }  // namespace

@@ -32,14 +32,14 @@ std::string divisor_text(double divisor) {
   return buf;
 }
 
-Predictor::Predictor(const Checkpoint& ckpt)
+Predictor::Predictor(const Checkpoint& ckpt, int threads)
     : model_(build_model(ckpt.spec)),
-      session_(compile(model_.graph, model_.loss, {.backward = false}), {.seed = ckpt.config.seed}),
-      eval_batch_(ckpt.config.eval_batch_size),
-      train_batch_(ckpt.config.batch_size),
+      session_(compile(model_.graph, model_.loss, {.backward = false}), {.seed = ckpt.config.seed, .threads = threads}),
       path_(ckpt.path),
       dataset_(ckpt.dataset),
-      divisor_(training_preparation(ckpt).divisor) {
+      divisor_(training_preparation(ckpt).divisor),
+      eval_batch_(ckpt.config.eval_batch_size),
+      train_batch_(ckpt.config.batch_size) {
   load_parameters(session_, ckpt);
 }
 

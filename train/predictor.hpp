@@ -33,7 +33,8 @@ std::string divisor_text(double divisor);
 class Predictor {
  public:
   // Throws InputError (as load_parameters) when the checkpoint's tensors do not fit its spec.
-  explicit Predictor(const Checkpoint& ckpt);
+  // `threads`: the kernels split their work over this many threads (SessionOptions::threads).
+  explicit Predictor(const Checkpoint& ckpt, int threads = 1);
 
   const ModelSpec& spec() const { return model_.spec; }
   const Model& model() const { return model_; }
