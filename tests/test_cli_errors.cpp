@@ -198,7 +198,7 @@ TEST_CASE("bad flags: unknown, batch size 1 with batch norm, learning rate, epoc
 
   check_error(run_bnlab("eval --checkpoint " + fx.ck + " --bogus", fx.dir), 2, {"--bogus"});
   check_error(run_bnlab("eval", fx.dir), 2, {"--checkpoint"});
-  check_error(run_bnlab("eval --checkpoint " + fx.ck + " --split training", fx.dir), 2, {"--split training", "must be train, val or test"});
+  check_error(run_bnlab("eval --checkpoint " + fx.ck + " --split training", fx.dir), 2, {"--split training: unknown split; did you mean train? (known: test, val, train)"});
   check_error(run_bnlab("predict --checkpoint " + fx.ck, fx.dir), 2, {"--input"});
   check_error(run_bnlab("predict --checkpoint " + fx.ck + " --input x.csv --limit -1", fx.dir), 2, {"--limit -1"});
   check_error(run_bnlab("predict --checkpoint " + fx.ck + " --input x.csv --json /nope/p.json", fx.dir), 2, {"--json /nope/p.json"});
@@ -336,6 +336,12 @@ TEST_CASE("a file of the wrong kind is named for what it is") {
   check_error(run_bnlab("train --resume " + metrics + " --json " + fx.out_json, fx.dir), 2, {metrics + not_ck});
   check_error(run_bnlab("eval --checkpoint " + metrics + " --json " + fx.out_json, fx.dir), 2, {metrics + not_ck});
   check_error(run_bnlab("predict --checkpoint " + metrics + " --input x.csv", fx.dir), 2, {metrics + not_ck});
+  // … and a metrics document or a checkpoint given to predict as its input (it was read as CSV text).
+  const auto not_input = [](const std::string& kind) {
+    return " is not an input predict reads (it looks like " + kind + "); give IDX images, a PNG / PGM / PPM image or CSV rows";
+  };
+  check_error(run_bnlab("predict --checkpoint " + fx.ck + " --input " + metrics, fx.dir), 2, {metrics + not_input("a JSON document")});
+  check_error(run_bnlab("predict --checkpoint " + fx.ck + " --input " + fx.ck, fx.dir), 2, {fx.ck + not_input("a safetensors checkpoint")});
   const std::string gz = fx.data + "/train-images-idx3-ubyte.gz";
   check_error(run_bnlab("eval --checkpoint " + gz, fx.dir), 2, {gz + " is not a bnlab checkpoint (it looks like a gzip-compressed IDX file)"});
   check_error(run_bnlab("report " + fx.ck, fx.dir), 2,

@@ -120,7 +120,7 @@ TEST_CASE("eval prints the confusion matrix and per-class accuracy with the clas
     CHECK(contains(e.err, "rows: true class; columns: predicted class (arg-max of the logits, a tie to the lowest id)"));
     for (const std::string& line : lines_of(e.err)) CHECK_MESSAGE(line.size() <= 100, line);
   }
-  check_error(run_bnlab("eval --checkpoint " + ck + " --split tset", dir), 2, {"--split tset", "must be train, val or test"});
+  check_error(run_bnlab("eval --checkpoint " + ck + " --split tset", dir), 2, {"--split tset: unknown split; did you mean test? (known: test, val, train)"});
 
   // --quiet: the result line alone; --threads 2: the same rows, loss and accuracy (the forward pass
   // splits rows over threads, so no sum changes order), and the same confusion matrix.

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "graph/errors.hpp"
+#include "graph/suggest.hpp"
 #include "lab/metrics_json.hpp"
 #include "lab/numbers.hpp"
 #include "lab/run_control.hpp"
@@ -89,7 +90,7 @@ data::Dataset& split_of(data::Splits& data, const std::string& split) {
 
 void run_eval(const EvalFlags& f) {
   if (f.split != "test" && f.split != "val" && f.split != "train")
-    throw UsageError("--split " + f.split + ": must be train, val or test");
+    throw UsageError("--split " + f.split + ": unknown split" + known_names_hint(f.split, {"test", "val", "train"}));
   if (!f.json.empty()) check_output_path("--json", f.json);
   const Checkpoint ck = read_checkpoint(f.checkpoint);
 

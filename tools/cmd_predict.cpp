@@ -39,6 +39,7 @@
 #include <fmt/format.h>
 
 #include "data/csv.hpp"
+#include "data/file_kind.hpp"
 #include "data/idx.hpp"
 #include "data/image_file.hpp"
 #include "graph/errors.hpp"
@@ -215,7 +216,16 @@ Rows read_csv_rows(const std::string& path, const std::vector<uint8_t>& bytes, c
 
 Rows read_rows(const std::string& path, const Checkpoint& ck, int64_t limit) {
   const std::vector<uint8_t> bytes = data::read_file_bytes(path);  // InputError for a missing file, bad gzip
-  Rows r = bytes.size() >= 2 && bytes[0] == 0 && bytes[1] == 0 ? read_idx_rows(path, ck, limit)
+  const bool idx = bytes.size() >= 2 && bytes[0] == 0 && bytes[1] == 0;  // a damaged IDX header is the IDX reader's to name
+  // A file of another kind bnlab knows (a checkpoint, a metrics document, …) is named for what it is,
+  // not read as CSV text and refused at its second line.
+  using data::FileKind;
+  const FileKind kind = data::sniff_bytes(std::span<const uint8_t>(bytes.data(), std::min(bytes.size(), data::kSniffBytes)));
+  if (!idx && (kind == FileKind::safetensors || kind == FileKind::json || kind == FileKind::zip || kind == FileKind::npy ||
+               kind == FileKind::binary))
+    throw InputError(data::not_a_message(path, {kind}, "an input predict reads",
+                                         "give IDX images, a PNG / PGM / PPM image or CSV rows"));
+  Rows r = idx ? read_idx_rows(path, ck, limit)
            : data::is_image_file(bytes)                         ? read_image_rows(path, bytes, ck)
                                                                 : read_csv_rows(path, bytes, ck, limit);
   if (r.n == 0)
