@@ -25,8 +25,9 @@
 // above 1; IDX bytes for a model trained on unscaled values) predict refuses and says what to pass.
 // The choice is printed on stderr. The prediction table is predict's product, the one table of bnlab
 // on stdout (one line per row, whitespace-separated, a header first), so it can be piped; the
-// labelled rows' accuracy is a note for people, on stderr. A checkpoint from before "preprocessing" that was trained with
-// --standardize has its statistics recomputed from its dataset (--data-dir if its files moved).
+// labelled rows' accuracy is a note for people, on stderr. A checkpoint from before "preprocessing"
+// that was trained with --standardize has its statistics recomputed from its dataset (--data-dir if
+// its files moved).
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -215,17 +216,16 @@ Rows read_csv_rows(const std::string& path, const std::vector<uint8_t>& bytes, c
 }
 
 Rows read_rows(const std::string& path, const Checkpoint& ck, int64_t limit) {
-  const std::vector<uint8_t> bytes = data::read_file_bytes(path);  // InputError for a missing file, bad gzip
-  const bool idx = bytes.size() >= 2 && bytes[0] == 0 && bytes[1] == 0;  // a damaged IDX header is the IDX reader's to name
   // A file of another kind bnlab knows (a checkpoint, a metrics document, …) is named for what it is,
-  // not read as CSV text and refused at its second line.
+  // not read as CSV text and refused at its second line. `binary`: a damaged IDX header is the IDX
+  // reader's to name, and other bytes the CSV reader's.
   using data::FileKind;
-  const FileKind kind = data::sniff_bytes(std::span<const uint8_t>(bytes.data(), std::min(bytes.size(), data::kSniffBytes)));
-  if (!idx && (kind == FileKind::safetensors || kind == FileKind::json || kind == FileKind::zip || kind == FileKind::npy ||
-               kind == FileKind::binary))
-    throw InputError(data::not_a_message(path, {kind}, "an input predict reads",
-                                         "give IDX images, a PNG / PGM / PPM image or CSV rows"));
-  Rows r = idx ? read_idx_rows(path, ck, limit)
+  data::refuse_file_kind(path,
+                         {FileKind::idx, FileKind::gzip, FileKind::png, FileKind::pgm, FileKind::ppm, FileKind::csv,
+                          FileKind::text, FileKind::empty, FileKind::binary},
+                         "an input predict reads", "give IDX images, a PNG / PGM / PPM image or CSV rows");
+  const std::vector<uint8_t> bytes = data::read_file_bytes(path);  // InputError for a missing file, bad gzip
+  Rows r = bytes.size() >= 2 && bytes[0] == 0 && bytes[1] == 0 ? read_idx_rows(path, ck, limit)
            : data::is_image_file(bytes)                         ? read_image_rows(path, bytes, ck)
                                                                 : read_csv_rows(path, bytes, ck, limit);
   if (r.n == 0)
